@@ -1,0 +1,210 @@
+"""The checkpoint directory: weights, resolved config, meta, train state; atomic save, checked load.
+
+Layout (SPEC section 4):
+    model.safetensors   weights (safetensors: no pickle)
+    config.yaml         the resolved config, enough to rebuild the model
+    meta.json           kind, format version, step, metrics, library versions
+    train_state.pt      optimizer, step, RNG states; tensors and builtins only,
+                        loaded with torch.load(weights_only=True)
+    ...                 anything else the trainer adds (metrics.csv, figures, tokenizer.json)
+
+A save writes a complete new directory beside the target and swaps it in with
+renames, so an interrupted save never leaves a half-written checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from gencli import __version__
+from gencli.errors import GencliError
+
+FORMAT_VERSION = 1
+KINDS = ("diffusion", "lm")
+META = "meta.json"
+WEIGHTS = "model.safetensors"
+CONFIG = "config.yaml"
+TRAIN_STATE = "train_state.pt"
+
+
+class CheckpointError(GencliError):
+    """A checkpoint directory that is missing, of the wrong kind, or corrupt."""
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint directory."""
+
+    path: Path
+    kind: str
+    config: dict
+    meta: dict
+    weights: dict[str, torch.Tensor]
+    extra_weights: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
+
+    def load_train_state(self) -> dict:
+        """The resumable training state (optimizer, step, RNG), loaded without pickle."""
+        path = self.path / TRAIN_STATE
+        if not path.is_file():
+            raise CheckpointError(f"{path}: no training state to resume from")
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:  # a crafted or corrupt file must never run code
+            raise CheckpointError(f"{path}: unreadable or unsafe training state ({type(e).__name__})") from None
+
+
+def library_versions() -> dict[str, str]:
+    """Versions worth recording beside weights."""
+    import safetensors
+    import tokenizers
+
+    return {
+        "gencli": __version__,
+        "torch": torch.__version__,
+        "safetensors": safetensors.__version__,
+        "tokenizers": tokenizers.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def check_writable_target(path: Path, kind: str) -> None:
+    """Refuse to overwrite anything but a checkpoint of the same kind."""
+    path = Path(path)
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise CheckpointError(f"{path}: exists and is not a directory; choose another --ckpt")
+    meta_path = path / META
+    if not meta_path.is_file():
+        if any(path.iterdir()):
+            raise CheckpointError(
+                f"{path}: not empty and not a gencli checkpoint; refusing to overwrite it (choose another --ckpt)"
+            )
+        return
+    try:
+        other = json.loads(meta_path.read_text())["kind"]
+    except Exception:
+        raise CheckpointError(f"{meta_path}: unreadable meta.json; refusing to overwrite {path}") from None
+    if other != kind:
+        raise CheckpointError(
+            f"{path}: holds a {other} checkpoint; refusing to overwrite it with a {kind} one (choose another --ckpt)"
+        )
+
+
+def _atomic_dir_write(path: Path, fill: Callable[[Path], None]) -> None:
+    """Create `path` with contents written by `fill(tmpdir)`, swapped in by rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        fill(tmp)
+        old = None
+        if path.exists():
+            old = path.parent / f".{path.name}.old-{os.getpid()}"
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def save_checkpoint(
+    path: Path,
+    kind: str,
+    weights: dict[str, torch.Tensor],
+    config: dict,
+    meta: dict[str, Any],
+    train_state: dict | None = None,
+    extra_weights: dict[str, dict[str, torch.Tensor]] | None = None,
+    files: dict[str, bytes | str | Path] | None = None,
+) -> None:
+    """Write a complete checkpoint directory atomically.
+
+    `extra_weights` maps a file name (e.g. "last.safetensors") to more tensors;
+    `files` maps a file name to its bytes, text, or a path to copy.
+    """
+    assert kind in KINDS
+
+    def fill(tmp: Path) -> None:
+        save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, str(tmp / WEIGHTS))
+        for name, tensors in (extra_weights or {}).items():
+            save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp / name))
+        (tmp / CONFIG).write_text(yaml.safe_dump(config, sort_keys=False))
+        full_meta = {"kind": kind, "format_version": FORMAT_VERSION, **meta, "versions": library_versions()}
+        (tmp / META).write_text(json.dumps(full_meta, indent=2))
+        if train_state is not None:
+            torch.save(train_state, tmp / TRAIN_STATE)
+        for name, content in (files or {}).items():
+            target = tmp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, Path):
+                shutil.copyfile(content, target)
+            elif isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content)
+
+    _atomic_dir_write(path, fill)
+
+
+def _load_weights(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing weights file")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path}: corrupt weights file ({str(e).splitlines()[0][:80]})") from None
+
+
+def load_checkpoint(path: Path, kind: str, extra: tuple[str, ...] = ()) -> Checkpoint:
+    """Load and verify a checkpoint directory of the expected kind."""
+    path = Path(path)
+    hint = f"train one first with `gencli {kind} train --ckpt {path}`"
+    if not path.exists():
+        raise CheckpointError(f"no checkpoint at {path}; {hint}")
+    if not path.is_dir():
+        raise CheckpointError(f"{path}: a checkpoint is a directory, this is a file")
+    meta_path = path / META
+    if not meta_path.is_file():
+        raise CheckpointError(f"{path}: not a gencli checkpoint (no {META}); {hint}")
+    try:
+        meta = json.loads(meta_path.read_text())
+        if not isinstance(meta, dict):
+            raise ValueError
+    except (ValueError, UnicodeDecodeError):
+        raise CheckpointError(f"{meta_path}: corrupt meta.json") from None
+    if meta.get("kind") != kind:
+        raise CheckpointError(f"{path}: this is a {meta.get('kind')!s} checkpoint, expected a {kind} one")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format {meta.get('format_version')} is not supported (expected {FORMAT_VERSION})"
+        )
+    config_path = path / CONFIG
+    if not config_path.is_file():
+        raise CheckpointError(f"{config_path}: missing config")
+    try:
+        config = yaml.safe_load(config_path.read_text())
+        if not isinstance(config, dict):
+            raise ValueError
+    except (yaml.YAMLError, ValueError, UnicodeDecodeError):
+        raise CheckpointError(f"{config_path}: corrupt config.yaml") from None
+    weights = _load_weights(path / WEIGHTS)
+    extra_weights = {name: _load_weights(path / name) for name in extra}
+    return Checkpoint(path=path, kind=kind, config=config, meta=meta, weights=weights, extra_weights=extra_weights)

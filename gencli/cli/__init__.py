@@ -1,0 +1,1 @@
+"""The command-line layer: Typer apps, rich output, error handling."""

@@ -1,0 +1,93 @@
+"""The root `gencli` app: wires the sub-apps and turns errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import typer
+from typer.core import TyperGroup
+
+from gencli import __version__
+from gencli.cli import diffusion, lm
+from gencli.cli.console import err, error
+from gencli.errors import GencliError
+
+DEBUG_ENV = "GENCLI_DEBUG"
+
+# Typer 0.29 vendors its own click; older releases raise click's exceptions. Catch both.
+try:
+    import click as _click
+
+    _CLICK_ERRORS: tuple = (_click.ClickException,)
+    _EXITS: tuple = (_click.exceptions.Exit,)
+    _ABORTS: tuple = (_click.exceptions.Abort,)
+except ImportError:  # pragma: no cover
+    _CLICK_ERRORS, _EXITS, _ABORTS = (), (), ()
+_CLICK_ERRORS += tuple(c for c in (getattr(typer, "TyperException", None),) if c is not None)
+_EXITS += (typer.Exit,)
+_ABORTS += (typer.Abort,)
+
+
+class GencliGroup(TyperGroup):
+    """Runs the app with errors as one readable line: 2 for bad usage or input, 1 for failures."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _EXITS as e:
+            sys.exit(e.exit_code)
+        except _ABORTS:
+            err.print("interrupted", markup=False)
+            sys.exit(130)
+        except _CLICK_ERRORS as e:  # bad usage: unknown option, bad value, missing argument
+            ctx = getattr(e, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            error(f"{e.format_message()}{hint}")
+            sys.exit(2)
+        except GencliError as e:
+            if os.environ.get(DEBUG_ENV):
+                traceback.print_exc()
+            error(str(e))
+            sys.exit(2)
+        except KeyboardInterrupt:
+            err.print("interrupted", markup=False)
+            sys.exit(130)
+        except Exception as e:  # a failure while running: one line, traceback only on request
+            if os.environ.get(DEBUG_ENV):
+                traceback.print_exc()
+            error(f"{type(e).__name__}: {e} (set {DEBUG_ENV}=1 for the traceback)")
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+app = typer.Typer(
+    cls=GencliGroup,
+    help="Hands-on generative modelling from the shell: a 2D point diffusion model and a small GPT.\n\n"
+    "Example: gencli diffusion train && gencli diffusion sample",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(diffusion.app, name="diffusion")
+app.add_typer(lm.app, name="lm")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"gencli {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """gencli: train, sample, plot and measure generative models from the shell."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

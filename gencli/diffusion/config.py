@@ -1,0 +1,140 @@
+"""The diffusion model's typed config (defaults are the course exercise's settings)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from gencli.config import field
+
+SAMPLERS = ("euler", "ddim", "heun", "sde")
+SCHEDULES = ("uniform", "karras")
+STARTS = ("matched", "standard")
+
+
+@dataclass
+class DataConfig:
+    """Points drawn uniformly in a square, optionally labelled by a grid of cells."""
+
+    n_points: int = field(3000, "number of training points (the exercise uses 1000 to 3000)")
+    seed: int = field(0, "seed of the training points")
+    half_width: float = field(1.0, "the square is [-half_width, half_width]^2")
+    grid_rows: int = field(3, "rows of the class grid (conditional model); class = cols * row + col")
+    grid_cols: int = field(3, "columns of the class grid (conditional model)")
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.n_points < 2:
+            out.append(f"n_points: must be >= 2, got {self.n_points}")
+        if not self.half_width > 0:
+            out.append(f"half_width: must be > 0, got {self.half_width}")
+        if self.grid_rows < 1 or self.grid_cols < 1 or self.grid_rows * self.grid_cols < 5:
+            out.append(
+                f"grid_rows x grid_cols: need at least 5 classes, got {self.grid_rows}x{self.grid_cols}"
+            )
+        return out
+
+
+@dataclass
+class ModelConfig:
+    """A small fully connected denoiser D(x_t, t[, c]) that predicts the noise eps."""
+
+    conditional: bool = field(False, "add a class Embedding (class-conditional model)")
+    hidden: int = field(128, "width of the hidden layers")
+    n_layers: int = field(3, "number of fully connected layers (2 or more)")
+    class_dim: int = field(16, "size of the class embedding (conditional model)")
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.hidden < 1:
+            out.append(f"hidden: must be >= 1, got {self.hidden}")
+        if self.n_layers < 2:
+            out.append(f"n_layers: must be >= 2, got {self.n_layers}")
+        if self.class_dim < 1:
+            out.append(f"class_dim: must be >= 1, got {self.class_dim}")
+        return out
+
+
+@dataclass
+class SDEConfig:
+    """sigma(t) = sigma_min^(1-t) * sigma_max^t; the exercise's exp(5 (t - 1)) is the default."""
+
+    sigma_min: float = field(math.exp(-5.0), "sigma(0)")
+    sigma_max: float = field(1.0, "sigma(1)")
+
+    def problems(self) -> list[str]:
+        out = []
+        if not (self.sigma_min > 0 and math.isfinite(self.sigma_min)):
+            out.append(f"sigma_min: the sigma schedule must be positive, got {self.sigma_min}")
+        if not (self.sigma_max > 0 and math.isfinite(self.sigma_max)):
+            out.append(f"sigma_max: the sigma schedule must be positive, got {self.sigma_max}")
+        if not out and self.sigma_max <= self.sigma_min:
+            out.append(f"sigma_max: must exceed sigma_min ({self.sigma_min}), got {self.sigma_max}")
+        return out
+
+
+@dataclass
+class TrainConfig:
+    """Full-batch Adam on the eps-prediction loss."""
+
+    epochs: int = field(3000, "full-batch steps")
+    lr: float = field(3e-3, "Adam learning rate (the exercise uses 1e-3)")
+    ema: float = field(
+        0.005, "weight of each step in an exponential moving average of the weights used for sampling (0: off)"
+    )
+    seed: int = field(0, "seed of the weights and of the training noise")
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.epochs < 1:
+            out.append(f"epochs: must be >= 1, got {self.epochs}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            out.append(f"lr: must be > 0, got {self.lr}")
+        if not 0 <= self.ema <= 1:
+            out.append(f"ema: must be in [0, 1], got {self.ema}")
+        return out
+
+
+@dataclass
+class SampleConfig:
+    """Defaults of the samplers (each also a command-line option)."""
+
+    steps: int = field(1000, "number of reverse steps T")
+    sampler: Literal["euler", "ddim", "heun", "sde"] = field(
+        "euler",
+        "euler: the exercise's step dz = -sigma' sigma score dt; ddim: exact step in sigma; "
+        "heun: second order (Karras et al. 2022, Alg. 1); sde: Euler-Maruyama, noise in each step",
+    )
+    schedule: Literal["uniform", "karras"] = field(
+        "uniform", "time grid: uniform in t (exercise) or Karras et al. 2022 eq. 5 in sigma"
+    )
+    rho: float = field(7.0, "rho of the Karras time grid")
+    start: Literal["matched", "standard"] = field(
+        "matched",
+        "initial noise: matched N(mean, (sigma_max^2 + var) I) of the data (per class if conditional), "
+        "or standard N(0, I) as in the exercise",
+    )
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.steps < 1:
+            out.append(f"steps: must be >= 1, got {self.steps}")
+        if not self.rho > 0:
+            out.append(f"rho: must be > 0, got {self.rho}")
+        return out
+
+
+@dataclass
+class DiffusionConfig:
+    """Everything a diffusion checkpoint needs to be rebuilt and sampled."""
+
+    data: DataConfig = field(DataConfig(), "training data")
+    model: ModelConfig = field(ModelConfig(), "denoiser network")
+    sde: SDEConfig = field(SDEConfig(), "noise schedule")
+    train: TrainConfig = field(TrainConfig(), "training")
+    sample: SampleConfig = field(SampleConfig(), "sampling defaults")
+
+    @property
+    def n_classes(self) -> int:
+        return self.data.grid_rows * self.data.grid_cols if self.model.conditional else 0

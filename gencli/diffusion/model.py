@@ -1,0 +1,44 @@
+"""The denoiser D(x_t, t[, c]): a small MLP that predicts the noise eps."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from gencli.diffusion.config import ModelConfig
+
+
+class Denoiser(nn.Module):
+    """Fully connected eps-predictor with LeakyReLU between layers.
+
+    Input: the noisy point (2), the time t (1) and, when conditional, a learned class
+    embedding; the first fully connected layer mixes them. The data moments used by the
+    matched start (mean and variance, per class when conditional) ride along as buffers.
+    """
+
+    def __init__(self, cfg: ModelConfig, n_classes: int = 0):
+        super().__init__()
+        self.n_classes = n_classes
+        self.class_embed = nn.Embedding(n_classes, cfg.class_dim) if n_classes else None
+        in_dim = 3 + (cfg.class_dim if n_classes else 0)
+        dims = [in_dim] + [cfg.hidden] * (cfg.n_layers - 1) + [2]
+        layers: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
+            layers.append(nn.Linear(a, b))
+            if i < len(dims) - 2:
+                layers.append(nn.LeakyReLU())
+        self.net = nn.Sequential(*layers)
+        k = max(n_classes, 1)
+        self.register_buffer("data_mean", torch.zeros(k, 2))
+        self.register_buffer("data_var", torch.ones(k, 2))
+
+    def forward(self, x: Tensor, t: Tensor | float, labels: Tensor | None = None) -> Tensor:
+        """eps_hat of shape (N, 2) for points x (N, 2) at time t (scalar or (N,))."""
+        t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
+        tcol = t.expand(x.shape[0])[:, None] if t.dim() == 0 else t[:, None]  # (N, 1)
+        parts = [x, tcol]
+        if self.class_embed is not None:
+            if labels is None:
+                raise ValueError("a conditional denoiser needs class labels")
+            parts.append(self.class_embed(labels))  # (N, class_dim)
+        return self.net(torch.cat(parts, dim=1))

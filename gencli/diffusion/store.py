@@ -1,0 +1,67 @@
+"""Saving a trained diffusion model as a checkpoint directory and loading it back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gencli.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from gencli.config import ConfigError, resolve, to_dict
+from gencli.diffusion.config import DiffusionConfig
+from gencli.diffusion.model import Denoiser
+from gencli.diffusion.sde import VESDE
+from gencli.diffusion.train import DiffusionTrainer
+
+KIND = "diffusion"
+
+
+@dataclass
+class TrainedDiffusion:
+    """A denoiser ready for sampling, with its config and noise schedule."""
+
+    cfg: DiffusionConfig
+    model: Denoiser
+    sde: VESDE
+    checkpoint: Checkpoint
+
+
+def save_trained(trainer: DiffusionTrainer, path: Path, files: dict | None = None, interrupted: bool = False) -> None:
+    """Write the trainer's sampling weights, config, meta and resumable state to `path`."""
+    losses = trainer.losses
+    tail = losses[-100:]
+    meta = {
+        "step": trainer.epoch,
+        "interrupted": interrupted,
+        "metrics": {
+            "final_loss": losses[-1] if losses else None,
+            "final_loss_avg100": sum(tail) / len(tail) if tail else None,
+            "wall_s": trainer.wall_s,
+        },
+    }
+    save_checkpoint(
+        path, KIND, trainer.sampling_weights(), to_dict(trainer.cfg), meta, trainer.state_dict(), files=files
+    )
+
+
+def config_of(ckpt: Checkpoint) -> DiffusionConfig:
+    """The checkpoint's resolved config, validated."""
+    try:
+        return resolve(DiffusionConfig, base=ckpt.config)
+    except ConfigError as e:
+        raise CheckpointError(f"{ckpt.path / 'config.yaml'}: {e}") from None
+
+
+def load_trained(path: Path) -> TrainedDiffusion:
+    """Rebuild the denoiser from a checkpoint directory (exit-2 errors when unusable)."""
+    ckpt = load_checkpoint(path, KIND)
+    cfg = config_of(ckpt)
+    model = Denoiser(cfg.model, cfg.n_classes)
+    try:
+        model.load_state_dict(ckpt.weights)
+    except RuntimeError as e:
+        first = str(e).splitlines()[0]
+        raise CheckpointError(f"{path / 'model.safetensors'}: weights do not fit the config ({first[:100]})") from None
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return TrainedDiffusion(cfg, model, VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), ckpt)

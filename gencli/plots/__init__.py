@@ -1,0 +1,1 @@
+"""Figures: numpy arrays in, PNG files out (Agg backend, no torch)."""

@@ -1,0 +1,57 @@
+"""Shared fixtures: tiny trained checkpoints and a CLI runner that sees the real exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from gencli.cli.app import app
+
+torch.set_num_threads(1)
+
+
+class Result:
+    def __init__(self, code: int, stdout: str, stderr: str):
+        self.exit_code, self.stdout, self.stderr = code, stdout, stderr
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """Run `gencli ARGS` in a temporary working directory; returns exit code, stdout, stderr."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        r = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+        return Result(r.exit_code, r.stdout, r.stderr)
+
+    return run
+
+
+TINY_DIFFUSION = ["--set", "data.n_points=256", "--set", "train.epochs=60", "--set", "model.hidden=32"]
+
+
+@pytest.fixture(scope="session")
+def diffusion_ckpts(tmp_path_factory) -> dict[str, Path]:
+    """A tiny unconditional and a tiny conditional diffusion checkpoint."""
+    root = tmp_path_factory.mktemp("diffusion")
+    runner = CliRunner()
+    out = {}
+    for name, extra in (("uncond", []), ("cond", ["--conditional"])):
+        path = root / name
+        r = runner.invoke(app, ["diffusion", "train", "--ckpt", str(path), *TINY_DIFFUSION, *extra, "--json"])
+        assert r.exit_code == 0, r.stderr
+        out[name] = path
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _no_debug(monkeypatch):
+    monkeypatch.delenv("GENCLI_DEBUG", raising=False)

@@ -1,0 +1,155 @@
+"""Every diffusion command through the real app: exit codes, JSON keys, files, bad input."""
+
+import csv
+import shutil
+
+import pytest
+
+from tests.conftest import TINY_DIFFUSION
+
+
+def _files_exist(result):
+    from pathlib import Path
+
+    files = result["files"]
+    assert files, "a command must report the files it wrote"
+    for p in files.values():
+        assert Path(p).exists(), p
+
+
+def test_version_and_help(cli):
+    r = cli("--version")
+    assert r.exit_code == 0 and r.stdout.startswith("gencli ")
+    for cmd in ("train", "sample", "trajectory", "determinism", "prob", "invert", "schedule"):
+        r = cli("diffusion", cmd, "--help")
+        assert r.exit_code == 0 and "Example: gencli diffusion" in r.stdout
+
+
+def test_train_then_sample_with_defaults_chain(cli):
+    r = cli("diffusion", "train", *TINY_DIFFUSION, "--json")
+    assert r.exit_code == 0, r.stderr
+    res = r.json()
+    assert {"final_loss", "wall_s", "files"} <= res.keys()
+    _files_exist(res)
+    r = cli("diffusion", "sample", "--n", "200", "--steps", "20", "--json")
+    assert r.exit_code == 0, r.stderr
+    res = r.json()
+    assert 0 <= res["inside_fraction"] <= 1 and 0 <= res["tv_distance"] <= 1
+    with open(res["files"]["samples"]) as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["x", "y"] and len(rows) == 201
+
+
+def test_same_seed_gives_byte_identical_samples(cli, diffusion_ckpts, tmp_path):
+    outs = []
+    for d in ("a", "b"):
+        r = cli("diffusion", "sample", "--ckpt", diffusion_ckpts["uncond"], "--n", "100", "--steps", "30",
+                "--sampler", "sde", "--out-dir", tmp_path / d, "--json")
+        assert r.exit_code == 0, r.stderr
+        outs.append((tmp_path / d / "samples.csv").read_bytes())
+    assert outs[0] == outs[1]
+
+
+def test_sample_sweeps_and_conditional_table(cli, diffusion_ckpts):
+    r = cli("diffusion", "sample", "--ckpt", diffusion_ckpts["cond"], "--n", "90", "--steps", "10",
+            "--steps-sweep", "1,5", "--compare", "euler/uniform,heun/karras", "--seeds-grid", "--json")
+    assert r.exit_code == 0, r.stderr
+    res = r.json()
+    assert len(res["own_region_fraction"]) == 9 and [row["steps"] for row in res["steps_sweep"]] == [1, 5]
+    assert [(row["sampler"], row["schedule"]) for row in res["compare"]] == [("euler", "uniform"), ("heun", "karras")]
+    _files_exist(res)
+    with open(res["files"]["samples"]) as f:
+        assert next(csv.reader(f)) == ["x", "y", "label"]
+
+
+def test_determinism_exact_for_ode_and_not_for_sde(cli, diffusion_ckpts):
+    base = ["diffusion", "determinism", "--ckpt", diffusion_ckpts["uncond"], "--repeats", "3", "--n", "40", "--steps", "20", "--json"]
+    ode = cli(*base, "--sampler", "euler").json()
+    assert ode["identical"] is True and ode["max_abs_diff"] == 0.0
+    sde = cli(*base, "--sampler", "sde").json()
+    assert sde["identical"] is False and sde["max_abs_diff"] > 0
+    _files_exist(sde)
+
+
+def test_trajectories(cli, diffusion_ckpts):
+    fwd = cli("diffusion", "trajectory", "--forward", "--point", "1.5,1.5", "--json").json()
+    assert fwd["start"] == [1.5, 1.5]
+    _files_exist(fwd)
+    cond = cli("diffusion", "trajectory", "--ckpt", diffusion_ckpts["cond"], "--steps", "20", "--json").json()
+    assert len(cond["ends"]) == 9 and len(cond["in_own_region"]) == 9
+    rev = cli("diffusion", "trajectory", "--ckpt", diffusion_ckpts["uncond"], "--steps", "20", "--json").json()
+    assert len(rev["ends"]) == 4
+
+
+def test_prob_points_and_classes(cli, diffusion_ckpts):
+    r = cli("diffusion", "prob", "--ckpt", diffusion_ckpts["cond"], "--point", "0,0,4", "--point", "0,0,0",
+            "--point", "3,3,8", "--samples", "64", "--json")
+    assert r.exit_code == 0, r.stderr
+    pts = r.json()["points"]
+    assert [(p["x"], p["y"], p["class"]) for p in pts] == [(0, 0, 4), (0, 0, 0), (3, 3, 8)]
+    assert all({"elbo", "stderr"} <= p.keys() and p["stderr"] > 0 for p in pts)
+
+
+def test_invert_and_schedule(cli, diffusion_ckpts):
+    inv = cli("diffusion", "invert", "--ckpt", diffusion_ckpts["uncond"], "--iterations", "5", "--steps", "10", "--json").json()
+    assert len(inv["final"]) == 2 and inv["distance"] >= 0
+    _files_exist(inv)
+    sch = cli("diffusion", "schedule", "--steps", "10", "--json").json()
+    assert sch["schedules"]["uniform"]["sigma_first"] == pytest.approx(1.0)
+    _files_exist(sch)
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["diffusion", "sample", "--ckpt", "nowhere"], "no checkpoint at nowhere"),
+        (["diffusion", "sample", "--bogus"], "No such option"),
+        (["diffusion", "sample", "--steps", "-3"], "--steps"),
+        (["diffusion", "sample", "--sampler", "magic"], "--sampler"),
+        (["diffusion", "prob", "--point", "1,a"], "--point"),
+        (["diffusion", "invert", "--target", "4"], "--target"),
+        (["diffusion", "train", "--set", "train.epochs=-1"], "train.epochs"),
+        (["diffusion", "train", "--set", "nope.key=1"], "unknown key"),
+        (["diffusion", "train", "--set", "data.grid_rows=1"], "at least 5 classes"),
+        (["diffusion", "train", "--set", "sde.sigma_max=0"], "positive"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(cli, args, needle):
+    r = cli(*args)
+    assert r.exit_code == 2
+    assert needle in r.stderr and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_checkpoint_errors_via_cli(cli, diffusion_ckpts, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(diffusion_ckpts["uncond"], bad)
+    (bad / "model.safetensors").write_bytes(b"\x00garbage")
+    r = cli("diffusion", "sample", "--ckpt", bad)
+    assert r.exit_code == 2 and "corrupt weights" in r.stderr
+    r = cli("diffusion", "prob", "--ckpt", diffusion_ckpts["cond"], "--point", "0,0,9")
+    assert r.exit_code == 2 and "out of range" in r.stderr
+    r = cli("diffusion", "sample", "--ckpt", diffusion_ckpts["uncond"], "--set", "model.hidden=3")
+    assert r.exit_code == 2 and "cannot change" in r.stderr
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "thesis.txt").write_text("precious")
+    r = cli("diffusion", "train", "--ckpt", keep, *TINY_DIFFUSION)
+    assert r.exit_code == 2 and (keep / "thesis.txt").read_text() == "precious"
+
+
+def test_nan_loss_stops_and_keeps_the_checkpoint(cli, tmp_path):
+    ck = tmp_path / "ck"
+    assert cli("diffusion", "train", "--ckpt", ck, *TINY_DIFFUSION).exit_code == 0
+    before = (ck / "model.safetensors").read_bytes()
+    r = cli("diffusion", "train", "--ckpt", ck, *TINY_DIFFUSION, "--set", "train.lr=1e30")
+    assert r.exit_code == 1 and "loss became" in r.stderr and r.stderr.count("\n") == 1
+    assert (ck / "model.safetensors").read_bytes() == before
+
+
+def test_resume_via_cli(cli, tmp_path):
+    ck = tmp_path / "ck"
+    assert cli("diffusion", "train", "--ckpt", ck, *TINY_DIFFUSION).exit_code == 0
+    r = cli("diffusion", "train", "--ckpt", ck, *TINY_DIFFUSION, "--epochs", "80", "--resume", "--json")
+    assert r.exit_code == 0, r.stderr and r.json()["epochs"] == 80
+    with open(ck / "metrics.csv") as f:
+        assert len(list(csv.reader(f))) == 81

@@ -1,0 +1,112 @@
+"""The diffusion mathematics against closed forms (Gaussian data) and invariants."""
+
+import math
+
+import pytest
+import torch
+
+from gencli.diffusion.data import class_moments, grid_labels
+from gencli.diffusion.likelihood import log_prob_bound
+from gencli.diffusion.quality import inside_fraction, own_region_fractions, tv_from_uniform
+from gencli.diffusion.sampling import karras_grid, sample, sample_points, time_grid, uniform_grid
+from gencli.diffusion.sde import VESDE
+from tests.gaussian import GaussianDenoiser, gaussian_log_prob
+
+SDE = VESDE()
+
+
+def test_sigma_endpoints_and_derivative():
+    assert SDE.sigma(1.0).item() == pytest.approx(1.0)
+    assert SDE.sigma(0.0).item() == pytest.approx(math.exp(-5))
+    t = torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64)
+    h = 1e-6
+    fd = (SDE.sigma(t + h) - SDE.sigma(t - h)) / (2 * h)
+    assert torch.allclose(SDE.dsigma(t).double(), fd.double(), rtol=1e-4)
+    assert torch.allclose(SDE.sigma(t), torch.exp(5 * (t - 1)), rtol=1e-9)
+
+
+def test_forward_noising_statistics():
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.tensor([[1.5, -1.0]]).repeat(20000, 1)
+    t = torch.full((20000,), 0.8)
+    xt = SDE.perturb(x0, t, torch.randn(x0.shape, generator=g))
+    assert torch.allclose(xt.mean(0), x0[0], atol=0.03)
+    assert torch.allclose(xt.std(0), SDE.sigma(0.8).expand(2), rtol=0.03)
+    ts = torch.linspace(0, 1, 50)
+    paths = SDE.forward_path(torch.zeros(5000, 2), ts, g)  # (50, 5000, 2)
+    assert torch.allclose(paths.std(dim=1), SDE.sigma(ts)[:, None].expand(50, 2), rtol=0.06)
+
+
+def test_time_grids_are_decreasing_from_one_to_zero():
+    for ts in (uniform_grid(10), karras_grid(10, SDE, 7.0)):
+        assert ts[0].item() == pytest.approx(1.0) and ts[-1].item() == pytest.approx(0.0)
+        assert (ts[1:] < ts[:-1]).all()
+    # Karras spends more steps at small sigma than the uniform grid
+    assert SDE.sigma(karras_grid(10, SDE)[5]) < SDE.sigma(uniform_grid(10)[5]) * 2
+
+
+@pytest.mark.parametrize("sampler, tol", [("euler", 2e-2), ("ddim", 1e-2), ("heun", 1e-3)])
+def test_probability_flow_matches_closed_form_for_gaussian_data(sampler, tol):
+    """For N(m, s^2) data the ODE maps z1 to m + sqrt((s^2 + sigma0^2)/(s^2 + sigma1^2)) (z1 - m)."""
+    m, s = torch.tensor([0.3, -0.2]), 0.5
+    model = GaussianDenoiser(m, s, SDE)
+    z1 = torch.randn(200, 2, generator=torch.Generator().manual_seed(1)) * 1.1 + m
+    out = sample(model, z1, uniform_grid(1000), SDE, sampler)
+    scale = math.sqrt((s**2 + SDE.sigma_min**2) / (s**2 + SDE.sigma_max**2))
+    assert torch.allclose(out, m + scale * (z1 - m), atol=tol)
+
+
+def test_stochastic_sampler_reaches_the_data_distribution():
+    m, s = torch.tensor([0.5, 0.0]), 0.4
+    model = GaussianDenoiser(m, s, SDE)
+    x = sample_points(model, 20000, SDE, 500, sampler="sde", seed=3)
+    assert torch.allclose(x.mean(0), m, atol=0.02)
+    assert torch.allclose(x.std(0), torch.full((2,), math.sqrt(s**2 + SDE.sigma_min**2)), rtol=0.04)
+
+
+def test_bound_is_below_and_close_to_the_true_log_density():
+    m, s = torch.tensor([0.0, 0.0]), 0.5
+    model = GaussianDenoiser(m, s, SDE)
+    x = torch.tensor([[0.0, 0.0], [0.4, -0.3], [1.0, 1.0]])
+    est = log_prob_bound(model, x, SDE, steps=1000, n_samples=50000, generator=torch.Generator().manual_seed(0))
+    truth = gaussian_log_prob(x, m, s)
+    assert (est.stderr < 0.05).all()
+    assert (est.elbo <= truth + 3 * est.stderr).all()
+    assert torch.allclose(est.elbo, truth, atol=0.1)
+    assert est.elbo[0] > est.elbo[2]
+
+
+def test_same_seed_same_samples_and_sde_noise_differs_by_seed():
+    model = GaussianDenoiser(torch.zeros(2), 0.5, SDE)
+    for sampler in ("euler", "sde"):
+        a = sample_points(model, 100, SDE, 50, sampler=sampler, seed=7)
+        b = sample_points(model, 100, SDE, 50, sampler=sampler, seed=7)
+        assert torch.equal(a, b)
+    c = sample_points(model, 100, SDE, 50, sampler="sde", seed=8)
+    assert not torch.equal(a, c)
+
+
+def test_class_is_three_times_row_plus_col():
+    pts = torch.tensor([[-0.9, -0.9], [0.9, -0.9], [-0.9, 0.9], [0.0, 0.0], [0.9, 0.0], [1.5, 0.0]])
+    assert grid_labels(pts, 3, 3, 1.0).tolist() == [0, 2, 6, 4, 5, -1]
+
+
+def test_quality_metrics_on_known_point_sets():
+    centres = (torch.arange(10) + 0.5) / 10 * 2 - 1
+    grid = torch.cartesian_prod(centres, centres)  # one point per bin: exactly uniform
+    assert tv_from_uniform(grid) == pytest.approx(0.0, abs=1e-12)
+    assert tv_from_uniform(torch.zeros(100, 2)) == pytest.approx(0.99)
+    outside = torch.full((100, 2), 3.0)
+    assert tv_from_uniform(outside) == pytest.approx(1.0) and inside_fraction(outside) == 0.0
+    labels = grid_labels(grid, 3, 3, 1.0)
+    assert own_region_fractions(grid, labels, 3, 3) == [1.0] * 9
+    assert own_region_fractions(grid, (labels + 1) % 9, 3, 3) == [0.0] * 9
+
+
+def test_class_moments_of_a_cell():
+    x = torch.rand(20000, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    labels = grid_labels(x, 3, 3, 1.0)
+    mean, var = class_moments(x, labels, 9)
+    assert torch.allclose(mean[4], torch.zeros(2), atol=0.01)
+    assert torch.allclose(var[4], torch.full((2,), (2 / 3) ** 2 / 12), rtol=0.05)  # uniform on a 2/3 cell
+    assert time_grid(4, "uniform", SDE).tolist() == pytest.approx([1.0, 0.75, 0.5, 0.25, 0.0])
