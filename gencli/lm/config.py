@@ -1,0 +1,111 @@
+"""The language model's typed config (defaults are the course exercise's settings)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from gencli.config import field
+
+PRESETS = {"nano": (3, 3, 48), "micro": (4, 4, 128), "mini": (6, 6, 192)}
+
+
+@dataclass
+class ModelConfig:
+    """A GPT-2 style decoder; `preset` fills n_layer/n_head/n_embd unless they are set."""
+
+    preset: Literal["nano", "micro", "mini", "custom"] = field("mini", "nano 3/3/48, micro 4/4/128, mini 6/6/192 (layers/heads/width)")
+    n_layer: int = field(0, "number of blocks (0: from the preset)")
+    n_head: int = field(0, "attention heads per block (0: from the preset)")
+    n_embd: int = field(0, "embedding width (0: from the preset)")
+    block_size: int = field(64, "context length in tokens")
+    dropout: float = field(0.0, "dropout probability")
+
+    def sizes(self) -> tuple[int, int, int]:
+        """(n_layer, n_head, n_embd) after applying the preset."""
+        base = PRESETS.get(self.preset, (0, 0, 0))
+        return (self.n_layer or base[0], self.n_head or base[1], self.n_embd or base[2])
+
+    def problems(self) -> list[str]:
+        out = []
+        n_layer, n_head, n_embd = self.sizes()
+        if self.preset == "custom" and not (self.n_layer and self.n_head and self.n_embd):
+            out.append("preset: custom needs n_layer, n_head and n_embd")
+        for name, v in (("n_layer", n_layer), ("n_head", n_head), ("n_embd", n_embd)):
+            if v < 0 or (self.preset != "custom" and v < 1):
+                out.append(f"{name}: must be >= 1, got {v}")
+        if n_head >= 1 and n_embd >= 1 and n_embd % n_head:
+            out.append(f"n_embd: must be divisible by n_head ({n_head}), got {n_embd}")
+        if self.block_size < 2:
+            out.append(f"block_size: must be >= 2, got {self.block_size}")
+        if not 0 <= self.dropout < 1:
+            out.append(f"dropout: must be in [0, 1), got {self.dropout}")
+        return out
+
+
+@dataclass
+class TokenizerConfig:
+    """Byte-level BPE trained on the corpus, or single bytes (character level)."""
+
+    kind: Literal["bpe", "char"] = field("bpe", "bpe: byte-level BPE; char: one token per byte (character for ASCII)")
+    vocab_size: int = field(2048, "BPE vocabulary size (at least 257: the 256 bytes and an end-of-text token)")
+
+    def problems(self) -> list[str]:
+        if self.kind == "bpe" and self.vocab_size < 257:
+            return [f"vocab_size: must be >= 257, got {self.vocab_size}"]
+        return []
+
+
+@dataclass
+class DataConfig:
+    """Where the text comes from and how it is split."""
+
+    corpus: str = field("alice", "a UTF-8 text file, or `alice` (Alice in Wonderland, resolved as the README says)")
+    val_fraction: float = field(0.1, "the last fraction of the tokens held out for validation")
+
+    def problems(self) -> list[str]:
+        if not 0 < self.val_fraction < 1:
+            return [f"val_fraction: must be in (0, 1), got {self.val_fraction}"]
+        return []
+
+
+@dataclass
+class TrainConfig:
+    """AdamW on random windows of the training tokens."""
+
+    max_iters: int = field(2000, "optimizer steps")
+    batch_size: int = field(32, "windows per step")
+    lr: float = field(5e-4, "AdamW learning rate")
+    weight_decay: float = field(0.1, "AdamW weight decay of the matrices")
+    grad_clip: float = field(1.0, "clip the gradient norm (0: off)")
+    eval_every: int = field(100, "steps between validation estimates (and best-checkpoint saves)")
+    eval_batches: int = field(20, "batches per validation estimate")
+    precision: Literal["auto", "bf16", "fp32"] = field("auto", "auto: bf16 autocast where the device supports it, else fp32")
+    attention: Literal["auto", "fused", "explicit"] = field(
+        "auto",
+        "fused scaled_dot_product_attention, or explicit softmax(QK^T/sqrt(d)) matmuls; auto: explicit on the CPU "
+        "(with bf16 its matmuls are about 2x faster than the fused CPU kernel's backward), fused elsewhere",
+    )
+    seed: int = field(0, "seed of the weights and the batches")
+
+    def problems(self) -> list[str]:
+        out = []
+        for name in ("max_iters", "batch_size", "eval_every", "eval_batches"):
+            if getattr(self, name) < 1:
+                out.append(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            out.append(f"lr: must be > 0, got {self.lr}")
+        if self.weight_decay < 0 or self.grad_clip < 0:
+            out.append("weight_decay, grad_clip: must be >= 0")
+        return out
+
+
+@dataclass
+class LMConfig:
+    """Everything an lm checkpoint needs to be rebuilt."""
+
+    model: ModelConfig = field(ModelConfig(), "the GPT")
+    tokenizer: TokenizerConfig = field(TokenizerConfig(), "the tokenizer")
+    data: DataConfig = field(DataConfig(), "the corpus")
+    train: TrainConfig = field(TrainConfig(), "training")

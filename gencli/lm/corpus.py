@@ -1,0 +1,84 @@
+"""Finding and reading the text corpus: a file, or `alice` from the data dir, the cache, or a download."""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.request
+from pathlib import Path
+
+from gencli.errors import GencliError
+
+ALICE_FILE = "alice_in_wonderland.txt"
+ALICE_URL = "https://www.gutenberg.org/cache/epub/11/pg11.txt"  # Project Gutenberg ebook 11, plain text
+DATA_DIR_ENV = "GENCLI_DATA_DIR"
+URL_ENV = "GENCLI_ALICE_URL"
+
+
+class CorpusError(GencliError):
+    """A corpus that is missing, empty, not UTF-8 or too short."""
+
+
+def cache_dir() -> Path:
+    """The user cache directory of gencli ($XDG_CACHE_HOME/gencli or ~/.cache/gencli)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gencli"
+
+
+def strip_gutenberg(text: str) -> str:
+    """The text between Project Gutenberg's `*** START OF ...` and `*** END OF ...` lines."""
+    start = re.search(r"^\*\*\* ?START OF (THE|THIS) PROJECT GUTENBERG.*$", text, re.MULTILINE | re.IGNORECASE)
+    end = re.search(r"^\*\*\* ?END OF (THE|THIS) PROJECT GUTENBERG.*$", text, re.MULTILINE | re.IGNORECASE)
+    body = text[start.end() if start else 0 : end.start() if end else len(text)]
+    return body.strip() + "\n"
+
+
+def download_alice(target: Path, url: str | None = None, timeout: float = 30.0) -> Path:
+    """Download the book once, strip the Gutenberg header and footer, cache it atomically."""
+    url = url or os.environ.get(URL_ENV) or ALICE_URL
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            raw = r.read()
+    except Exception as e:
+        raise CorpusError(
+            f"could not download Alice in Wonderland from {url} ({type(e).__name__}); "
+            f"pass a text file with --corpus PATH or set {DATA_DIR_ENV} to a folder holding {ALICE_FILE}"
+        ) from None
+    text = strip_gutenberg(raw.decode("utf-8-sig", errors="replace"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def resolve_corpus(name: str) -> Path:
+    """The file behind a corpus name: a path, or `alice` ($GENCLI_DATA_DIR, cache, download)."""
+    if name != "alice":
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise CorpusError(f"corpus file not found: {path}")
+        return path
+    data_dir = os.environ.get(DATA_DIR_ENV)
+    if data_dir:
+        path = Path(data_dir) / ALICE_FILE
+        if path.is_file():
+            return path
+    cached = cache_dir() / ALICE_FILE
+    if cached.is_file():
+        return cached
+    return download_alice(cached)
+
+
+def read_corpus(name: str) -> tuple[Path, str]:
+    """The corpus path and its text; errors name the file and the problem."""
+    path = resolve_corpus(name)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CorpusError(f"corpus {path} is not UTF-8 text (bad byte at offset {e.start})") from None
+    except OSError as e:
+        raise CorpusError(f"corpus {path}: cannot read ({e.strerror})") from None
+    if not text.strip():
+        raise CorpusError(f"corpus {path} is empty")
+    return path, text

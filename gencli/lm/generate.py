@@ -1,0 +1,51 @@
+"""Sampling continuations: temperature, top-k, top-p (nucleus), greedy; context cropped to the block."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from gencli.lm.model import GPT
+
+
+def filter_logits(logits: Tensor, top_k: int | None = None, top_p: float | None = None) -> Tensor:
+    """Set to -inf every logit outside the top-k and outside the smallest set with mass >= top_p."""
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p is not None and top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        probs = torch.softmax(sorted_logits, dim=-1)
+        drop = probs.cumsum(-1) - probs >= top_p  # mass before this token already reaches top_p
+        sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+        logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+    return logits
+
+
+@torch.no_grad()
+def generate(
+    model: GPT,
+    ids: list[int],
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    greedy: bool = False,
+    generator: torch.Generator | None = None,
+    stop=None,
+) -> list[int]:
+    """Append up to max_new_tokens tokens to ids; `stop(ids)` may end early."""
+    out = list(ids)
+    block = model.shape.block_size
+    for _ in range(max_new_tokens):
+        ctx = torch.tensor([out[-block:]])
+        logits = model(ctx)[0, -1].float()  # (V,)
+        if greedy:
+            nxt = int(logits.argmax())
+        else:
+            probs = torch.softmax(filter_logits(logits / temperature, top_k, top_p), dim=-1)
+            nxt = int(torch.multinomial(probs, 1, generator=generator))
+        out.append(nxt)
+        if stop is not None and stop(out):
+            break
+    return out

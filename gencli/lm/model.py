@@ -1,0 +1,125 @@
+"""A GPT-2 style decoder: token + position embeddings, pre-LayerNorm blocks, tied-free linear head.
+
+Attention has two paths that compute the same function: `fused` uses
+torch's scaled_dot_product_attention; `explicit` computes softmax(QK^T / sqrt(d_head))
+and can return the attention weights (for the attention analysis).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+@dataclass
+class GPTShape:
+    vocab_size: int
+    block_size: int
+    n_layer: int
+    n_head: int
+    n_embd: int
+    dropout: float = 0.0
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, s: GPTShape):
+        super().__init__()
+        self.n_head = s.n_head
+        self.qkv = nn.Linear(s.n_embd, 3 * s.n_embd)
+        self.proj = nn.Linear(s.n_embd, s.n_embd)
+        self.dropout = s.dropout
+        self.resid_drop = nn.Dropout(s.dropout)
+
+    def forward(self, x: Tensor, explicit: bool = False) -> tuple[Tensor, Tensor | None]:
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        p = self.dropout if self.training else 0.0
+        att = None
+        if explicit:
+            scores = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))  # (B, nh, T, T)
+            mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
+            scores = scores.masked_fill(~mask, float("-inf"))
+            att = torch.softmax(scores.float(), dim=-1).to(q.dtype)  # (B, nh, T, T)
+            y = F.dropout(att, p, self.training) @ v  # (B, nh, T, hs)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, nh, T, hs)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
+        return self.resid_drop(self.proj(y)), att
+
+
+class Block(nn.Module):
+    def __init__(self, s: GPTShape):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(s.n_embd)
+        self.attn = CausalSelfAttention(s)
+        self.ln2 = nn.LayerNorm(s.n_embd)
+        self.mlp = nn.Sequential(
+            nn.Linear(s.n_embd, 4 * s.n_embd), nn.GELU(), nn.Linear(4 * s.n_embd, s.n_embd), nn.Dropout(s.dropout)
+        )
+
+    def forward(self, x: Tensor, explicit: bool = False) -> tuple[Tensor, Tensor | None]:
+        a, att = self.attn(self.ln1(x), explicit)
+        x = x + a
+        return x + self.mlp(self.ln2(x)), att
+
+
+class GPT(nn.Module):
+    """forward(idx | inputs_embeds) -> logits (B, T, vocab) for every position."""
+
+    def __init__(self, s: GPTShape):
+        super().__init__()
+        self.shape = s
+        self.tok_emb = nn.Embedding(s.vocab_size, s.n_embd)
+        self.pos_emb = nn.Embedding(s.block_size, s.n_embd)
+        self.drop = nn.Dropout(s.dropout)
+        self.blocks = nn.ModuleList([Block(s) for _ in range(s.n_layer)])
+        self.ln_f = nn.LayerNorm(s.n_embd)
+        self.head = nn.Linear(s.n_embd, s.vocab_size, bias=False)
+        self.apply(self._init)
+        for name, p in self.named_parameters():
+            if name.endswith("proj.weight") or name.endswith("mlp.2.weight"):
+                nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * s.n_layer))  # GPT-2 residual scaling
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+
+    def forward(
+        self,
+        idx: Tensor | None = None,
+        inputs_embeds: Tensor | None = None,
+        explicit: bool = False,
+        return_attention: bool = False,
+    ) -> Tensor | tuple[Tensor, list[Tensor]]:
+        """Logits for every position; `inputs_embeds` (B, T, C) replaces the token embedding output.
+
+        With `return_attention`, also each block's attention weights (B, nh, T, T),
+        computed by the explicit path.
+        """
+        x = self.tok_emb(idx) if inputs_embeds is None else inputs_embeds  # (B, T, C)
+        T = x.shape[1]
+        if T > self.shape.block_size:
+            raise ValueError(f"sequence of {T} tokens is longer than the block size {self.shape.block_size}")
+        x = self.drop(x + self.pos_emb(torch.arange(T, device=x.device)))  # (B, T, C)
+        maps = []
+        for block in self.blocks:
+            x, att = block(x, explicit or return_attention)
+            if return_attention:
+                maps.append(att)
+        logits = self.head(self.ln_f(x))  # (B, T, vocab)
+        return (logits, maps) if return_attention else logits
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,54 @@
+"""Saving a trained GPT (best and last weights, tokenizer) and loading it back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gencli.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from gencli.config import ConfigError, resolve, to_dict
+from gencli.lm.config import LMConfig
+from gencli.lm.model import GPT
+from gencli.lm.tokenizer import TextTokenizer
+from gencli.lm.train import LMTrainer, build_gpt
+
+KIND = "lm"
+LAST = "last.safetensors"
+TOKENIZER = "tokenizer.json"
+
+
+@dataclass
+class TrainedLM:
+    cfg: LMConfig
+    model: GPT
+    tokenizer: TextTokenizer
+    checkpoint: Checkpoint
+
+
+def save_trained(trainer: LMTrainer, tokenizer: TextTokenizer, path: Path, meta: dict, files: dict | None = None) -> None:
+    """model.safetensors holds the best weights by validation loss; last.safetensors the latest."""
+    last = {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}
+    best = trainer.best_weights or last
+    save_checkpoint(
+        path, KIND, best, to_dict(trainer.cfg), {"step": trainer.step, **meta}, trainer.state_dict(),
+        extra_weights={LAST: last}, files={TOKENIZER: tokenizer.to_json(), **(files or {})},
+    )
+
+
+def load_trained(path: Path, with_last: bool = False) -> TrainedLM:
+    """Rebuild the GPT and its tokenizer from a checkpoint directory."""
+    ckpt = load_checkpoint(path, KIND, extra=(LAST,) if with_last else ())
+    try:
+        cfg = resolve(LMConfig, base=ckpt.config)
+    except ConfigError as e:
+        raise CheckpointError(f"{path / 'config.yaml'}: {e}") from None
+    tokenizer = TextTokenizer.load(path / TOKENIZER)
+    model = build_gpt(cfg, tokenizer.vocab_size)
+    try:
+        model.load_state_dict(ckpt.weights)
+    except RuntimeError as e:
+        raise CheckpointError(f"{path / 'model.safetensors'}: weights do not fit the config ({str(e).splitlines()[0][:100]})") from None
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return TrainedLM(cfg, model, tokenizer, ckpt)

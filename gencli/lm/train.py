@@ -1,0 +1,190 @@
+"""Training the GPT on a token stream: random windows, AdamW, bf16 autocast, best-by-validation."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from gencli.lm.config import LMConfig
+from gencli.lm.corpus import CorpusError
+from gencli.lm.model import GPT, GPTShape
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def build_gpt(cfg: LMConfig, vocab_size: int) -> GPT:
+    """A GPT of the configured size (weights from train.seed)."""
+    n_layer, n_head, n_embd = cfg.model.sizes()
+    torch.manual_seed(cfg.train.seed)
+    return GPT(GPTShape(vocab_size, cfg.model.block_size, n_layer, n_head, n_embd, cfg.model.dropout))
+
+
+def split_tokens(tokens: Tensor, val_fraction: float, block_size: int, source: str) -> tuple[Tensor, Tensor]:
+    """Train on the first (1 - val_fraction) of the tokens, validate on the rest; both must hold a block."""
+    n_val = int(len(tokens) * val_fraction)
+    train, val = tokens[: len(tokens) - n_val], tokens[len(tokens) - n_val :]
+    if len(train) <= block_size or len(val) <= block_size:
+        raise CorpusError(
+            f"corpus {source} is too short: {len(tokens)} tokens give {len(train)} for training and {len(val)} for "
+            f"validation, each needs more than one block ({block_size}); use a longer text or a smaller model.block_size"
+        )
+    return train, val
+
+
+def get_batch(data: Tensor, block: int, batch: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+    """Example i is data[i : i+block], its target data[i+1 : i+block+1], for random i."""
+    ix = torch.randint(len(data) - block, (batch,), generator=gen)
+    offsets = torch.arange(block)
+    x = data[ix[:, None] + offsets]  # (B, T)
+    y = data[ix[:, None] + offsets + 1]  # (B, T)
+    return x, y
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """bf16 autocast where the device supports it (auto), else fp32 (None)."""
+    if precision == "fp32":
+        return None
+    if device.type == "cpu":
+        ok = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)() or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+    elif device.type == "cuda":
+        ok = torch.cuda.is_bf16_supported()
+    else:
+        ok = False
+    if precision == "bf16" or ok:
+        return torch.bfloat16
+    return None
+
+
+def explicit_attention(choice: str, device: torch.device) -> bool:
+    return choice == "explicit" or (choice == "auto" and device.type == "cpu")
+
+
+@dataclass
+class History:
+    steps: list[int] = field(default_factory=list)
+    train: list[float] = field(default_factory=list)
+    eval_steps: list[int] = field(default_factory=list)
+    eval_train: list[float] = field(default_factory=list)
+    eval_val: list[float] = field(default_factory=list)
+
+
+class LMTrainer:
+    """Everything a run needs to continue; `state_dict()` is consistent after any step."""
+
+    def __init__(self, cfg: LMConfig, vocab_size: int, train: Tensor, val: Tensor, device: torch.device):
+        self.cfg, self.device = cfg, device
+        self.train_data, self.val_data = train, val
+        self.model = build_gpt(cfg, vocab_size).to(device)
+        decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2]
+        no_decay = [p for n, p in self.model.named_parameters() if p.dim() < 2]
+        self.optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": cfg.train.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=cfg.train.lr, betas=(0.9, 0.95),
+        )
+        self.gen = torch.Generator().manual_seed(cfg.train.seed + 1)
+        self.dtype = resolve_precision(cfg.train.precision, device)
+        self.explicit = explicit_attention(cfg.train.attention, device)
+        self.step = 0
+        self.history = History()
+        self.best_val = math.inf
+        self.best_step = 0
+        self.best_weights: dict[str, Tensor] | None = None
+        self.train_s = 0.0
+
+    def _autocast(self):
+        if self.dtype is None:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def loss(self, x: Tensor, y: Tensor) -> Tensor:
+        with self._autocast():
+            logits = self.model(x.to(self.device), explicit=self.explicit)  # (B, T, V)
+        return F.cross_entropy(logits.float().flatten(0, 1), y.to(self.device).flatten())
+
+    @torch.no_grad()
+    def estimate(self, data: Tensor) -> float:
+        """Mean loss over eval_batches fixed windows (the same windows every time)."""
+        self.model.eval()
+        gen = torch.Generator().manual_seed(12345)
+        b = self.cfg.train
+        losses = [self.loss(*get_batch(data, self.cfg.model.block_size, b.batch_size, gen)).item() for _ in range(b.eval_batches)]
+        self.model.train()
+        return sum(losses) / len(losses)
+
+    def evaluate(self) -> float:
+        val = self.estimate(self.val_data)
+        h = self.history
+        h.eval_steps.append(self.step)
+        h.eval_train.append(self.estimate(self.train_data))
+        h.eval_val.append(val)
+        if val < self.best_val:
+            self.best_val, self.best_step = val, self.step
+            self.best_weights = {k: v.detach().clone().cpu() for k, v in self.model.state_dict().items()}
+        return val
+
+    def run(self, max_iters: int, on_step: Callable[[int, float, float | None], None] | None = None) -> None:
+        """Train until `max_iters` steps in total, evaluating every eval_every steps and at the end."""
+        b = self.cfg.train
+        self.model.train()
+        while self.step < max_iters:
+            t0 = time.perf_counter()
+            x, y = get_batch(self.train_data, self.cfg.model.block_size, b.batch_size, self.gen)
+            loss = self.loss(x, y)
+            value = loss.item()
+            if not math.isfinite(value):
+                raise TrainingDiverged(f"loss became {value} at step {self.step + 1}; lower train.lr (now {b.lr})")
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if b.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), b.grad_clip)
+            self.optimizer.step()
+            self.train_s += time.perf_counter() - t0
+            self.step += 1
+            self.history.steps.append(self.step)
+            self.history.train.append(value)
+            val = self.evaluate() if (self.step % b.eval_every == 0 or self.step == max_iters) else None
+            if on_step is not None:
+                on_step(self.step, value, val)
+
+    def tokens_per_s(self) -> float:
+        steps = len(self.history.steps)
+        return steps * self.cfg.train.batch_size * self.cfg.model.block_size / self.train_s if self.train_s else 0.0
+
+    def state_dict(self) -> dict:
+        """Resumable state: tensors and builtins only (safe with weights_only=True)."""
+        h = self.history
+        return {
+            "step": self.step,
+            "optimizer": self.optimizer.state_dict(),
+            "generator": self.gen.get_state(),
+            "history": {k: torch.tensor(getattr(h, k), dtype=torch.float64) for k in vars(h)},
+            "best_val": self.best_val,
+            "best_step": self.best_step,
+            "train_s": self.train_s,
+        }
+
+    def load_state_dict(self, last: dict[str, Tensor], best: dict[str, Tensor], state: dict) -> None:
+        self.model.load_state_dict(last)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.gen.set_state(state["generator"])
+        self.step = int(state["step"])
+        self.history = History(**{
+            k: [int(v) for v in t.tolist()] if k.endswith("steps") else t.tolist() for k, t in state["history"].items()
+        })
+        self.best_val, self.best_step = float(state["best_val"]), int(state["best_step"])
+        self.best_weights = best
+        self.train_s = float(state["train_s"])
+
+
+def bits_per_byte(loss_nats: float, n_tokens: int, n_bytes: int) -> float:
+    """Loss in bits per byte of text: nats/token x tokens/byte / ln 2 (comparable across tokenizers)."""
+    return loss_nats * n_tokens / n_bytes / math.log(2)

@@ -1,0 +1,67 @@
+"""Figures of the language-model half: attention heatmaps, painted tokens, per-token log-probs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from gencli.plots.common import plt, save
+
+
+def _label(t: str) -> str:
+    return repr(t)[1:-1] if t.strip() != t or not t else t
+
+
+def attention(
+    matrices: dict[str, np.ndarray], tokens: list[str], query: int, path: Path, title: str
+) -> Path:
+    """Per block: the head-averaged attention heatmap (top) and the query's row painted on its tokens (bottom)."""
+    names = list(matrices)
+    fig, axes = plt.subplots(2, len(names), figsize=(6.5 * len(names), 9.5), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 1.4]})
+    labels = [_label(t) for t in tokens]
+    for j, name in enumerate(names):
+        m = matrices[name]
+        ax = axes[0, j]
+        im = ax.imshow(m, cmap="viridis", vmin=0, vmax=1)
+        ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.axhline(query, color="red", lw=0.8)
+        ax.set_title(f"{name} block: softmax(QK^T/sqrt(d)), mean over heads")
+        ax.set_xlabel("key token")
+        ax.set_ylabel("query token")
+        fig.colorbar(im, ax=ax, fraction=0.046)
+        _paint(axes[1, j], labels, m[query, : query + 1], f"{name} block: attention from {labels[query]!r}")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def _paint(ax, labels: list[str], weights: np.ndarray, title: str) -> None:
+    """Tokens laid out as text, each on a background whose darkness is its attention weight."""
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
+    cmap = plt.get_cmap("Reds")
+    top = float(weights.max()) or 1.0
+    x, y = 0.0, 0.85
+    for lab, w in zip(labels[: len(weights)], weights):
+        width = 0.012 * (len(lab) + 1)
+        if x + width > 1.0:
+            x, y = 0.0, y - 0.2
+        ax.text(x, y, lab, fontsize=9, family="monospace", transform=ax.transAxes, va="center",
+                bbox={"facecolor": cmap(0.85 * w / top), "edgecolor": "none", "pad": 1.5})
+        ax.text(x, y - 0.09, f"{w:.2f}", fontsize=6, transform=ax.transAxes, va="center", color="0.3")
+        x += width + 0.01
+
+
+def token_logprobs(tokens: list[str], logprobs: list[float], path: Path, title: str) -> Path:
+    """A bar per scored token: its log-probability (nats)."""
+    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(tokens)), 4))
+    ax.bar(range(len(tokens)), logprobs, color="tab:blue")
+    ax.set_xticks(range(len(tokens)), [_label(t) for t in tokens], rotation=90, fontsize=7)
+    ax.set_ylabel("log p(token | before) (nats)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return save(fig, path)
