@@ -1,0 +1,103 @@
+"""Every lm command through the real app on a tiny model and a generated corpus."""
+
+import csv
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gencli.cli.app import app
+from tests.test_lm_core import CORPUS
+
+TINY = ["--set", "model.preset=custom", "--set", "model.n_layer=2", "--set", "model.n_head=2", "--set", "model.n_embd=16",
+        "--set", "model.block_size=32", "--set", "tokenizer.vocab_size=300", "--set", "train.batch_size=4",
+        "--set", "train.eval_every=10", "--set", "train.eval_batches=2"]
+
+
+@pytest.fixture(scope="module")
+def lm_ckpt(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lm")
+    (root / "corpus.txt").write_text(CORPUS)
+    r = CliRunner().invoke(app, ["lm", "train", "--corpus", str(root / "corpus.txt"), "--ckpt", str(root / "ck"),
+                                 "--max-iters", "30", *TINY, "--json"])
+    assert r.exit_code == 0, r.stderr
+    return root
+
+
+def test_train_json_files_and_metrics(lm_ckpt):
+    ck = lm_ckpt / "ck"
+    for name in ("model.safetensors", "last.safetensors", "tokenizer.json", "config.yaml", "meta.json",
+                 "train_state.pt", "metrics.csv", "loss.png"):
+        assert (ck / name).is_file(), name
+    with open(ck / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 30 and rows[9]["val_loss"] != "" and rows[8]["val_loss"] == ""
+
+
+def test_resume_gives_the_same_curve_as_one_run(cli, lm_ckpt, tmp_path):
+    corpus = lm_ckpt / "corpus.txt"
+    one = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *TINY, "--json")
+    assert one.exit_code == 0, one.stderr
+    assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "10", *TINY).exit_code == 0
+    two = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *TINY, "--resume", "--json")
+    assert two.exit_code == 0, two.stderr
+    a = (tmp_path / "one" / "metrics.csv").read_text()
+    b = (tmp_path / "two" / "metrics.csv").read_text()
+    assert a == b
+    assert {"train_loss", "val_loss", "tokens_per_s", "wall_s", "files"} <= two.json().keys()
+
+
+def test_analyses(cli, lm_ckpt):
+    ck = lm_ckpt / "ck"
+    gen = cli("lm", "generate", "--ckpt", ck, "--prompt", "the cat", "--max-new-tokens", "5", "--num-samples", "2", "--json").json()
+    assert len(gen["samples"]) == 2 and all(s.startswith("the cat") for s in gen["samples"])
+    g1 = cli("lm", "generate", "--ckpt", ck, "--prompt", "the cat", "--greedy", "--max-new-tokens", "8", "--json").json()
+    g2 = cli("lm", "generate", "--ckpt", ck, "--prompt", "the cat", "--greedy", "--max-new-tokens", "8", "--json").json()
+    assert g1["samples"] == g2["samples"]
+    inv = cli("lm", "invert", "--ckpt", ck, "--target", "the cat", "--steps", "200", "--json").json()
+    assert {"success", "steps", "decoded"} <= inv.keys() and inv["success"] and inv["decoded"] == "the cat"
+    att = cli("lm", "attention", "--ckpt", ck, "--prompt", "a b c d e f g h i j", "--json").json()
+    assert set(att["blocks"]) == {"first", "last"}
+    for row in att["blocks"].values():
+        assert len(row) == att["query_index"] + 1 and sum(row) == pytest.approx(1.0, abs=1e-4)
+    assert Path(att["files"]["attention_figure"]).is_file()
+    pr = cli("lm", "prob", "--ckpt", ck, "--text", "the cat sat on the mat", "--json").json()
+    assert pr["total_logprob"] == pytest.approx(sum(t["logprob"] for t in pr["tokens"]), abs=1e-5)
+    assert all(t["logprob"] <= 0 and t["rank"] >= 1 for t in pr["tokens"])
+    ctx = cli("lm", "prob", "--ckpt", ck, "--text", "the cat", "--context", "look:", "--json").json()
+    assert ctx["first_token_scored"] and len(ctx["tokens"]) == 2
+    assert cli("lm", "prob", "--ckpt", ck, "--sample", "--json").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["lm", "train", "--corpus", "missing.txt"], "not found"),
+        (["lm", "train", "--set", "model.n_embd=10", "--set", "model.n_head=3"], "divisible"),
+        (["lm", "train", "--set", "train.batch_size=0"], "batch_size"),
+        (["lm", "generate", "--ckpt", "nowhere"], "no checkpoint"),
+        (["lm", "generate", "--temperature", "0"], "--temperature"),
+    ],
+)
+def test_bad_input(cli, args, needle):
+    r = cli(*args)
+    assert r.exit_code == 2 and needle in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_bad_input_with_a_checkpoint(cli, lm_ckpt, tmp_path):
+    ck = lm_ckpt / "ck"
+    long = "word " * 100
+    for args in (["lm", "invert", "--target", long], ["lm", "attention", "--prompt", long], ["lm", "generate", "--prompt", long]):
+        r = cli(*args, "--ckpt", ck)
+        assert r.exit_code == 2 and "block size" in r.stderr
+    short = tmp_path / "short.txt"
+    short.write_text("tiny")
+    r = cli("lm", "train", "--corpus", short, "--ckpt", tmp_path / "x", *TINY)
+    assert r.exit_code == 2 and "too short" in r.stderr
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert "empty" in cli("lm", "train", "--corpus", empty, "--ckpt", tmp_path / "x").stderr
+    r = cli("lm", "prob", "--ckpt", ck, "--text", "x", "--sample")
+    assert r.exit_code == 2
+    r = cli("lm", "train", "--corpus", lm_ckpt / "corpus.txt", "--ckpt", ck, "--resume", *TINY, "--set", "model.n_layer=3", "--max-iters", "40")
+    assert r.exit_code == 2 and "cannot change" in r.stderr

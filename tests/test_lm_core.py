@@ -1,0 +1,132 @@
+"""The language model against independent paths and invariants."""
+
+import math
+
+import pytest
+import torch
+
+from gencli.lm.attention import attention_at_word
+from gencli.lm.corpus import CorpusError, download_alice, read_corpus, strip_gutenberg
+from gencli.lm.generate import filter_logits
+from gencli.lm.invert import invert_text
+from gencli.lm.model import GPT, GPTShape
+from gencli.lm.score import score_tokens
+from gencli.lm.tokenizer import TextTokenizer
+from gencli.lm.train import bits_per_byte, get_batch
+
+CORPUS = " ".join(f"the cat number {i % 17} sat on the mat and looked at the dog." for i in range(300))
+
+
+def tiny_gpt(vocab=300, block=16, seed=0):
+    torch.manual_seed(seed)
+    return GPT(GPTShape(vocab, block, 2, 2, 16)).eval()
+
+
+@pytest.mark.parametrize("kind", ["bpe", "char"])
+def test_tokenizer_round_trips_any_string(kind):
+    tok = TextTokenizer.train(CORPUS, kind, 300)
+    for s in ["I am a little squirrel holding a walnut", "héllo — 東京 🐿️", "  spaces\tand\nlines  "]:
+        assert tok.decode(tok.encode(s)) == s
+    if kind == "char":
+        assert len(tok.encode("squirrel")) == len("squirrel")
+    else:
+        assert len(tok.encode("the cat sat")) < len("the cat sat")
+
+
+def test_fused_and_explicit_attention_agree():
+    m = tiny_gpt()
+    x = torch.randint(0, 300, (3, 16))
+    assert torch.allclose(m(x), m(x, explicit=True), atol=1e-5)
+
+
+def test_attention_rows_sum_to_one_and_are_causal():
+    m = tiny_gpt()
+    _, maps = m(torch.randint(0, 300, (1, 12)), return_attention=True)
+    for att in maps:
+        assert torch.allclose(att.sum(-1), torch.ones_like(att.sum(-1)), atol=1e-6)
+        assert (att[0].triu(diagonal=1) == 0).all()
+
+
+def test_logits_do_not_depend_on_the_future():
+    m = tiny_gpt()
+    x = torch.randint(0, 300, (1, 10))
+    y = x.clone()
+    y[0, 7:] = (y[0, 7:] + 1) % 300
+    assert torch.allclose(m(x)[0, :7], m(y)[0, :7], atol=1e-6)
+
+
+def test_log_probs_total_rank_and_sliding_window():
+    m = tiny_gpt(block=16)
+    ids = torch.randint(0, 300, (14,), generator=torch.Generator().manual_seed(1)).tolist()
+    scores = score_tokens(m, ids)
+    assert [s.position for s in scores] == list(range(1, 14))
+    logp = torch.log_softmax(m(torch.tensor([ids]))[0], -1)
+    direct = sum(logp[j - 1, ids[j]].item() for j in range(1, 14))
+    assert sum(s.logprob for s in scores) == pytest.approx(direct, abs=1e-4)
+    assert all(math.isclose(s.prob, math.exp(s.logprob), rel_tol=1e-5) for s in scores)
+    greedy = logp[4].argmax().item()
+    assert score_tokens(m, ids[:5] + [greedy])[-1].rank == 1
+    # a long text: every token after the first scored once, each with a full-enough window
+    long_ids = (ids * 4)[:50]
+    long_scores = score_tokens(m, long_ids)
+    assert [s.position for s in long_scores] == list(range(1, 50))
+    # window agrees with direct scoring where the context fits
+    assert [round(s.logprob, 4) for s in long_scores[:15]] == [round(s.logprob, 4) for s in score_tokens(m, long_ids[:16])]
+
+
+def test_top_k_and_top_p_filters():
+    logits = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05]))
+    assert torch.isinf(filter_logits(logits, top_k=2)[2:]).all() and torch.isfinite(filter_logits(logits, top_k=2)[:2]).all()
+    kept = torch.isfinite(filter_logits(logits, top_p=0.7))
+    assert kept.tolist() == [True, True, False, False]
+
+
+def test_inversion_reaches_a_short_target():
+    m = tiny_gpt()
+    target = [5, 17, 42, 99]
+    res = invert_text(m, target, steps=300, lr=0.1)
+    assert res.success and res.decoded_ids[-1] == target and res.steps <= 300
+    assert res.losses[-1] < res.losses[0]
+
+
+def test_attention_at_word_finds_the_query():
+    tok = TextTokenizer.train(CORPUS, "char", 0)
+    m = tiny_gpt(vocab=tok.vocab_size, block=64)
+    ids = tok.encode("one two three four five")
+    res = attention_at_word(m, tok, ids, 4)
+    assert res.predicted_word == "four"
+    assert tok.decode(res.token_ids) == "one two three " and res.query_index == len(res.token_ids) - 1
+    for mat in res.matrices:
+        assert torch.allclose(mat.sum(-1), torch.ones(mat.shape[0]), atol=1e-5)
+
+
+def test_batches_are_shifted_windows():
+    data = torch.arange(100)
+    x, y = get_batch(data, 8, 4, torch.Generator().manual_seed(0))
+    assert torch.equal(y, x + 1) and torch.equal(x[:, 1:], x[:, :-1] + 1)
+    assert bits_per_byte(math.log(2), 10, 10) == pytest.approx(1.0)
+
+
+def test_corpus_errors_and_download_path(tmp_path, monkeypatch):
+    (tmp_path / "empty.txt").write_text("  \n")
+    with pytest.raises(CorpusError, match="empty"):
+        read_corpus(str(tmp_path / "empty.txt"))
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    with pytest.raises(CorpusError, match="not UTF-8"):
+        read_corpus(str(tmp_path / "latin1.txt"))
+    book = "header\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\nThe story.\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\nlicence"
+    assert strip_gutenberg(book) == "The story.\n"
+    src = tmp_path / "pg11.txt"
+    src.write_text(book)
+    target = download_alice(tmp_path / "cache" / "alice.txt", url=src.as_uri())
+    assert target.read_text() == "The story.\n"
+    monkeypatch.delenv("GENCLI_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("GENCLI_ALICE_URL", src.as_uri())
+    path, text = read_corpus("alice")  # downloads once into the cache
+    assert text == "The story.\n" and path == tmp_path / "xdg" / "gencli" / "alice_in_wonderland.txt"
+    monkeypatch.setenv("GENCLI_ALICE_URL", (tmp_path / "gone.txt").as_uri())
+    assert read_corpus("alice")[1] == "The story.\n"  # served from the cache
+    path.unlink()
+    with pytest.raises(CorpusError, match="--corpus PATH"):
+        read_corpus("alice")
