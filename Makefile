@@ -35,16 +35,21 @@ demo-diffusion:
 	$(GENCLI) diffusion prob --conditional --out-dir $(OUT)/diffusion-cond/prob
 
 demo-lm:
-	@true
+	$(GENCLI) lm train --corpus alice
+	$(GENCLI) lm generate --prompt "Alice said" --max-new-tokens 60 --num-samples 3 --top-k 50
+	$(GENCLI) lm invert --target "I am a little squirrel holding a walnut" --out-dir $(OUT)/lm/invert
+	$(GENCLI) lm attention --out-dir $(OUT)/lm/attention
+	$(GENCLI) lm prob --sample --out-dir $(OUT)/lm/prob
 
 test: setup
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 lint:
 	$(BIN)/ruff check gencli tests bench
 
 bench: setup
 	$(BIN)/python bench/diffusion_bench.py
+	$(BIN)/python bench/lm_bench.py
 
 clean:
 	rm -rf $(OUT)
