@@ -13,6 +13,8 @@ import typer
 
 from gencli.checkpoint import check_writable_target
 from gencli.cli import console
+from gencli.cli.checks import out_dir as out_dir_for
+from gencli.cli.checks import positive
 from gencli.cli.options import (
     CkptReadOpt,
     CkptWriteOpt,
@@ -103,10 +105,6 @@ def _choice(value: str | None, choices: tuple[str, ...], option: str) -> str | N
     return value
 
 
-def _positive(value: int | None, option: str) -> int | None:
-    if value is not None and value < 1:
-        raise GencliError(f"{option}: must be a positive integer, got {value}")
-    return value
 
 
 def _load(ckpt: Path | None, conditional: bool, device: str) -> TrainedDiffusion:
@@ -126,12 +124,6 @@ def _runtime_config(trained: TrainedDiffusion, config: Path | None, sets: list[s
     return cfg
 
 
-def _out_dir(out_dir: Path | None, command: str) -> Path:
-    path = out_dir or Path("runs") / "diffusion" / command
-    if path.exists() and not path.is_dir():
-        raise GencliError(f"--out-dir {path}: exists and is not a directory")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _save_config(cfg: DiffusionConfig, out: Path, files: dict) -> None:
@@ -190,7 +182,7 @@ def train(
     Example: gencli diffusion train --conditional --set train.epochs=8000
     """
     resolve_device(device)
-    explicit = {"train.epochs": _positive(epochs, "--epochs"), "train.seed": seed}
+    explicit = {"train.epochs": positive(epochs, "--epochs"), "train.seed": seed}
     if conditional:
         explicit["model.conditional"] = True
     path = ckpt or (COND_CKPT if conditional else UNCOND_CKPT)
@@ -328,9 +320,9 @@ def sample_cmd(
 
     Example: gencli diffusion sample --n 10000 --steps-sweep 1,5,10,50,100,1000 --seeds-grid
     """
-    _positive(n, "--n")
+    positive(n, "--n")
     explicit = {
-        "sample.steps": _positive(steps, "--steps"),
+        "sample.steps": positive(steps, "--steps"),
         "sample.sampler": _choice(sampler, SAMPLERS, "--sampler"),
         "sample.schedule": _choice(schedule, SCHEDULES, "--schedule"),
         "sample.start": _choice(start, STARTS, "--start"),
@@ -341,7 +333,7 @@ def sample_cmd(
     pairs = _parse_pairs(compare) if compare else []
     trained = _load(ckpt, conditional, device)
     cfg = _runtime_config(trained, config, set_, explicit)
-    out = _out_dir(out_dir, "sample")
+    out = out_dir_for(out_dir, "diffusion", "sample")
     sc = cfg.sample
     labels = _sample_labels(trained, n, klass)
     model, sde = trained.model, trained.sde
@@ -470,12 +462,12 @@ def schedule(
 
     Example: gencli diffusion schedule --steps 50 --rho 7
     """
-    _positive(steps, "--steps")
+    positive(steps, "--steps")
     if rho is not None and not rho > 0:
         raise GencliError(f"--rho: must be > 0, got {rho}")
     cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit={"sample.rho": rho})
     sde = VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max)
-    out = _out_dir(out_dir, "schedule")
+    out = out_dir_for(out_dir, "diffusion", "schedule")
     series = {}
     rows = []
     for name in SCHEDULES:
@@ -533,11 +525,11 @@ def trajectory(
 
     Example: gencli diffusion trajectory --forward --point 1.5,-1.25
     """
-    out = _out_dir(out_dir, "trajectory")
+    out = out_dir_for(out_dir, "diffusion", "trajectory")
     files: dict[str, Path] = {}
     if forward:
         x, y, _ = _parse_point(point, "--point")
-        cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit={"sample.steps": _positive(steps, "--steps")})
+        cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit={"sample.steps": positive(steps, "--steps")})
         sde = VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max)
         k = min(cfg.sample.steps, 500)
         ts = torch.linspace(0, 1, k + 1)
@@ -556,9 +548,9 @@ def trajectory(
         console.files_table(files)
         return
 
-    _positive(n, "--n")
+    positive(n, "--n")
     explicit = {
-        "sample.steps": _positive(steps, "--steps"),
+        "sample.steps": positive(steps, "--steps"),
         "sample.sampler": _choice(sampler, SAMPLERS, "--sampler"),
         "sample.schedule": _choice(schedule, SCHEDULES, "--schedule"),
         "sample.start": _choice(start, STARTS, "--start"),
@@ -634,13 +626,13 @@ def determinism(
 
     Example: gencli diffusion determinism --repeats 10 --sampler sde
     """
-    _positive(repeats, "--repeats")
-    _positive(n, "--n")
-    explicit = {"sample.steps": _positive(steps, "--steps"), "sample.sampler": _choice(sampler, SAMPLERS, "--sampler")}
+    positive(repeats, "--repeats")
+    positive(n, "--n")
+    explicit = {"sample.steps": positive(steps, "--steps"), "sample.sampler": _choice(sampler, SAMPLERS, "--sampler")}
     trained = _load(ckpt, conditional, device)
     cfg = _runtime_config(trained, config, set_, explicit)
     sc = cfg.sample
-    out = _out_dir(out_dir, "determinism")
+    out = out_dir_for(out_dir, "diffusion", "determinism")
     labels = _sample_labels(trained, n, None)
     with torch.inference_mode():
         z1 = initial_noise(trained.model, n, sc.start, trained.sde, torch.Generator().manual_seed(seed), labels)
@@ -721,8 +713,8 @@ def prob(
 
     Example: gencli diffusion prob --conditional --point 0.5,-0.5,5 --point 0.5,-0.5,2
     """
-    _positive(samples, "--samples")
-    explicit = {"sample.steps": _positive(steps, "--steps")}
+    positive(samples, "--samples")
+    explicit = {"sample.steps": positive(steps, "--steps")}
     parsed = [_parse_point(p, "--point", allow_class=True) for p in point] if point else None
     trained = _load(ckpt, conditional, device)
     cfg = _runtime_config(trained, config, set_, explicit)
@@ -735,7 +727,7 @@ def prob(
             raise GencliError(f"--point {x:g},{y:g},{c}: class {c} out of range 0..{k - 1}")
         if not k and c is not None:
             raise GencliError(f"--point {x:g},{y:g},{c}: this model is unconditional; give X,Y only")
-    out = _out_dir(out_dir, "prob")
+    out = out_dir_for(out_dir, "diffusion", "prob")
     xs = torch.tensor([[x, y] for x, y, _ in queries])
     labels = torch.tensor([c for _, _, c in queries]) if k else None
     est = log_prob_bound(trained.model, xs, trained.sde, cfg.sample.steps, samples,
@@ -799,15 +791,15 @@ def invert(
 
     Example: gencli diffusion invert --target 4,5.5
     """
-    _positive(iterations, "--iterations")
-    _positive(steps, "--steps")
+    positive(iterations, "--iterations")
+    positive(steps, "--steps")
     _choice(sampler, SAMPLERS, "--sampler")
     if not lr > 0:
         raise GencliError(f"--lr: must be > 0, got {lr}")
     x, y, _ = _parse_point(target, "--target")
     trained = _load(ckpt, conditional, device)
     label = _sample_labels(trained, 1, klass if klass is not None else (0 if trained.cfg.n_classes else None))
-    out = _out_dir(out_dir, "invert")
+    out = out_dir_for(out_dir, "diffusion", "invert")
     ts = time_grid(steps, "uniform", trained.sde)
     with console.progress(iterations, "steering the sampler") as advance:
         res = invert_to_target(

@@ -14,6 +14,8 @@ from safetensors.torch import save_file
 
 from gencli.checkpoint import check_writable_target
 from gencli.cli import console
+from gencli.cli.checks import out_dir as out_dir_for
+from gencli.cli.checks import positive
 from gencli.cli.options import (
     CkptReadOpt,
     CkptWriteOpt,
@@ -51,12 +53,6 @@ EXERCISE_SENTENCE = "I am a little squirrel holding a walnut"
 ATTENTION_PROMPT = "The Queen looked at Alice and said that the little"
 
 
-def _out_dir(out_dir: Path | None, command: str) -> Path:
-    path = out_dir or Path("runs") / "lm" / command
-    if path.exists() and not path.is_dir():
-        raise GencliError(f"--out-dir {path}: exists and is not a directory")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _load(ckpt: Path | None, device: str) -> TrainedLM:
@@ -74,10 +70,6 @@ def _encode_fitting(lm: TrainedLM, text: str, option: str, room: int = 0) -> lis
     return ids
 
 
-def _positive(value, option: str):
-    if value is not None and value < 1:
-        raise GencliError(f"{option}: must be a positive integer, got {value}")
-    return value
 
 
 # ---------------------------------------------------------------- train
@@ -104,7 +96,7 @@ def train(
     """
     dev = resolve_device(device)
     path = ckpt or LM_CKPT
-    explicit = {"data.corpus": corpus, "train.max_iters": _positive(max_iters, "--max-iters"), "train.seed": seed}
+    explicit = {"data.corpus": corpus, "train.max_iters": positive(max_iters, "--max-iters"), "train.seed": seed}
     if resume:
         trained = load_trained(path, with_last=True)
         cfg = resolve(LMConfig, base=to_dict(trained.cfg), yaml_path=config, sets=set_, explicit=explicit)
@@ -218,9 +210,9 @@ def generate(
 
     Example: gencli lm generate --prompt "Alice said" --max-new-tokens 40 --top-k 50 --num-samples 3
     """
-    _positive(max_new_tokens, "--max-new-tokens")
-    _positive(num_samples, "--num-samples")
-    _positive(top_k, "--top-k")
+    positive(max_new_tokens, "--max-new-tokens")
+    positive(num_samples, "--num-samples")
+    positive(top_k, "--top-k")
     if not temperature > 0:
         raise GencliError(f"--temperature: must be > 0, got {temperature}")
     if top_p is not None and not 0 < top_p <= 1:
@@ -259,14 +251,14 @@ def invert(
 
     Example: gencli lm invert --target "I am a little squirrel holding a walnut" --steps 300
     """
-    _positive(steps, "--steps")
+    positive(steps, "--steps")
     if init not in ("random", "tokens"):
         raise GencliError(f"--init: must be random or tokens, got {init!r}")
     if not lr > 0:
         raise GencliError(f"--lr: must be > 0, got {lr}")
     lm = _load(ckpt, device)
     ids = _encode_fitting(lm, target, "--target")
-    out = _out_dir(out_dir, "invert")
+    out = out_dir_for(out_dir, "lm", "invert")
     write_text(out / "config.yaml", to_yaml(lm.cfg))
     tok = lm.tokenizer
     shown: list[tuple[int, float, str]] = []
@@ -320,7 +312,7 @@ def attention(
 
     Example: gencli lm attention --prompt "The Queen looked at Alice and said that the little"
     """
-    _positive(word, "--word")
+    positive(word, "--word")
     lm = _load(ckpt, device)
     ids = _encode_fitting(lm, prompt, "--prompt")
     n_layer = lm.cfg.model.sizes()[0]
@@ -333,7 +325,7 @@ def attention(
         res = attention_at_word(lm.model, lm.tokenizer, full, word)
     except ValueError as e:
         raise GencliError(f"--prompt: the model did not write {word} words within 200 tokens ({e})") from None
-    out = _out_dir(out_dir, "attention")
+    out = out_dir_for(out_dir, "lm", "attention")
     write_text(out / "config.yaml", to_yaml(lm.cfg))
     names = {"first": 0, "last": n_layer - 1, **{f"block{b}": b for b in block or []}}
     mats = {name: res.matrices[i].numpy() for name, i in names.items()}
@@ -385,7 +377,7 @@ def prob(
     """
     if (text is None) == (not sample):
         raise GencliError("give exactly one of --text TEXT or --sample")
-    _positive(max_new_tokens, "--max-new-tokens")
+    positive(max_new_tokens, "--max-new-tokens")
     lm = _load(ckpt, device)
     tok = lm.tokenizer
     ctx_ids = tok.encode(context) if context else []
@@ -402,7 +394,7 @@ def prob(
     if not scores:
         raise GencliError("--text: a single token with no --context has nothing to score")
     total = float(sum(s.logprob for s in scores))
-    out = _out_dir(out_dir, "prob")
+    out = out_dir_for(out_dir, "lm", "prob")
     write_text(out / "config.yaml", to_yaml(lm.cfg))
     rows = [{"token": tok.piece(s.token_id), "logprob": s.logprob, "prob": s.prob, "rank": s.rank} for s in scores]
     files = {
