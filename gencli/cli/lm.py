@@ -319,8 +319,7 @@ def attention(
     for b in block or []:
         if not 0 <= b < n_layer:
             raise GencliError(f"--block {b}: out of range, this model has blocks 0..{n_layer - 1}")
-    full = continue_to_words(lm.model, lm.tokenizer, prompt, word, greedy, torch.Generator().manual_seed(seed))
-    del ids
+    full = continue_to_words(lm.model, lm.tokenizer, ids, word, greedy, torch.Generator().manual_seed(seed))
     try:
         res = attention_at_word(lm.model, lm.tokenizer, full, word)
     except ValueError as e:

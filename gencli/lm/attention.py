@@ -50,10 +50,9 @@ def n_words(text: str) -> int:
 
 
 def continue_to_words(
-    model: GPT, tok: TextTokenizer, prompt: str, words: int, greedy: bool, generator: torch.Generator, max_new: int = 200
+    model: GPT, tok: TextTokenizer, ids: list[int], words: int, greedy: bool, generator: torch.Generator, max_new: int = 200
 ) -> list[int]:
-    """Generate after the prompt until the text has more than `words` words (so word `words` is complete)."""
-    ids = tok.encode(prompt)
+    """Generate after the prompt ids until the text has more than `words` words (so word `words` is complete)."""
     return generate(model, ids, max_new, greedy=greedy, generator=generator,
                     stop=lambda out: n_words(tok.decode(out)) > words)
 
