@@ -87,6 +87,7 @@ class TrainConfig:
         "fused scaled_dot_product_attention, or explicit softmax(QK^T/sqrt(d)) matmuls; auto: explicit on the CPU "
         "(with bf16 its matmuls are about 2x faster than the fused CPU kernel's backward), fused elsewhere",
     )
+    fused_adamw: bool = field(True, "use torch's fused AdamW kernel where the device has one")
     seed: int = field(0, "seed of the weights and the batches")
 
     def problems(self) -> list[str]:

@@ -25,6 +25,11 @@ class GPTShape:
     dropout: float = 0.0
 
 
+def _dropout(p: float) -> nn.Module:
+    """Dropout, or nothing at p = 0 (a p = 0 dropout still draws a mask in training mode)."""
+    return nn.Dropout(p) if p > 0 else nn.Identity()
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, s: GPTShape):
         super().__init__()
@@ -32,7 +37,8 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(s.n_embd, 3 * s.n_embd)
         self.proj = nn.Linear(s.n_embd, s.n_embd)
         self.dropout = s.dropout
-        self.resid_drop = nn.Dropout(s.dropout)
+        self.resid_drop = _dropout(s.dropout)
+        self.register_buffer("causal", torch.ones(s.block_size, s.block_size, dtype=torch.bool).tril(), persistent=False)
 
     def forward(self, x: Tensor, explicit: bool = False) -> tuple[Tensor, Tensor | None]:
         B, T, C = x.shape
@@ -44,10 +50,9 @@ class CausalSelfAttention(nn.Module):
         att = None
         if explicit:
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))  # (B, nh, T, T)
-            mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
-            scores = scores.masked_fill(~mask, float("-inf"))
-            att = torch.softmax(scores.float(), dim=-1).to(q.dtype)  # (B, nh, T, T)
-            y = F.dropout(att, p, self.training) @ v  # (B, nh, T, hs)
+            scores = scores.masked_fill(~self.causal[:T, :T], float("-inf"))
+            att = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)  # (B, nh, T, T)
+            y = (F.dropout(att, p) if p > 0 else att) @ v  # (B, nh, T, hs)
         else:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, nh, T, hs)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
@@ -61,7 +66,7 @@ class Block(nn.Module):
         self.attn = CausalSelfAttention(s)
         self.ln2 = nn.LayerNorm(s.n_embd)
         self.mlp = nn.Sequential(
-            nn.Linear(s.n_embd, 4 * s.n_embd), nn.GELU(), nn.Linear(4 * s.n_embd, s.n_embd), nn.Dropout(s.dropout)
+            nn.Linear(s.n_embd, 4 * s.n_embd), nn.GELU(), nn.Linear(4 * s.n_embd, s.n_embd), _dropout(s.dropout)
         )
 
     def forward(self, x: Tensor, explicit: bool = False) -> tuple[Tensor, Tensor | None]:
@@ -78,7 +83,7 @@ class GPT(nn.Module):
         self.shape = s
         self.tok_emb = nn.Embedding(s.vocab_size, s.n_embd)
         self.pos_emb = nn.Embedding(s.block_size, s.n_embd)
-        self.drop = nn.Dropout(s.dropout)
+        self.drop = _dropout(s.dropout)
         self.blocks = nn.ModuleList([Block(s) for _ in range(s.n_layer)])
         self.ln_f = nn.LayerNorm(s.n_embd)
         self.head = nn.Linear(s.n_embd, s.vocab_size, bias=False)

@@ -88,7 +88,7 @@ class LMTrainer:
         no_decay = [p for n, p in self.model.named_parameters() if p.dim() < 2]
         self.optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": cfg.train.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=cfg.train.lr, betas=(0.9, 0.95),
+            lr=cfg.train.lr, betas=(0.9, 0.95), **({"fused": True} if cfg.train.fused_adamw and device.type in ("cpu", "cuda") else {}),
         )
         self.gen = torch.Generator().manual_seed(cfg.train.seed + 1)
         self.dtype = resolve_precision(cfg.train.precision, device)
@@ -131,8 +131,10 @@ class LMTrainer:
             self.best_weights = {k: v.detach().clone().cpu() for k, v in self.model.state_dict().items()}
         return val
 
-    def run(self, max_iters: int, on_step: Callable[[int, float, float | None], None] | None = None) -> None:
-        """Train until `max_iters` steps in total, evaluating every eval_every steps and at the end."""
+    def run(
+        self, max_iters: int, on_step: Callable[[int, float, float | None], None] | None = None, eval_at_end: bool = True
+    ) -> None:
+        """Train until `max_iters` steps in total, evaluating every eval_every steps and (by default) at the end."""
         b = self.cfg.train
         self.model.train()
         while self.step < max_iters:
@@ -151,7 +153,8 @@ class LMTrainer:
             self.step += 1
             self.history.steps.append(self.step)
             self.history.train.append(value)
-            val = self.evaluate() if (self.step % b.eval_every == 0 or self.step == max_iters) else None
+            at_end = eval_at_end and self.step == max_iters
+            val = self.evaluate() if (self.step % b.eval_every == 0 or at_end) else None
             if on_step is not None:
                 on_step(self.step, value, val)
 
