@@ -67,6 +67,7 @@ app = typer.Typer(
     help="Hands-on generative modelling from the shell: a 2D point diffusion model and a small GPT.\n\n"
     "Example: gencli diffusion train && gencli diffusion sample",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},

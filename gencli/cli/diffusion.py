@@ -52,6 +52,7 @@ app = typer.Typer(
     help="The 2D point diffusion model (VE SDE, sigma(t) = exp(5 (t - 1)), eps-predicting MLP).\n\n"
     "Example: gencli diffusion train && gencli diffusion sample --seeds-grid",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 
 UNCOND_CKPT = Path("checkpoints/diffusion")

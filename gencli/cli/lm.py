@@ -46,6 +46,7 @@ app = typer.Typer(
     help="The GPT language model (GPT-2 style decoder written here) trained on a text corpus.\n\n"
     "Example: gencli lm train --corpus alice && gencli lm generate --prompt 'Alice said'",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 
 LM_CKPT = Path("checkpoints/lm")
@@ -128,6 +129,7 @@ def train(
             "train_loss": h.eval_train[-1] if h.eval_train else None, "val_loss": val,
             "best_val_loss": trainer.best_val if h.eval_val else None, "best_step": trainer.best_step,
             "val_bpb": bits_per_byte(val, len(val_tokens), val_bytes) if val is not None else None,
+            "best_val_bpb": bits_per_byte(trainer.best_val, len(val_tokens), val_bytes) if h.eval_val else None,
             "tokens_per_s": trainer.tokens_per_s(), "train_s": trainer.train_s,
         }}
 
@@ -184,8 +186,9 @@ def train(
         return
     mm = m["metrics"]
     console.table(f"lm train ({trainer.step} steps, {wall:.1f} s)",
-                  ["train loss", "val loss", "best val (step)", "val bits/byte", "tokens/s"],
-                  [(mm["train_loss"], mm["val_loss"], f"{mm['best_val_loss']:.4f} ({mm['best_step']})", mm["val_bpb"], mm["tokens_per_s"])])
+                  ["train loss", "val loss", "best val (step)", "val bits/byte (best)", "tokens/s"],
+                  [(mm["train_loss"], mm["val_loss"], f"{mm['best_val_loss']:.4f} ({mm['best_step']})",
+                    f"{mm['val_bpb']:.3f} ({mm['best_val_bpb']:.3f})", mm["tokens_per_s"])])
     console.files_table(result["files"])
 
 

@@ -19,8 +19,9 @@ def attention(
     """Per block: the head-averaged attention heatmap (top) and the query's row painted on its tokens (bottom)."""
     names = list(matrices)
     fig, axes = plt.subplots(2, len(names), figsize=(6.5 * len(names), 9.5), squeeze=False,
-                             gridspec_kw={"height_ratios": [3, 1.4]})
+                             gridspec_kw={"height_ratios": [3, 0.9]})
     labels = [_label(t) for t in tokens]
+    top = max(float(m[query, : query + 1].max()) for m in matrices.values())  # one colour scale for all rows
     for j, name in enumerate(names):
         m = matrices[name]
         ax = axes[0, j]
@@ -32,18 +33,18 @@ def attention(
         ax.set_xlabel("key token")
         ax.set_ylabel("query token")
         fig.colorbar(im, ax=ax, fraction=0.046)
-        _paint(axes[1, j], labels, m[query, : query + 1], f"{name} block: attention from {labels[query]!r}")
-    fig.suptitle(title)
+        _paint(axes[1, j], labels, m[query, : query + 1], f"{name} block: attention from {labels[query]!r}", top)
+    fig.suptitle(" ".join(title.split()))
     fig.tight_layout()
     return save(fig, path)
 
 
-def _paint(ax, labels: list[str], weights: np.ndarray, title: str) -> None:
-    """Tokens laid out as text, each on a background whose darkness is its attention weight."""
+def _paint(ax, labels: list[str], weights: np.ndarray, title: str, top: float) -> None:
+    """Tokens laid out as text, each on a background whose darkness is its weight (0 white, `top` darkest)."""
     ax.axis("off")
     ax.set_title(title, fontsize=9)
     cmap = plt.get_cmap("Reds")
-    top = float(weights.max()) or 1.0
+    top = top or 1.0
     x, y = 0.0, 0.85
     for lab, w in zip(labels[: len(weights)], weights):
         width = 0.012 * (len(lab) + 1)
