@@ -29,7 +29,7 @@ demo-diffusion:
 	$(GENCLI) diffusion determinism --repeats 10 --sampler sde --out-dir $(OUT)/diffusion/determinism-sde
 	$(GENCLI) diffusion prob --out-dir $(OUT)/diffusion/prob
 	$(GENCLI) diffusion invert --target 4,5.5 --out-dir $(OUT)/diffusion/invert
-	$(GENCLI) diffusion train --conditional
+	$(GENCLI) diffusion train --conditional --config configs/diffusion-cond.yaml
 	$(GENCLI) diffusion sample --conditional --n 10000 --out-dir $(OUT)/diffusion-cond/sample
 	$(GENCLI) diffusion trajectory --conditional --out-dir $(OUT)/diffusion-cond/trajectory
 	$(GENCLI) diffusion prob --conditional --out-dir $(OUT)/diffusion-cond/prob

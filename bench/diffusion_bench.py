@@ -64,13 +64,14 @@ def main() -> None:
     rows.append(("exercise exactly (lr 1e-3, no EMA, N(0,I)): inside / TV", f"{inside_fraction(x):.4f} / {tv_from_uniform(x):.4f}"))
     x = sample_points(m_ex, 10000, tr_ex.sde, 1000, start="matched", seed=1)
     rows.append(("exercise model, matched start: inside / TV", f"{inside_fraction(x):.4f} / {tv_from_uniform(x):.4f}"))
-    cc = copy.deepcopy(cfg)
-    cc.model.conditional = True
-    tr_c, m_c = trained(cc)
     labels = balanced_labels(10000, 9)
-    x = sample_points(m_c, 10000, tr_c.sde, 1000, seed=1, labels=labels)
-    own = own_region_fractions(x, labels, 3, 3)
-    rows.append(("conditional: own-region mean / worst (10k, matched)", f"{sum(own) / 9:.4f} / {min(own):.4f}"))
+    for epochs in (3000, 6000):  # 6000: configs/diffusion-cond.yaml
+        cc = copy.deepcopy(cfg)
+        cc.model.conditional, cc.train.epochs = True, epochs
+        tr_c, m_c = trained(cc)
+        x = sample_points(m_c, 10000, tr_c.sde, 1000, seed=1, labels=labels)
+        own = own_region_fractions(x, labels, 3, 3)
+        rows.append((f"conditional, {epochs} epochs: own-region mean / worst", f"{sum(own) / 9:.4f} / {min(own):.4f}"))
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  value\n{'-' * width}  -----")
     for k, v in rows:
