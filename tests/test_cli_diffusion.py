@@ -153,3 +153,31 @@ def test_resume_via_cli(cli, tmp_path):
     assert r.exit_code == 0, r.stderr and r.json()["epochs"] == 80
     with open(ck / "metrics.csv") as f:
         assert len(list(csv.reader(f))) == 81
+
+
+def test_ctrl_c_saves_a_resumable_state(cli, tmp_path, monkeypatch):
+    import json
+
+    import gencli.diffusion.train as train_mod
+
+    real = train_mod.denoising_loss
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 26:
+            real(*args, **kwargs)  # the interrupt lands after this epoch's noise was drawn
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "denoising_loss", interrupted)
+    ck = tmp_path / "ck"
+    r = cli("diffusion", "train", "--ckpt", ck, *TINY_DIFFUSION)
+    assert r.exit_code == 130 and "--resume" in r.stderr
+    meta = json.loads((ck / "meta.json").read_text())
+    assert meta["step"] == 25 and meta["interrupted"] is True
+    monkeypatch.setattr(train_mod, "denoising_loss", real)
+    r = cli("diffusion", "train", "--ckpt", ck, *TINY_DIFFUSION, "--resume", "--json")
+    assert r.exit_code == 0 and r.json()["epochs"] == 60
+    assert cli("diffusion", "train", "--ckpt", tmp_path / "straight", *TINY_DIFFUSION).exit_code == 0
+    assert (ck / "metrics.csv").read_text() == (tmp_path / "straight" / "metrics.csv").read_text()

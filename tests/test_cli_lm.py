@@ -101,3 +101,23 @@ def test_bad_input_with_a_checkpoint(cli, lm_ckpt, tmp_path):
     assert r.exit_code == 2
     r = cli("lm", "train", "--corpus", lm_ckpt / "corpus.txt", "--ckpt", ck, "--resume", *TINY, "--set", "model.n_layer=3", "--max-iters", "40")
     assert r.exit_code == 2 and "cannot change" in r.stderr
+
+
+def test_ctrl_c_then_resume_matches_one_run(cli, lm_ckpt, tmp_path, monkeypatch):
+    from gencli.lm.train import LMTrainer
+
+    corpus = lm_ckpt / "corpus.txt"
+    assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *TINY).exit_code == 0
+    real = LMTrainer.loss
+
+    def interrupted(self, x, y):
+        if self.model.training and self.step == 13:
+            raise KeyboardInterrupt
+        return real(self, x, y)
+
+    monkeypatch.setattr(LMTrainer, "loss", interrupted)
+    r = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *TINY)
+    assert r.exit_code == 130 and "--resume" in r.stderr
+    monkeypatch.setattr(LMTrainer, "loss", real)
+    assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *TINY, "--resume").exit_code == 0
+    assert (tmp_path / "one" / "metrics.csv").read_text() == (tmp_path / "two" / "metrics.csv").read_text()

@@ -67,14 +67,19 @@ class DiffusionTrainer:
         start = time.perf_counter()
         try:
             while self.epoch < epochs:
-                loss = denoising_loss(self.model, self.x, self.labels, self.sde, self.gen)
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise TrainingDiverged(
-                        f"loss became {value} at epoch {self.epoch + 1}; lower train.lr (now {self.cfg.train.lr})"
-                    )
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                gen_state = self.gen.get_state()
+                try:
+                    loss = denoising_loss(self.model, self.x, self.labels, self.sde, self.gen)
+                    value = loss.item()
+                    if not math.isfinite(value):
+                        raise TrainingDiverged(
+                            f"loss became {value} at epoch {self.epoch + 1}; lower train.lr (now {self.cfg.train.lr})"
+                        )
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                except KeyboardInterrupt:  # before the update: leave the state, noise RNG too, as it was
+                    self.gen.set_state(gen_state)
+                    raise
                 self.optimizer.step()
                 if self.cfg.train.ema > 0:
                     with torch.no_grad():

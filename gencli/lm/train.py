@@ -122,9 +122,10 @@ class LMTrainer:
 
     def evaluate(self) -> float:
         val = self.estimate(self.val_data)
+        train = self.estimate(self.train_data)
         h = self.history
         h.eval_steps.append(self.step)
-        h.eval_train.append(self.estimate(self.train_data))
+        h.eval_train.append(train)
         h.eval_val.append(val)
         if val < self.best_val:
             self.best_val, self.best_step = val, self.step
@@ -137,8 +138,21 @@ class LMTrainer:
         """Train until `max_iters` steps in total, evaluating every eval_every steps and (by default) at the end."""
         b = self.cfg.train
         self.model.train()
+        if self.step and self.step % b.eval_every == 0 and (not self.history.eval_steps or self.history.eval_steps[-1] != self.step):
+            self.evaluate()  # an interrupt came during this step's evaluation; do it now, as one run would have
         while self.step < max_iters:
-            t0 = time.perf_counter()
+            value = self._step()
+            at_end = eval_at_end and self.step == max_iters
+            val = self.evaluate() if (self.step % b.eval_every == 0 or at_end) else None
+            if on_step is not None:
+                on_step(self.step, value, val)
+
+    def _step(self) -> float:
+        """One optimizer step; an interrupt before the update leaves the state (data RNG too) as it was."""
+        b = self.cfg.train
+        t0 = time.perf_counter()
+        gen_state = self.gen.get_state()
+        try:
             x, y = get_batch(self.train_data, self.cfg.model.block_size, b.batch_size, self.gen)
             loss = self.loss(x, y)
             value = loss.item()
@@ -148,15 +162,15 @@ class LMTrainer:
             loss.backward()
             if b.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), b.grad_clip)
-            self.optimizer.step()
-            self.train_s += time.perf_counter() - t0
-            self.step += 1
-            self.history.steps.append(self.step)
-            self.history.train.append(value)
-            at_end = eval_at_end and self.step == max_iters
-            val = self.evaluate() if (self.step % b.eval_every == 0 or at_end) else None
-            if on_step is not None:
-                on_step(self.step, value, val)
+        except KeyboardInterrupt:
+            self.gen.set_state(gen_state)
+            raise
+        self.optimizer.step()
+        self.train_s += time.perf_counter() - t0
+        self.step += 1
+        self.history.steps.append(self.step)
+        self.history.train.append(value)
+        return value
 
     def tokens_per_s(self) -> float:
         steps = len(self.history.steps)
