@@ -658,7 +658,7 @@ def determinism(
         "determinism_figure": plots.trajectories(
             torch.cat(trajs, dim=1).numpy(), out / "determinism.png",
             f"4 points, same initial noise, {repeats} runs of {sc.sampler}: identical={identical}",
-            labels=None,
+            labels=np.tile(np.arange(trajs[0].shape[1]), repeats), n_classes=10, label_name="point",
         ),
         "determinism": write_csv(
             out / "determinism.csv", ["repeat", "point", "x", "y"],

@@ -36,10 +36,11 @@ def _axes(ax, lim=LIM, title: str = "") -> None:
 
 
 def _scatter(ax, pts: np.ndarray, labels: np.ndarray | None, n_classes: int) -> None:
+    size = float(np.clip(8000 / max(len(pts), 1), 1.0, 4.0))  # dense clouds need small markers to show density
     if labels is None:
-        ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5)
+        ax.scatter(pts[:, 0], pts[:, 1], s=size, alpha=0.6, linewidths=0)
     else:
-        ax.scatter(pts[:, 0], pts[:, 1], s=2, c=labels, cmap=CMAP, vmin=0, vmax=max(n_classes - 1, 1), alpha=0.7)
+        ax.scatter(pts[:, 0], pts[:, 1], s=size, linewidths=0, c=labels, cmap=CMAP, vmin=0, vmax=max(n_classes - 1, 1), alpha=0.7)
 
 
 def points(
@@ -111,16 +112,22 @@ def trajectories(
     n_classes: int = 0,
     grid: tuple[int, int] = (0, 0),
     background: np.ndarray | None = None,
+    label_name: str = "class",
 ) -> Path:
-    """Reverse trajectories (K, N, 2): one line per point from its start (o) to its end (*)."""
+    """Reverse trajectories (K, N, 2): one line per point from its start (o) to its end (*).
+
+    Lines with the same label share a colour and one legend entry ("{label_name} {label}").
+    """
     fig, ax = plt.subplots(figsize=(5.6, 5))
     if background is not None:
         ax.scatter(background[:, 0], background[:, 1], s=1, c="0.85", zorder=0)
     cmap = plt.get_cmap(CMAP)
+    named = set()
     for j in range(traj.shape[1]):
         color = cmap(labels[j] / max(n_classes - 1, 1)) if labels is not None else cmap(j % 10)
-        name = f"class {labels[j]}" if labels is not None else f"point {j}"
-        ax.plot(traj[:, j, 0], traj[:, j, 1], "-", color=color, lw=1, label=name)
+        name = f"{label_name} {labels[j]}" if labels is not None else f"point {j}"
+        ax.plot(traj[:, j, 0], traj[:, j, 1], "-", color=color, lw=1, label=None if name in named else name)
+        named.add(name)
         ax.scatter(*traj[0, j], marker="o", color=color, s=25)
         ax.scatter(*traj[-1, j], marker="*", color=color, s=120, edgecolor="k", zorder=3)
     _square(ax, 1.0, *grid)
