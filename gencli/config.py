@@ -236,6 +236,13 @@ def resolve(
     return obj
 
 
+def require_unchanged(new: Any, old: Any, sections: tuple[str, ...], why: str) -> None:
+    """Raise ConfigError naming the first of `sections` where `new` differs from `old`."""
+    for section in sections:
+        if getattr(new, section) != getattr(old, section):
+            raise ConfigError(f"{section}.*: cannot change the {section} settings {why}")
+
+
 def to_dict(obj: Any) -> dict:
     """A plain dict of a config dataclass (YAML/JSON friendly)."""
     return dataclasses.asdict(obj)

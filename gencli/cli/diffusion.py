@@ -25,7 +25,7 @@ from gencli.cli.options import (
     SeedOpt,
     SetOpt,
 )
-from gencli.config import resolve, to_dict, to_yaml
+from gencli.config import require_unchanged, resolve, to_dict, to_yaml
 from gencli.csvio import write_csv, write_text
 from gencli.device import resolve_device
 from gencli.diffusion import quality
@@ -116,12 +116,8 @@ def _load(ckpt: Path | None, conditional: bool, device: str) -> TrainedDiffusion
 def _runtime_config(trained: TrainedDiffusion, config: Path | None, sets: list[str] | None, explicit: dict) -> DiffusionConfig:
     """The checkpoint's config with sampling settings overridden; the model must not change."""
     cfg = resolve(DiffusionConfig, base=to_dict(trained.cfg), yaml_path=config, sets=sets, explicit=explicit)
-    for section in ("data", "model", "sde", "train"):
-        if getattr(cfg, section) != getattr(trained.cfg, section):
-            raise GencliError(
-                f"{section}.*: cannot change the {section} settings of a trained checkpoint "
-                f"({trained.checkpoint.path}); retrain with `gencli diffusion train` instead"
-            )
+    require_unchanged(cfg, trained.cfg, ("data", "model", "sde", "train"),
+                      f"of a trained checkpoint ({trained.checkpoint.path}); retrain with `gencli diffusion train` instead")
     return cfg
 
 
@@ -191,9 +187,7 @@ def train(
         trained = load_trained(path)
         base = to_dict(trained.cfg)
         cfg = resolve(DiffusionConfig, base=base, yaml_path=config, sets=set_, explicit=explicit)
-        for section in ("data", "model", "sde"):
-            if getattr(cfg, section) != getattr(trained.cfg, section):
-                raise GencliError(f"{section}.*: cannot change the {section} settings when resuming {path}")
+        require_unchanged(cfg, trained.cfg, ("data", "model", "sde"), f"when resuming {path}")
         state = trained.checkpoint.load_train_state()
         trainer = DiffusionTrainer(cfg)
         trainer.load_state_dict(state)

@@ -26,7 +26,7 @@ from gencli.cli.options import (
     SeedOpt,
     SetOpt,
 )
-from gencli.config import resolve, to_dict, to_yaml
+from gencli.config import require_unchanged, resolve, to_dict, to_yaml
 from gencli.csvio import write_csv, write_text
 from gencli.device import resolve_device
 from gencli.errors import GencliError
@@ -101,9 +101,7 @@ def train(
     if resume:
         trained = load_trained(path, with_last=True)
         cfg = resolve(LMConfig, base=to_dict(trained.cfg), yaml_path=config, sets=set_, explicit=explicit)
-        for section in ("model", "tokenizer", "data"):
-            if getattr(cfg, section) != getattr(trained.cfg, section):
-                raise GencliError(f"{section}.*: cannot change the {section} settings when resuming {path}")
+        require_unchanged(cfg, trained.cfg, ("model", "tokenizer", "data"), f"when resuming {path}")
         tok = trained.tokenizer
     else:
         cfg = resolve(LMConfig, yaml_path=config, sets=set_, explicit=explicit)
