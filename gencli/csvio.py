@@ -1,4 +1,4 @@
-"""CSV files of the numbers behind each figure, written atomically."""
+"""CSV files of the numbers behind each figure (and other data files of a result), written atomically."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import io
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from gencli.results import DataFile, Result
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> Path:
@@ -32,3 +34,28 @@ def write_text(path: Path, text: str) -> Path:
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    """Write a binary file atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
+def write_data_file(df: DataFile, folder: Path) -> Path:
+    """One data file of a result: a CSV from header and rows, or its text or bytes content."""
+    path = Path(folder) / df.name
+    if isinstance(df.content, bytes):
+        return write_bytes(path, df.content)
+    if isinstance(df.content, str):
+        return write_text(path, df.content)
+    return write_csv(path, df.header, df.rows)
+
+
+def write_data_files(results: list[Result], folder: Path) -> dict[str, Path]:
+    """Every data file of the results in `folder`, keyed by the file's key."""
+    return {df.key: write_data_file(df, folder) for r in results for df in r.data_files()}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -19,11 +20,19 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from gencli.outputs import merged_dict
+from gencli.results import Result
+from gencli.results import Table as ResultTable
+
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
 def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, float) and not math.isfinite(value):
@@ -40,29 +49,33 @@ def emit_json(obj: dict) -> None:
     print(json.dumps(_jsonable(obj)))
 
 
-def table(title: str, columns: Sequence[str], rows: Sequence[Sequence], as_json: bool = False) -> None:
-    """A rich table on stdout (nothing when the command prints JSON)."""
-    if as_json:
-        return
-    t = Table(title=title, title_justify="left")
-    for c in columns:
-        t.add_column(c, justify="right" if c not in ("token", "name", "file", "sampler", "point") else "left")
-    for row in rows:
-        t.add_row(*[fmt(v) for v in row])
-    out.print(t)
+def print_table(t: ResultTable) -> None:
+    """A result's table as a rich table on stdout, every column at its own precision."""
+    rt = Table(title=t.title, title_justify="left")
+    for i, name in enumerate(t.header):
+        rt.add_column(name, justify="right" if t.numeric(i) else "left")
+    for row in t.formatted():
+        rt.add_row(*row)
+    out.print(rt)
 
 
-def fmt(v) -> str:
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return str(v)
-        return f"{v:.4g}" if abs(v) < 1e4 else f"{v:.3e}"
-    return str(v)
-
-
-def files_table(files: dict[str, Path], as_json: bool = False) -> None:
+def files_table(files: dict[str, Path]) -> None:
     """List the files a command wrote."""
-    table("files written", ["name", "file"], [(k, str(v)) for k, v in files.items()], as_json)
+    print_table(ResultTable("files written", [("name", ""), ("file", "")], [(k, str(v)) for k, v in files.items()]))
+
+
+def show(results: list[Result], files: dict[str, Path], as_json: bool) -> None:
+    """The command's answer: one JSON object, or each result's tables and finding and the files written."""
+    if as_json:
+        emit_json(merged_dict(results, files))
+        return
+    for r in results:
+        for t in r.tables():
+            print_table(t)
+        if r.finding():
+            out.print(r.finding(), style="dim", markup=False)
+    if files:
+        files_table(files)
 
 
 def error(message: str) -> None:

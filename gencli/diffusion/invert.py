@@ -52,11 +52,11 @@ def invert_to_target(
     params = [z1]
     noise = None
     if sampler == "sde":
-        noise = torch.randn((len(ts) - 1, 1, 2), generator=gen).requires_grad_(True)
+        noise = torch.randn((len(ts) - 1, 1, 2), generator=gen).to(z1.device).requires_grad_(True)
         params.append(noise)
     opt = torch.optim.Adam(params, lr=lr)
     losses: list[float] = []
-    target = target.reshape(1, 2)
+    target = target.reshape(1, 2).to(z1.device)
     it = 0
     for it in range(1, iterations + 1):
         out = sample(model, z1, ts, sde, sampler, label, step_noise=noise)

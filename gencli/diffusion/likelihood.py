@@ -62,12 +62,12 @@ def log_prob_bound(
     weight = 0.5 * steps * (ratio - 1.0)
     xs = x.repeat_interleave(n_samples, dim=0)  # (N*M, 2)
     ls = labels.repeat_interleave(n_samples) if labels is not None else None
-    terms = torch.empty(xs.shape[0])
+    terms = torch.empty(xs.shape[0], device=x.device)
     for a in range(0, xs.shape[0], chunk):
         xb = xs[a : a + chunk]
-        i = torch.randint(1, steps + 1, (xb.shape[0],), generator=gen)
+        i = torch.randint(1, steps + 1, (xb.shape[0],), generator=gen).to(x.device)
         t = i.float() / steps
-        eps = torch.randn(xb.shape, generator=gen)
+        eps = torch.randn(xb.shape, generator=gen).to(x.device)
         xt = sde.perturb(xb, t, eps)
         d = model(xt, t, ls[a : a + chunk] if ls is not None else None)
         terms[a : a + chunk] = weight * ((d - eps) ** 2).sum(dim=1)
@@ -76,5 +76,5 @@ def log_prob_bound(
     stderr = terms.std(dim=1) / math.sqrt(n_samples)
     mean, std = start_moments(model, labels, n, start, sde)
     kl = prior_kl(x, mean, std, sde.sigma_max)
-    rec = torch.full((n,), reconstruction(x.shape[1], sde.sigma_min))
+    rec = torch.full((n,), reconstruction(x.shape[1], sde.sigma_min), device=x.device)
     return BoundEstimate(elbo=rec - kl - diffusion, stderr=stderr, diffusion=diffusion, prior_kl=kl, reconstruction=rec)

@@ -50,11 +50,12 @@ def start_moments(model: Denoiser, labels: Tensor | None, n: int, start: str, sd
     data (of the point's class when conditional), the exact marginal of x_1 for a
     Gaussian with the data's first two moments.
     """
+    device = model.data_mean.device
     if start == "standard":
-        return torch.zeros(n, 2), torch.ones(n, 2)
+        return torch.zeros(n, 2, device=device), torch.ones(n, 2, device=device)
     if start != "matched":
         raise ValueError(f"unknown start {start!r}")
-    idx = labels if (labels is not None and model.n_classes) else torch.zeros(n, dtype=torch.long)
+    idx = labels if (labels is not None and model.n_classes) else torch.zeros(n, dtype=torch.long, device=device)
     mean = model.data_mean[idx]
     std = (sde.sigma_max**2 + model.data_var[idx]).sqrt()
     return mean, std
@@ -63,9 +64,9 @@ def start_moments(model: Denoiser, labels: Tensor | None, n: int, start: str, sd
 def initial_noise(
     model: Denoiser, n: int, start: str, sde: VESDE, generator: torch.Generator, labels: Tensor | None = None
 ) -> Tensor:
-    """z(1) for n points, drawn from `generator`."""
+    """z(1) for n points, drawn from `generator` (a CPU generator: the same draw on every device)."""
     mean, std = start_moments(model, labels, n, start, sde)
-    return mean + std * torch.randn((n, 2), generator=generator)
+    return mean + std * torch.randn((n, 2), generator=generator).to(mean.device)
 
 
 def _denoise(model: Denoiser, z: Tensor, t: float, sigma: float, labels: Tensor | None) -> tuple[Tensor, Tensor]:
@@ -113,7 +114,7 @@ def sample(
         elif sampler == "sde":
             h = t - t_next
             g2 = 2 * c * s * s  # g(t)^2 = d sigma^2 / dt = 2 sigma sigma'
-            noise = step_noise[i] if step_noise is not None else torch.randn(z.shape, generator=generator)
+            noise = step_noise[i] if step_noise is not None else torch.randn(z.shape, generator=generator).to(z.device)
             z = z - (2 * c * s * h) * eps + (g2 * h) ** 0.5 * noise
         else:
             raise ValueError(f"unknown sampler {sampler!r}")
@@ -135,8 +136,10 @@ def sample_points(
     rho: float = 7.0,
     callback: Callback | None = None,
 ) -> Tensor:
-    """n samples (n, 2) from a seed: initial noise and any step noise come from it."""
+    """n samples (n, 2) on the model's device from a seed: initial noise and any step noise come from it."""
     gen = torch.Generator().manual_seed(seed)
+    if labels is not None:
+        labels = labels.to(model.data_mean.device)
     with torch.inference_mode():
         z = initial_noise(model, n, start, sde, gen, labels)
         ts = time_grid(steps, schedule, sde, rho)

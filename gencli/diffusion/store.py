@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from gencli.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from gencli.config import ConfigError, resolve, to_dict
 from gencli.diffusion.config import DiffusionConfig
@@ -23,6 +25,10 @@ class TrainedDiffusion:
     model: Denoiser
     sde: VESDE
     checkpoint: Checkpoint
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.data_mean.device
 
 
 def save_trained(trainer: DiffusionTrainer, path: Path, files: dict | None = None, interrupted: bool = False) -> None:
@@ -51,8 +57,8 @@ def config_of(ckpt: Checkpoint) -> DiffusionConfig:
         raise CheckpointError(f"{ckpt.path / 'config.yaml'}: {e}") from None
 
 
-def load_trained(path: Path) -> TrainedDiffusion:
-    """Rebuild the denoiser from a checkpoint directory (exit-2 errors when unusable)."""
+def load_trained(path: Path, device: torch.device | str = "cpu") -> TrainedDiffusion:
+    """Rebuild the denoiser on `device` from a checkpoint directory (exit-2 errors when unusable)."""
     ckpt = load_checkpoint(path, KIND)
     cfg = config_of(ckpt)
     model = Denoiser(cfg.model, cfg.n_classes)
@@ -61,7 +67,7 @@ def load_trained(path: Path) -> TrainedDiffusion:
     except RuntimeError as e:
         first = str(e).splitlines()[0]
         raise CheckpointError(f"{path / 'model.safetensors'}: weights do not fit the config ({first[:100]})") from None
-    model.eval()
+    model.to(device).eval()
     for p in model.parameters():
         p.requires_grad_(False)
     return TrainedDiffusion(cfg, model, VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), ckpt)

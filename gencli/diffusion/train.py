@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import torch
 from torch import Tensor
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.data import class_moments, grid_labels, square_points
@@ -35,8 +36,8 @@ def build_model(cfg: DiffusionConfig) -> Denoiser:
 
 def denoising_loss(model: Denoiser, x0: Tensor, labels: Tensor | None, sde: VESDE, gen: torch.Generator) -> Tensor:
     """mean ||D(x_t, t[, c]) - eps||^2 with eps ~ N(0, I), t ~ U(0, 1) drawn per point."""
-    t = torch.rand(x0.shape[0], generator=gen)
-    eps = torch.randn(x0.shape, generator=gen)
+    t = torch.rand(x0.shape[0], generator=gen).to(x0.device)  # drawn on the CPU: the same on every device
+    eps = torch.randn(x0.shape, generator=gen).to(x0.device)
     return ((model(sde.perturb(x0, t, eps), t, labels) - eps) ** 2).mean()
 
 
@@ -47,16 +48,22 @@ class DiffusionTrainer:
     consistent point to resume from.
     """
 
-    def __init__(self, cfg: DiffusionConfig):
+    def __init__(self, cfg: DiffusionConfig, device: torch.device | str = "cpu"):
         self.cfg = cfg
+        self.device = torch.device(device)
         self.sde = VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max)
-        self.x, self.labels = make_dataset(cfg)
+        x, labels = make_dataset(cfg)
         self.model = build_model(cfg)
-        mean, var = class_moments(self.x, self.labels, cfg.n_classes)
+        mean, var = class_moments(x, labels, cfg.n_classes)
         self.model.data_mean.copy_(mean)
         self.model.data_var.copy_(var)
+        self.model.to(self.device)
+        self.x = x.to(self.device)
+        self.labels = labels.to(self.device) if labels is not None else None
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.train.lr)
-        self.ema = [p.detach().clone() for p in self.model.parameters()]
+        # the weights used for sampling: ema <- (1 - a) ema + a params after each step, from the initial weights
+        self.ema = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(1.0 - cfg.train.ema))
+        self.ema.update_parameters(self.model)
         self.gen = torch.Generator().manual_seed(cfg.train.seed + 1)
         self.epoch = 0
         self.losses: list[float] = []
@@ -82,8 +89,7 @@ class DiffusionTrainer:
                     raise
                 self.optimizer.step()
                 if self.cfg.train.ema > 0:
-                    with torch.no_grad():
-                        torch._foreach_lerp_(self.ema, list(self.model.parameters()), self.cfg.train.ema)
+                    self.ema.update_parameters(self.model)
                 self.epoch += 1
                 self.losses.append(value)
                 if on_step is not None:
@@ -95,8 +101,7 @@ class DiffusionTrainer:
         """The weights to sample with: the moving average when enabled, else the current ones."""
         state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         if self.cfg.train.ema > 0:
-            names = [n for n, _ in self.model.named_parameters()]
-            state.update({n: p.clone() for n, p in zip(names, self.ema)})
+            state.update({n: p.detach().clone() for n, p in self.ema.module.named_parameters()})
         return state
 
     def state_dict(self) -> dict:
@@ -104,7 +109,7 @@ class DiffusionTrainer:
         return {
             "epoch": self.epoch,
             "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
-            "ema": [p.clone() for p in self.ema],
+            "ema": [p.detach().clone() for p in self.ema.module.parameters()],
             "optimizer": self.optimizer.state_dict(),
             "losses": torch.tensor(self.losses, dtype=torch.float64),
             "generator": self.gen.get_state(),
@@ -114,7 +119,9 @@ class DiffusionTrainer:
     def load_state_dict(self, state: dict) -> None:
         """Continue from a checkpoint's train state."""
         self.model.load_state_dict(state["model"])
-        self.ema = [p.clone() for p in state["ema"]]
+        with torch.no_grad():
+            for p, saved in zip(self.ema.module.parameters(), state["ema"]):
+                p.copy_(saved)
         self.optimizer.load_state_dict(state["optimizer"])
         self.epoch = int(state["epoch"])
         self.losses = state["losses"].tolist()

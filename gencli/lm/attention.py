@@ -67,8 +67,8 @@ def attention_at_word(model: GPT, tok: TextTokenizer, ids: list[int], word: int)
     query = target - 1  # the position whose output predicts it
     context = ids[: target][-model.shape.block_size :]
     offset = target - len(context)
-    _, maps = model(torch.tensor([context]), return_attention=True)
-    matrices = [m[0].float().mean(dim=0) for m in maps]  # (T, T) per block, averaged over heads
+    _, maps = model(torch.tensor([context], device=model.tok_emb.weight.device), return_attention=True)
+    matrices = [m[0].float().mean(dim=0).cpu() for m in maps]  # (T, T) per block, averaged over heads
     word_text = tok.decode(ids[target : starts[word]] if len(starts) > word else ids[target:]).strip()
     return AttentionAtWord(
         text=tok.decode(ids), tokens=[tok.piece(i) for i in context], token_ids=context,

@@ -37,13 +37,14 @@ def generate(
     """Append up to max_new_tokens tokens to ids; `stop(ids)` may end early."""
     out = list(ids)
     block = model.shape.block_size
+    device = model.tok_emb.weight.device
     for _ in range(max_new_tokens):
-        ctx = torch.tensor([out[-block:]])
+        ctx = torch.tensor([out[-block:]], device=device)
         logits = model(ctx)[0, -1].float()  # (V,)
         if greedy:
             nxt = int(logits.argmax())
         else:
-            probs = torch.softmax(filter_logits(logits / temperature, top_k, top_p), dim=-1)
+            probs = torch.softmax(filter_logits(logits / temperature, top_k, top_p), dim=-1).cpu()  # CPU generator
             nxt = int(torch.multinomial(probs, 1, generator=generator))
         out.append(nxt)
         if stop is not None and stop(out):

@@ -42,12 +42,12 @@ def invert_text(
         p.requires_grad_(False)
     emb = model.tok_emb.weight  # (V, C)
     n = len(target)
-    y = torch.tensor(target)
+    y = torch.tensor(target, device=emb.device)
     gen = torch.Generator().manual_seed(seed)
     if init == "tokens":
         v0 = emb[y].clone()
     else:
-        v0 = torch.randn((n, emb.shape[1]), generator=gen) * emb.std()
+        v0 = torch.randn((n, emb.shape[1]), generator=gen).to(emb.device) * emb.std()
     v = v0.clone().requires_grad_(True)
     opt = torch.optim.Adam([v], lr=lr)
     losses: list[float] = []
@@ -72,5 +72,5 @@ def invert_text(
     vectors = v.detach()
     with torch.no_grad():
         nearest = torch.cdist(vectors, emb).argmin(dim=1).tolist()  # nearest real token (L2)
-        reproduces = model(torch.tensor([nearest]))[0].argmax(-1).tolist() == target
+        reproduces = model(torch.tensor([nearest], device=emb.device))[0].argmax(-1).tolist() == target
     return LMInversion(success, step, losses, decoded, vectors, nearest, reproduces)

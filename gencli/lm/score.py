@@ -34,7 +34,7 @@ def score_tokens(model: GPT, ids: list[int], n_context: int = 0) -> list[TokenSc
     start, done = 0, first  # `done`: next position still to score
     while done < len(ids):
         window = ids[start : start + block]
-        logits = model(torch.tensor([window]))[0].float()  # (T, V)
+        logits = model(torch.tensor([window], device=model.tok_emb.weight.device))[0].float()  # (T, V)
         logp = torch.log_softmax(logits, dim=-1)
         for j in range(max(done, start + 1), start + len(window)):
             row = logp[j - start - 1]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from gencli.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from gencli.config import ConfigError, resolve, to_dict
 from gencli.lm.config import LMConfig
@@ -24,6 +26,10 @@ class TrainedLM:
     tokenizer: TextTokenizer
     checkpoint: Checkpoint
 
+    @property
+    def device(self) -> torch.device:
+        return self.model.tok_emb.weight.device
+
 
 def save_trained(trainer: LMTrainer, tokenizer: TextTokenizer, path: Path, meta: dict, files: dict | None = None) -> None:
     """model.safetensors holds the best weights by validation loss; last.safetensors the latest."""
@@ -35,8 +41,8 @@ def save_trained(trainer: LMTrainer, tokenizer: TextTokenizer, path: Path, meta:
     )
 
 
-def load_trained(path: Path, with_last: bool = False) -> TrainedLM:
-    """Rebuild the GPT and its tokenizer from a checkpoint directory."""
+def load_trained(path: Path, with_last: bool = False, device: torch.device | str = "cpu") -> TrainedLM:
+    """Rebuild the GPT (on `device`) and its tokenizer from a checkpoint directory."""
     ckpt = load_checkpoint(path, KIND, extra=(LAST,) if with_last else ())
     try:
         cfg = resolve(LMConfig, base=ckpt.config)
@@ -48,7 +54,7 @@ def load_trained(path: Path, with_last: bool = False) -> TrainedLM:
         model.load_state_dict(ckpt.weights)
     except RuntimeError as e:
         raise CheckpointError(f"{path / 'model.safetensors'}: weights do not fit the config ({str(e).splitlines()[0][:100]})") from None
-    model.eval()
+    model.to(device).eval()
     for p in model.parameters():
         p.requires_grad_(False)
     return TrainedLM(cfg, model, tokenizer, ckpt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -22,16 +23,26 @@ def save(fig, path: Path) -> Path:
     return path
 
 
-def loss_curves(curves: dict[str, tuple], path: Path, title: str, ylabel: str = "loss", logy: bool = True) -> Path:
-    """Line plot of named (steps, values) curves."""
+def wrap(title: str, width: int = 70) -> str:
+    """A title broken into lines of at most `width` characters."""
+    return "\n".join(textwrap.wrap(" ".join(title.split()), width)) or title
+
+
+def loss_curves(
+    curves: dict[str, tuple], path: Path, title: str, ylabel: str = "loss", logy: bool = True, xlabel: str = "training step",
+    marks: dict[str, tuple[float, float]] | None = None,
+) -> Path:
+    """Line plot of named (steps, values) curves; `marks` labels single points (e.g. the best validation)."""
     fig, ax = plt.subplots(figsize=(6.4, 4))
     for name, (xs, ys) in curves.items():
-        ax.plot(xs, ys, label=name, lw=1)
+        ax.plot(xs, ys, label=name, lw=1, marker="." if len(xs) < 60 else None)
+    for name, (x, y) in (marks or {}).items():
+        ax.scatter([x], [y], s=60, marker="*", color="k", zorder=3, label=name)
     if logy:
         ax.set_yscale("log")
-    ax.set_xlabel("training step")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(wrap(title), fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     return save(fig, path)

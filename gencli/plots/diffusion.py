@@ -8,7 +8,22 @@ from pathlib import Path
 
 import numpy as np
 
-from gencli.plots.common import plt, save
+from gencli.diffusion.results import (
+    Determinism,
+    ForwardPath,
+    ProbabilityTable,
+    ReversePaths,
+    Samples,
+    SamplingSweep,
+    SeedsGrid,
+    SigmaSchedules,
+    SteeredSample,
+    TrainingCurve,
+    TrainingData,
+    settings_text,
+)
+from gencli.plots.common import loss_curves, plt, save, wrap
+from gencli.plots.figures import draw
 
 LIM = (-2.5, 2.5)
 CMAP = "tab10"
@@ -32,7 +47,7 @@ def _axes(ax, lim=LIM, title: str = "") -> None:
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(wrap(title, 60), fontsize=9)
 
 
 def _scatter(ax, pts: np.ndarray, labels: np.ndarray | None, n_classes: int) -> None:
@@ -86,7 +101,7 @@ def panels(
         _axes(ax, lim, name)
     for ax in axes.flat[n:]:
         ax.axis("off")
-    fig.suptitle(title)
+    fig.suptitle(wrap(title, 40 * ncols))
     fig.tight_layout()
     return save(fig, path)
 
@@ -152,23 +167,141 @@ def schedules(series: dict[str, tuple[np.ndarray, np.ndarray]], path: Path, titl
         ax.legend()
     a.set_title("sigma per step")
     b.set_title("sigma(t) at the grid's times")
-    fig.suptitle(title)
+    fig.suptitle(wrap(title, 110))
     fig.tight_layout()
     return save(fig, path)
 
 
 def bound_overlay(
-    data: np.ndarray, pts: np.ndarray, names: list[str], values: np.ndarray, path: Path, title: str,
+    data: np.ndarray, pts: np.ndarray, names: list[str], values: np.ndarray, errors: np.ndarray, path: Path, title: str,
     grid: tuple[int, int] = (0, 0),
 ) -> Path:
-    """Query points over the training data, annotated with their bound on log p."""
-    fig, ax = plt.subplots(figsize=(6, 5.4))
+    """Query points over the training data, numbered; the values are listed beside the plot.
+
+    Points at the same place (one location with two classes) share one marker label
+    ("2, 7"), so no two labels overlap; every value is readable in the list.
+    """
+    fig, (ax, side) = plt.subplots(1, 2, figsize=(9.5, 5), gridspec_kw={"width_ratios": [1.25, 1]})
     ax.scatter(data[:, 0], data[:, 1], s=1, c="0.8", zorder=0)
-    sc = ax.scatter(pts[:, 0], pts[:, 1], c=values, cmap="coolwarm_r", s=80, edgecolor="k", zorder=2)
-    for (x, y), name, v in zip(pts, names, values):
-        ax.annotate(f"{name}: {v:.2f}", (x, y), textcoords="offset points", xytext=(6, 6), fontsize=7)
+    lo, hi = float(np.min(values)), float(np.max(values))
+    sc = ax.scatter(pts[:, 0], pts[:, 1], c=values, cmap="coolwarm_r", s=70, edgecolor="k", zorder=2, vmin=lo, vmax=max(hi, lo + 1e-9))
+    places: dict[tuple[float, float], list[int]] = {}
+    for i, (x, y) in enumerate(pts):
+        places.setdefault((round(float(x), 6), round(float(y), 6)), []).append(i + 1)
+    for (x, y), idx in places.items():
+        ax.annotate(", ".join(map(str, idx)), (x, y), textcoords="offset points", xytext=(7, 5), fontsize=9, weight="bold")
     _square(ax, 1.0, *grid)
     lim = max(2.0, float(np.abs(pts).max()) + 0.5)
-    _axes(ax, (-lim, lim), title)
-    fig.colorbar(sc, ax=ax, label="lower bound on log p (nats)")
+    _axes(ax, (-lim, lim), "")
+    fig.colorbar(sc, ax=ax, label="lower bound on log p (nats)", fraction=0.046)
+    side.axis("off")
+    lines = [f"{i + 1:>2}  {name:<18} {v:>9.2f} ± {e:.2f}" for i, (name, v, e) in enumerate(zip(names, values, errors))]
+    side.text(0.0, 1.0, "#   point              bound (nats)\n" + "\n".join(lines), family="monospace", fontsize=9,
+              va="top", transform=side.transAxes)
+    fig.suptitle(wrap(title, 100), fontsize=11)
+    fig.tight_layout()
     return save(fig, path)
+
+
+@draw.register
+def _(r: TrainingCurve, folder: Path) -> dict[str, Path]:
+    steps = np.arange(1, r.epochs + 1)
+    window = min(50, r.epochs)
+    smooth = np.convolve(r.losses, np.ones(window) / window, mode="valid")
+    kind = "conditional" if r.conditional else "unconditional"
+    return {"loss_figure": loss_curves(
+        {"loss": (steps, r.losses), f"moving average ({window})": (steps[window - 1:], smooth)}, folder / "loss.png",
+        f"denoiser training loss ({kind}, {r.epochs} full-batch epochs)", ylabel="MSE of the eps prediction", xlabel="epoch")}
+
+
+@draw.register
+def _(r: TrainingData, folder: Path) -> dict[str, Path]:
+    title = (f"training data by class ({len(r.points)} points, K = {r.n_classes})" if r.labels is not None
+             else f"training data ({len(r.points)} points uniform in the square)")
+    return {"data_figure": points(r.points, folder / "data.png", title, labels=r.labels, n_classes=r.n_classes, grid=r.grid)}
+
+
+@draw.register
+def _(r: Samples, folder: Path) -> dict[str, Path]:
+    title = f"{len(r.points)} samples ({settings_text(r.settings)}, seed {r.seed}): inside {r.inside_fraction:.3f}, TV {r.tv_distance:.3f}"
+    return {"samples_figure": points(r.points, folder / "samples.png", title, labels=r.labels, n_classes=r.n_classes, grid=r.grid)}
+
+
+@draw.register
+def _(r: SeedsGrid, folder: Path) -> dict[str, Path]:
+    items = [(f"seed {p.seed}: inside {p.inside_fraction:.3f}, TV {p.tv_distance:.3f}", p.points) for p in r.panels]
+    n = len(r.panels[0].points)
+    return {"seeds_grid_figure": panels(items, folder / "seeds_grid.png", f"{len(items)} seeds x {n} points ({settings_text(r.settings)})",
+                                        labels=r.labels, n_classes=r.n_classes)}
+
+
+@draw.register
+def _(r: SamplingSweep, folder: Path) -> dict[str, Path]:
+    items = [(f"{row.name}\ninside {row.inside_fraction:.3f}, TV {row.tv_distance:.3f}", row.points) for row in r.rows]
+    ncols = len(items) if len(items) <= 4 else 3
+    title = f"{len(r.rows[0].points)} samples by {r.what} (seed {r.seed}, {r.start} start)"
+    return {f"{r.key}_figure": panels(items, folder / f"{r.key}.png", title, ncols=ncols, labels=r.labels, n_classes=r.n_classes)}
+
+
+@draw.register
+def _(r: SigmaSchedules, folder: Path) -> dict[str, Path]:
+    series = {(f"{k} (rho={r.rho:g})" if k == "karras" else f"{k} (exercise)"): v for k, v in r.series.items()}
+    title = f"sigma(t) = {r.sigma_min:.4g}^(1-t) {r.sigma_max:g}^t on two time grids, T={r.steps}"
+    return {"schedule_figure": schedules(series, folder / "schedule.png", title)}
+
+
+@draw.register
+def _(r: ForwardPath, folder: Path) -> dict[str, Path]:
+    title = f"forward process from ({r.start[0]:g}, {r.start[1]:g}): x_t = x_0 + sigma(t) eps, {len(r.ts) - 1} steps"
+    return {"trajectory_figure": forward_path(r.path, r.ts, folder / "forward.png", title)}
+
+
+@draw.register
+def _(r: ReversePaths, folder: Path) -> dict[str, Path]:
+    what = "one point per class" if r.labels is not None else f"{r.traj.shape[1]} reverse trajectories"
+    return {"trajectory_figure": trajectories(
+        r.traj, folder / "reverse.png", f"{what} ({settings_text(r.settings)}, seed {r.seed})", labels=r.labels,
+        n_classes=r.n_classes, grid=r.grid, background=r.background)}
+
+
+@draw.register
+def _(r: Determinism, folder: Path) -> dict[str, Path]:
+    reps, k, p, _ = r.paths.shape
+    traj = np.concatenate([r.paths[i] for i in range(reps)], axis=1)  # (K, R*P, 2)
+    verdict = "all identical" if r.identical else f"{r.n_identical} of {reps} equal to the first"
+    return {"determinism_figure": trajectories(
+        traj, folder / "determinism.png",
+        f"{p} points, same initial noise, {reps} runs of {r.sampler} (T={r.steps}): {verdict}, max |diff| {r.max_abs_diff:.3g}",
+        labels=np.tile(np.arange(p), reps), n_classes=10, label_name="point")}
+
+
+@draw.register
+def _(r: ProbabilityTable, folder: Path) -> dict[str, Path]:
+    pts = np.array([[row["x"], row["y"]] for row in r.rows])
+    names = [f"({row['x']:g}, {row['y']:g})" + (f" c={row['class']}" if r.conditional else "") for row in r.rows]
+    values = np.array([row["elbo"] for row in r.rows])
+    errors = np.array([row["stderr"] for row in r.rows])
+    title = f"lower bound on log p(x{' | c' if r.conditional else ''}), T={r.steps}, {r.samples} Monte Carlo samples per point"
+    return {"prob_figure": bound_overlay(r.background, pts, names, values, errors, folder / "prob.png", title, grid=r.grid)}
+
+
+@draw.register
+def _(r: SteeredSample, folder: Path) -> dict[str, Path]:
+    fig, ax = plt.subplots(figsize=(5.8, 5.2))
+    if len(r.background):
+        ax.scatter(r.background[:, 0], r.background[:, 1], s=1, c="0.85", zorder=0)
+    sc = ax.scatter(r.trajectory[:, 0], r.trajectory[:, 1], c=r.ts, cmap="viridis", s=8, zorder=2)
+    ax.plot(r.trajectory[:, 0], r.trajectory[:, 1], "-", color="0.6", lw=0.6, zorder=1)
+    ax.scatter(*r.trajectory[0], marker="o", s=40, color="tab:blue", zorder=3, label="start z(1)")
+    ax.scatter(*r.target, marker="x", s=120, color="red", zorder=4, label=f"target ({r.target[0]:g}, {r.target[1]:g})")
+    ax.scatter(*r.final, marker="*", s=120, color="gold", edgecolor="k", zorder=5, label="output")
+    _square(ax)
+    lim = max(2.5, float(np.abs(r.trajectory).max()) * 1.1, float(np.abs(r.target).max()) * 1.1)
+    _axes(ax, (-lim, lim), f"steered {r.sampler} trajectory (T={r.steps}): distance {r.distance:.4f} after {r.iterations} steps")
+    fig.colorbar(sc, ax=ax, label="t", fraction=0.046)
+    ax.legend(fontsize=7, loc="lower right")
+    files = {"invert_figure": save(fig, folder / "invert.png")}
+    files["invert_loss_figure"] = loss_curves(
+        {"distance to target": (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "invert_loss.png",
+        "steering: distance of the sampler's output to the target", ylabel="distance", xlabel="Adam step")
+    return files

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gencli.plots.common import plt, save
+from gencli.lm.results import AttentionMaps, LMTrainingSummary, TextInversion, TokenLogProbs
+from gencli.plots.common import loss_curves, plt, save, wrap
+from gencli.plots.figures import draw
 
 
 def _label(t: str) -> str:
@@ -34,7 +36,7 @@ def attention(
         ax.set_ylabel("query token")
         fig.colorbar(im, ax=ax, fraction=0.046)
         _paint(axes[1, j], labels, m[query, : query + 1], f"{name} block: attention from {labels[query]!r}", top)
-    fig.suptitle(" ".join(title.split()))
+    fig.suptitle(wrap(title, 60 * len(names)))
     fig.tight_layout()
     return save(fig, path)
 
@@ -62,7 +64,45 @@ def token_logprobs(tokens: list[str], logprobs: list[float], path: Path, title: 
     ax.bar(range(len(tokens)), logprobs, color="tab:blue")
     ax.set_xticks(range(len(tokens)), [_label(t) for t in tokens], rotation=90, fontsize=7)
     ax.set_ylabel("log p(token | before) (nats)")
-    ax.set_title(title)
+    ax.set_title(wrap(title, 90), fontsize=10)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return save(fig, path)
+
+
+@draw.register
+def _(r: LMTrainingSummary, folder: Path) -> dict[str, Path]:
+    m = r.metrics
+    best = m.get("best_val_loss")
+    title = f"{r.model} on {r.corpus}: train and validation loss"
+    if best is not None:
+        title += f"; best validation {best:.3f} at step {m.get('best_step')}"
+    marks = {"best validation": (m.get("best_step"), best)} if best is not None else None
+    return {"loss_figure": loss_curves(
+        {"train (batch)": (r.steps, r.train), "train (estimate)": (r.eval_steps, r.eval_train),
+         "validation": (r.eval_steps, r.eval_val)},
+        folder / "loss.png", title, ylabel="cross-entropy (nats/token)", logy=False, marks=marks)}
+
+
+@draw.register
+def _(r: TextInversion, folder: Path) -> dict[str, Path]:
+    verdict = f"reached after {r.steps} steps" if r.success else f"not reached in {r.steps} steps"
+    return {"invert_loss_figure": loss_curves(
+        {"cross-entropy over all positions": (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "invert_loss.png",
+        f"inversion of {r.target!r}: {verdict}", ylabel="loss (nats)", xlabel="Adam step")}
+
+
+@draw.register
+def _(r: AttentionMaps, folder: Path) -> dict[str, Path]:
+    title = f"predicting word {r.word} ({r.predicted_word!r}) of: {r.text.strip()[:100]}"
+    files = {"attention_figure": attention(r.matrices, r.tokens, r.query_index, folder / "attention.png", title)}
+    if "last" in r.matrices and len(r.matrices) > 1:
+        files["attention_last_figure"] = attention({"last": r.matrices["last"]}, r.tokens, r.query_index,
+                                                   folder / "attention_last.png", title)
+    return files
+
+
+@draw.register
+def _(r: TokenLogProbs, folder: Path) -> dict[str, Path]:
+    return {"prob_figure": token_logprobs(r.tokens, r.logprobs, folder / "token_logprobs.png",
+                                          f"log p = {r.total:.2f} nats, the sum over {len(r.tokens)} tokens of: {r.text.strip()[:80]}")}

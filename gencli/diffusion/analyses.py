@@ -1,0 +1,282 @@
+"""Every course question about the diffusion model as a function: loaded model and options in, result out.
+
+U1 forward_path, U2 training_curve, U3 seeds_grid, U4/U5 sampler_sweep and sigma_schedules,
+U6 reverse_paths and determinism, C1 training_data, C3 reverse_paths (one per class),
+C4/C5 sample_quality, C6 probability_table, bonus steer_to_target. None of them prints or
+writes a file; randomness comes from explicit seeds.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from gencli.diffusion import quality
+from gencli.diffusion.config import DiffusionConfig, SampleConfig
+from gencli.diffusion.data import grid_labels
+from gencli.diffusion.invert import invert_to_target
+from gencli.diffusion.likelihood import log_prob_bound
+from gencli.diffusion.results import (
+    Determinism,
+    ForwardPath,
+    ProbabilityTable,
+    ReversePaths,
+    Samples,
+    SamplingSweep,
+    SeedPanel,
+    SeedsGrid,
+    SigmaSchedules,
+    SteeredSample,
+    SweepRow,
+    TrainingCurve,
+    TrainingData,
+)
+from gencli.diffusion.sampling import balanced_labels, initial_noise, record_trajectory, sample, sample_points, time_grid
+from gencli.diffusion.sde import VESDE
+from gencli.diffusion.store import TrainedDiffusion
+from gencli.diffusion.train import make_dataset
+from gencli.errors import GencliError
+
+SCHEDULE_NAMES = ("uniform", "karras")
+DEFAULT_QUERIES = ((0.0, 0.0), (0.5, -0.5), (-0.9, 0.9), (1.3, 0.0), (2.0, 2.0), (-3.0, 1.0))
+
+
+def _settings(sc: SampleConfig) -> dict:
+    return {"steps": sc.steps, "sampler": sc.sampler, "schedule": sc.schedule, "start": sc.start}
+
+
+def _grid(cfg: DiffusionConfig) -> tuple[int, int]:
+    return (cfg.data.grid_rows, cfg.data.grid_cols) if cfg.n_classes else (0, 0)
+
+
+def class_labels(trained: TrainedDiffusion, n: int, klass: int | None = None) -> torch.Tensor | None:
+    """Labels for n samples: None (unconditional), all `klass`, or every class equally often."""
+    k = trained.cfg.n_classes
+    if not k:
+        if klass is not None:
+            raise GencliError("--class: this checkpoint is unconditional (train with --conditional)")
+        return None
+    if klass is not None:
+        if not 0 <= klass < k:
+            raise GencliError(f"--class {klass}: out of range, this model has classes 0..{k - 1}")
+        return torch.full((n,), klass, dtype=torch.long)
+    return balanced_labels(n, k)
+
+
+def _draw(trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int, labels, sampler=None, schedule=None, steps=None):
+    """Sample on the model's device; the points come back on the CPU with the wall time."""
+    t0 = time.perf_counter()
+    x = sample_points(trained.model, n, trained.sde, steps or sc.steps, sampler or sc.sampler, schedule or sc.schedule,
+                      sc.start, seed, labels, sc.rho).cpu()
+    return x, time.perf_counter() - t0
+
+
+def training_data(cfg: DiffusionConfig) -> TrainingData:
+    """C1: the training points (and classes) the config describes."""
+    x, labels = make_dataset(cfg)
+    return TrainingData(x.numpy(), labels.numpy() if labels is not None else None, cfg.n_classes, _grid(cfg))
+
+
+def training_curve(trained: TrainedDiffusion) -> TrainingCurve:
+    """U2: the loss curve kept in the checkpoint's metrics.csv."""
+    path = trained.checkpoint.path / "metrics.csv"
+    try:
+        with open(path, newline="") as f:
+            losses = [float(row["loss"]) for row in csv.DictReader(f)]
+    except (OSError, KeyError, ValueError):
+        raise GencliError(f"{path}: missing or unreadable training metrics") from None
+    if not losses:
+        raise GencliError(f"{path}: holds no training steps")
+    wall = float((trained.checkpoint.meta.get("metrics") or {}).get("wall_s") or 0.0)
+    return TrainingCurve(np.asarray(losses), wall, trained.cfg.model.conditional)
+
+
+def sample_quality(trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int = 0, klass: int | None = None) -> Samples:
+    """n samples and their quality: inside fraction, TV from uniform and, conditional, own-cell fractions (C4, C5)."""
+    cfg = trained.cfg
+    labels = class_labels(trained, n, klass)
+    x, wall = _draw(trained, sc, n, seed, labels)
+    hw = cfg.data.half_width
+    res = Samples(x.numpy(), labels.numpy() if labels is not None else None, cfg.n_classes, _grid(cfg), _settings(sc), seed,
+                  wall, quality.inside_fraction(x, hw), quality.tv_from_uniform(x, 10, hw))
+    if labels is not None:
+        data, data_labels = make_dataset(cfg)
+        res.own_region = quality.own_region_fractions(x, labels, cfg.data.grid_rows, cfg.data.grid_cols, hw)
+        res.spread = quality.class_spread(x, labels, cfg.n_classes)
+        res.data_spread = quality.class_spread(data, data_labels, cfg.n_classes)
+    return res
+
+
+def seeds_grid(trained: TrainedDiffusion, sc: SampleConfig, n: int, first_seed: int = 0, count: int = 9) -> SeedsGrid:
+    """U3: `count` samplings of n points with consecutive seeds."""
+    labels = class_labels(trained, n)
+    panels = []
+    for s in range(first_seed, first_seed + count):
+        x, _ = _draw(trained, sc, n, s, labels)
+        panels.append(SeedPanel(s, x.numpy(), quality.inside_fraction(x), quality.tv_from_uniform(x)))
+    return SeedsGrid(panels, labels.numpy() if labels is not None else None, trained.cfg.n_classes, _settings(sc))
+
+
+def sampler_sweep(
+    trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int, variants: list[tuple[str, str, int]], key: str = "compare",
+) -> SamplingSweep:
+    """U4/U5: the same seed through each (sampler, schedule, steps); quality and wall time of each."""
+    cfg = trained.cfg
+    labels = class_labels(trained, n)
+    rows = []
+    for sampler, schedule, steps in variants:
+        x, wall = _draw(trained, sc, n, seed, labels, sampler, schedule, steps)
+        own = None
+        if labels is not None:
+            own = float(np.nanmean(quality.own_region_fractions(x, labels, cfg.data.grid_rows, cfg.data.grid_cols)))
+        rows.append(SweepRow(sampler, schedule, steps, quality.inside_fraction(x), quality.tv_from_uniform(x), wall,
+                             x.numpy(), own))
+    what = "number of steps T" if key == "steps_sweep" else "sampler and time grid"
+    return SamplingSweep(key, what, rows, labels.numpy() if labels is not None else None, cfg.n_classes, seed, sc.start)
+
+
+def sigma_schedules(sde: VESDE, steps: int, rho: float = 7.0) -> SigmaSchedules:
+    """U5: sigma at each step of the uniform (exercise) and Karras time grids."""
+    series = {}
+    for name in SCHEDULE_NAMES:
+        ts = time_grid(steps, name, sde, rho)
+        series[name] = (ts.numpy(), sde.sigma(ts).numpy())
+    return SigmaSchedules(steps, rho, sde.sigma_min, sde.sigma_max, series)
+
+
+def forward_path(sde: VESDE, point: tuple[float, float], steps: int = 500, seed: int = 0) -> ForwardPath:
+    """U1: one path of the forward process from `point`, at steps + 1 evenly spaced times."""
+    ts = torch.linspace(0, 1, steps + 1)
+    path = sde.forward_path(torch.tensor([point], dtype=torch.float32), ts, torch.Generator().manual_seed(seed))[:, 0]
+    return ForwardPath(tuple(point), ts.numpy(), sde.sigma(ts).numpy(), path.numpy())
+
+
+def reverse_paths(trained: TrainedDiffusion, sc: SampleConfig, n: int = 4, seed: int = 0) -> ReversePaths:
+    """Reverse trajectories of n points, or one point per class with the check that it ends in its own cell (C3)."""
+    cfg = trained.cfg
+    k = cfg.n_classes
+    labels = torch.arange(k, device=trained.device) if k else None
+    count = k or n
+    gen = torch.Generator().manual_seed(seed)
+    frames, cb = record_trajectory()
+    ts = time_grid(sc.steps, sc.schedule, trained.sde, sc.rho)
+    with torch.inference_mode():
+        z = initial_noise(trained.model, count, sc.start, trained.sde, gen, labels)
+        sample(trained.model, z, ts, trained.sde, sc.sampler, labels, gen, cb)
+    traj = torch.stack(frames).cpu()  # (K, count, 2)
+    data, _ = make_dataset(cfg)
+    landed = grid_labels(traj[-1], cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width).numpy() if k else None
+    return ReversePaths(traj.numpy(), ts.numpy(), labels.cpu().numpy() if k else None, k, _grid(cfg), data.numpy(),
+                        _settings(sc), seed, landed)
+
+
+def determinism(
+    trained: TrainedDiffusion, sc: SampleConfig, repeats: int = 10, n: int = 1000, seed: int = 0, shown: int = 4,
+    on_repeat: Callable[[int], None] | None = None,
+) -> Determinism:
+    """U6: the same initial noise through the sampler `repeats` times (step noise, if any, seeded seed + 1 + r)."""
+    labels = class_labels(trained, n)
+    if labels is not None:
+        labels = labels.to(trained.device)
+    with torch.inference_mode():
+        z1 = initial_noise(trained.model, n, sc.start, trained.sde, torch.Generator().manual_seed(seed), labels)
+    ts = time_grid(sc.steps, sc.schedule, trained.sde, sc.rho)
+    outputs, paths = [], []
+    for r in range(repeats):
+        frames: list[torch.Tensor] = []
+
+        def keep(info: dict, frames=frames) -> None:
+            frames.append(info["z"][:shown].cpu())
+
+        with torch.inference_mode():
+            step_gen = torch.Generator().manual_seed(seed + 1 + r)
+            outputs.append(sample(trained.model, z1.clone(), ts, trained.sde, sc.sampler, labels, step_gen, keep).cpu())
+        paths.append(torch.stack(frames))
+        if on_repeat is not None:
+            on_repeat(r + 1)
+    stack = torch.stack(outputs)  # (R, n, 2)
+    same = [bool(torch.equal(o, outputs[0])) for o in outputs]
+    return Determinism(sc.sampler, sc.steps, repeats, n, all(same), sum(same), (stack - stack[0]).abs().amax().item(),
+                       torch.stack(paths).numpy(), stack[:, :shown].numpy())
+
+
+def default_queries(cfg: DiffusionConfig) -> list[tuple[float, float, int | None]]:
+    """C6's points: some inside, some outside; conditional: each with its cell's class, and one place twice
+    (the matching class and a wrong one)."""
+    if not cfg.n_classes:
+        return [(x, y, None) for x, y in DEFAULT_QUERIES]
+    d = cfg.data
+
+    def cell(x: float, y: float) -> int:
+        return int(grid_labels(torch.tensor([[x, y]]), d.grid_rows, d.grid_cols, d.half_width)[0])
+
+    out = [(x, y, cell(x, y) if abs(x) <= d.half_width and abs(y) <= d.half_width else 0) for x, y in DEFAULT_QUERIES]
+    out.append((0.5, -0.5, (cell(0.5, -0.5) + 1) % cfg.n_classes))  # same place, a wrong class
+    return out
+
+
+def check_queries(cfg: DiffusionConfig, queries: list[tuple[float, float, int | None]]) -> None:
+    """Every point has a class in range for the conditional model, and none for the unconditional one."""
+    k = cfg.n_classes
+    for x, y, c in queries:
+        if k and c is None:
+            raise GencliError(f"--point {x:g},{y:g}: the conditional model needs a class, X,Y,CLASS with CLASS in 0..{k - 1}")
+        if k and not 0 <= c < k:
+            raise GencliError(f"--point {x:g},{y:g},{c}: class {c} out of range 0..{k - 1}")
+        if not k and c is not None:
+            raise GencliError(f"--point {x:g},{y:g},{c}: this model is unconditional; give X,Y only")
+
+
+def probability_table(
+    trained: TrainedDiffusion, sc: SampleConfig, queries: list[tuple[float, float, int | None]] | None = None,
+    samples: int = 4096, seed: int = 0,
+) -> ProbabilityTable:
+    """C6: the VDM lower bound on log p(x) [or log p(x | c)] at each point, with its Monte Carlo standard error."""
+    cfg = trained.cfg
+    k = cfg.n_classes
+    queries = queries or default_queries(cfg)
+    check_queries(cfg, queries)
+    xs = torch.tensor([[x, y] for x, y, _ in queries], dtype=torch.float32)
+    labels = torch.tensor([c for _, _, c in queries], device=trained.device) if k else None
+    est = log_prob_bound(trained.model, xs.to(trained.device), trained.sde, sc.steps, samples,
+                         torch.Generator().manual_seed(seed), labels, sc.start)
+    inside = (xs.abs() <= cfg.data.half_width).all(dim=1)
+    cells = grid_labels(xs, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width) if k else None
+    rows = []
+    for i, (x, y, c) in enumerate(queries):
+        where = "inside" if inside[i] else "outside"
+        if k and inside[i]:
+            where += ", own cell" if cells[i] == c else f", cell {int(cells[i])}"
+        rows.append({"x": x, "y": y, "class": c, "where": where, "elbo": est.elbo[i].item(), "stderr": est.stderr[i].item(),
+                     "neg_diffusion_loss": -est.diffusion[i].item(), "prior_kl": est.prior_kl[i].item(),
+                     "reconstruction": est.reconstruction[i].item()})
+    area = (2 * cfg.data.half_width) ** 2
+    truth = math.log((k or 1) / area)
+    data, _ = make_dataset(cfg)
+    return ProbabilityTable(rows, sc.steps, samples, bool(k), data.numpy(), _grid(cfg), truth)
+
+
+def steer_to_target(
+    trained: TrainedDiffusion, target: tuple[float, float], klass: int | None = None, sampler: str = "sde",
+    steps: int = 100, iterations: int = 1000, lr: float = 0.1, tolerance: float = 0.01, seed: int = 0,
+    on_step: Callable[[int, float], None] | None = None,
+) -> SteeredSample:
+    """Bonus: optimise the sampler's initial (and, for sde, per-step) noise so that the frozen model outputs `target`."""
+    if not lr > 0:
+        raise GencliError(f"--lr: must be > 0, got {lr}")
+    k = trained.cfg.n_classes
+    label = class_labels(trained, 1, klass if klass is not None else (0 if k else None))
+    if label is not None:
+        label = label.to(trained.device)
+    ts = time_grid(steps, "uniform", trained.sde)
+    res = invert_to_target(trained.model, trained.sde, torch.tensor(target, dtype=torch.float32), ts, sampler, iterations,
+                           lr, tolerance, seed, trained.cfg.sample.start, label, on_step)
+    data, _ = make_dataset(trained.cfg)
+    return SteeredSample(tuple(target), res.final.cpu().numpy(), res.distance, res.iterations, tolerance,
+                         np.asarray(res.losses), res.trajectory.cpu().numpy(), ts.numpy(), sampler, steps,
+                         res.z1.cpu().numpy(), data.numpy())

@@ -1,0 +1,86 @@
+"""Train a diffusion checkpoint end to end: resolve the config, resume, run, save with its figures."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gencli.checkpoint import check_writable_target
+from gencli.csvio import write_data_files
+from gencli.config import require_unchanged, resolve, to_dict
+from gencli.diffusion.config import DiffusionConfig
+from gencli.diffusion.results import TrainingCurve, TrainingData
+from gencli.diffusion.store import load_trained, save_trained
+from gencli.diffusion.train import DiffusionTrainer
+from gencli.errors import GencliError
+from gencli.results import Result
+
+FigureWriter = Callable[[list[Result], Path], dict[str, Path]]
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C during training; a resumable state was saved at `path`."""
+
+    def __init__(self, step: int, path: Path):
+        super().__init__(f"interrupted at step {step}; resumable state saved to {path} (use --resume)")
+        self.step, self.path = step, path
+
+
+def prepare(
+    path: Path, resume: bool, yaml_path: Path | None = None, sets: list[str] | None = None,
+    explicit: dict | None = None, device: torch.device | str = "cpu",
+) -> DiffusionTrainer:
+    """A trainer for `path`: fresh (refusing to overwrite anything but a diffusion checkpoint) or resumed."""
+    if resume:
+        trained = load_trained(path)
+        cfg = resolve(DiffusionConfig, base=to_dict(trained.cfg), yaml_path=yaml_path, sets=sets, explicit=explicit)
+        require_unchanged(cfg, trained.cfg, ("data", "model", "sde"), f"when resuming {path}")
+        trainer = DiffusionTrainer(cfg, device)
+        trainer.load_state_dict(trained.checkpoint.load_train_state())
+    else:
+        cfg = resolve(DiffusionConfig, yaml_path=yaml_path, sets=sets, explicit=explicit)
+        check_writable_target(path, "diffusion")
+        trainer = DiffusionTrainer(cfg, device)
+    if trainer.epoch >= cfg.train.epochs:
+        raise GencliError(f"--epochs {cfg.train.epochs}: the checkpoint in {path} already has {trainer.epoch} epochs; "
+                          "ask for more")
+    return trainer
+
+
+def training_results(trainer: DiffusionTrainer) -> tuple[TrainingCurve, TrainingData]:
+    """U2 and C1 from a trainer: the loss curve and the training data."""
+    cfg = trainer.cfg
+    curve = TrainingCurve(np.asarray(trainer.losses), trainer.wall_s, cfg.model.conditional)
+    data = TrainingData(trainer.x.cpu().numpy(), trainer.labels.cpu().numpy() if trainer.labels is not None else None,
+                        cfg.n_classes, (cfg.data.grid_rows, cfg.data.grid_cols))
+    return curve, data
+
+
+def fit(
+    trainer: DiffusionTrainer, path: Path, on_step: Callable[[int, float], None] | None = None,
+    write_figures: FigureWriter | None = None,
+) -> tuple[TrainingCurve, TrainingData]:
+    """Train to `train.epochs`; save the checkpoint with metrics.csv, data.csv and the figures `write_figures` draws.
+
+    Ctrl-C saves a resumable state and raises TrainingInterrupted; a NaN loss raises
+    TrainingDiverged and leaves the checkpoint as it was.
+    """
+    try:
+        trainer.run(trainer.cfg.train.epochs, on_step)
+    except KeyboardInterrupt:
+        save_trained(trainer, path, interrupted=True)
+        raise TrainingInterrupted(trainer.epoch, path) from None
+    results = training_results(trainer)
+    scratch = path.parent / f".{path.name}.figures"
+    try:
+        written = write_data_files(list(results), scratch)
+        if write_figures is not None:
+            written.update(write_figures(list(results), scratch))
+        save_trained(trainer, path, files={p.name: p.read_bytes() for p in written.values()})
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return results

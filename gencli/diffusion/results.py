@@ -1,0 +1,504 @@
+"""Result objects of the diffusion analyses: numbers and numpy arrays, no torch.
+
+Each answers one course question (U1-U6, C1-C6, the bonus); `gencli/plots/diffusion.py`
+draws them and the CLI and the report show their tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gencli.results import DataFile, Result, Table
+
+TV_FLOOR_10K = 0.04  # expected TV of 10,000 true uniform samples on a 10x10 histogram (sampling noise alone)
+
+
+def settings_text(s: dict) -> str:
+    """'euler, uniform grid, T=1000, matched start' from a settings dict."""
+    text = f"{s['sampler']}, {s['schedule']} grid, T={s['steps']}, {s['start']} start"
+    if s.get("guidance"):
+        text += f", guidance {s['guidance']:g}"
+    return text
+
+
+def _xy_rows(points: np.ndarray, labels: np.ndarray | None) -> list[tuple]:
+    if labels is None:
+        return [(float(x), float(y)) for x, y in points]
+    return [(float(x), float(y), int(c)) for (x, y), c in zip(points, labels)]
+
+
+@dataclass
+class TrainingCurve(Result):
+    """U2: the denoiser's training loss per full-batch epoch."""
+
+    losses: np.ndarray
+    wall_s: float
+    conditional: bool
+
+    @property
+    def epochs(self) -> int:
+        return len(self.losses)
+
+    @property
+    def final_loss_avg100(self) -> float:
+        return float(np.mean(self.losses[-100:]))
+
+    def to_dict(self) -> dict:
+        return {"final_loss": float(self.losses[-1]), "final_loss_avg100": self.final_loss_avg100,
+                "epochs": self.epochs, "wall_s": self.wall_s, "conditional": self.conditional}
+
+    def tables(self) -> list[Table]:
+        kind = "conditional" if self.conditional else "unconditional"
+        return [Table(f"diffusion training ({kind})",
+                      [("epochs", "d"), ("first 100 (mean loss)", ".4f"), ("last 100 (mean loss)", ".4f"), ("wall s", ".1f")],
+                      [(self.epochs, float(np.mean(self.losses[:100])), self.final_loss_avg100, self.wall_s)])]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("metrics", "metrics.csv", ["epoch", "loss"],
+                         [(i + 1, float(v)) for i, v in enumerate(self.losses)])]
+
+    def finding(self) -> str:
+        first, last = float(np.mean(self.losses[:100])), self.final_loss_avg100
+        return (f"The eps-prediction loss falls from {first:.3f} (mean of the first 100 epochs) to {last:.3f} "
+                f"(mean of the last 100) over {self.epochs} epochs; it stays noisy because every epoch draws new t and eps.")
+
+
+@dataclass
+class TrainingData(Result):
+    """C1: the training points, coloured by class for the conditional model."""
+
+    points: np.ndarray
+    labels: np.ndarray | None
+    n_classes: int
+    grid: tuple[int, int]
+
+    def counts(self) -> list[int]:
+        return np.bincount(self.labels, minlength=self.n_classes).tolist() if self.labels is not None else []
+
+    def to_dict(self) -> dict:
+        return {"n_points": len(self.points), "n_classes": self.n_classes, "class_counts": self.counts()}
+
+    def tables(self) -> list[Table]:
+        if self.labels is None:
+            return [Table("training data", [("points", "d")], [(len(self.points),)])]
+        return [Table("training points per class", [("class", "d"), ("points", "d")], list(enumerate(self.counts())))]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("data", "data.csv", ["x", "y"] + (["label"] if self.labels is not None else []),
+                         _xy_rows(self.points, self.labels))]
+
+    def finding(self) -> str:
+        if self.labels is None:
+            return f"{len(self.points)} points drawn uniformly in the square."
+        c = self.counts()
+        return (f"{len(self.points)} points uniform in the square; the {self.grid[0]}x{self.grid[1]} grid gives "
+                f"{self.n_classes} classes (class = {self.grid[1]} * row + col) of {min(c)} to {max(c)} points each.")
+
+
+@dataclass
+class Samples(Result):
+    """Samples with their quality figures (U3 panel, C4, C5)."""
+
+    points: np.ndarray
+    labels: np.ndarray | None
+    n_classes: int
+    grid: tuple[int, int]
+    settings: dict
+    seed: int
+    wall_s: float
+    inside_fraction: float
+    tv_distance: float
+    own_region: list[float] | None = None
+    spread: list[list[float]] | None = None
+    data_spread: list[list[float]] | None = None
+
+    @property
+    def own_mean(self) -> float:
+        valid = [f for f in self.own_region or [] if f == f]
+        return float(np.mean(valid)) if valid else float("nan")
+
+    @property
+    def own_worst(self) -> tuple[int, float]:
+        valid = [(f, c) for c, f in enumerate(self.own_region or []) if f == f]
+        f, c = min(valid) if valid else (float("nan"), -1)
+        return c, f
+
+    def to_dict(self) -> dict:
+        d = {"n": len(self.points), "seed": self.seed, **self.settings, "inside_fraction": self.inside_fraction,
+             "tv_distance": self.tv_distance, "wall_s": self.wall_s}
+        if self.own_region is not None:
+            d.update({"own_region_fraction": self.own_region, "own_region_mean": self.own_mean,
+                      "own_region_worst": self.own_worst[1], "spread": self.spread, "data_spread": self.data_spread})
+        return d
+
+    def tables(self) -> list[Table]:
+        out = [Table(f"{len(self.points)} samples ({settings_text(self.settings)}, seed {self.seed})",
+                     [("points", "d"), ("inside square", ".3f"), ("TV from uniform (10x10)", ".3f"), ("wall s", ".2f")],
+                     [(len(self.points), self.inside_fraction, self.tv_distance, self.wall_s)])]
+        if self.own_region is not None:
+            rows = [(c, f, *self.spread[c], *self.data_spread[c]) for c, f in enumerate(self.own_region)]
+            out.append(Table(f"own-cell fraction per class (mean {self.own_mean:.3f}, worst {self.own_worst[1]:.3f})",
+                             [("class", "d"), ("in own cell", ".3f"), ("std x", ".3f"), ("std y", ".3f"),
+                              ("data std x", ".3f"), ("data std y", ".3f")], rows))
+        return out
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("samples", "samples.csv", ["x", "y"] + (["label"] if self.labels is not None else []),
+                         _xy_rows(self.points, self.labels))]
+
+    def finding(self) -> str:
+        n = len(self.points)
+        text = (f"{self.inside_fraction:.1%} of {n:,} samples land inside the square; the 10x10 histogram is "
+                f"{self.tv_distance:.3f} from uniform in total variation")
+        text += f" (sampling noise alone gives about {TV_FLOOR_10K} at 10,000 points)." if n == 10000 else "."
+        if self.own_region is not None:
+            c, worst = self.own_worst
+            ratio = np.nanmean(np.asarray(self.spread) / np.asarray(self.data_spread))
+            text += (f" {self.own_mean:.3f} of each class lands in its own cell on average (worst: class {c}, {worst:.3f}); "
+                     f"the samples' spread within a class is {ratio:.2f}x the training data's.")
+        return text
+
+
+@dataclass
+class SeedPanel:
+    seed: int
+    points: np.ndarray
+    inside_fraction: float
+    tv_distance: float
+
+
+@dataclass
+class SeedsGrid(Result):
+    """U3: the same sampler with 9 different seeds."""
+
+    panels: list[SeedPanel]
+    labels: np.ndarray | None
+    n_classes: int
+    settings: dict
+    json_key = "seeds_grid"
+
+    def to_dict(self) -> dict:
+        return {"seeds_grid": [{"seed": p.seed, "inside_fraction": p.inside_fraction, "tv_distance": p.tv_distance}
+                               for p in self.panels]}
+
+    def tables(self) -> list[Table]:
+        return [Table(f"{len(self.panels)} seeds ({settings_text(self.settings)})",
+                      [("seed", "d"), ("inside square", ".3f"), ("TV from uniform", ".3f")],
+                      [(p.seed, p.inside_fraction, p.tv_distance) for p in self.panels])]
+
+    def data_files(self) -> list[DataFile]:
+        rows = [(p.seed, *r) for p in self.panels for r in _xy_rows(p.points, self.labels)]
+        return [DataFile("seeds_grid", "seeds_grid.csv", ["seed", "x", "y"] + (["label"] if self.labels is not None else []), rows)]
+
+    def finding(self) -> str:
+        tv = [p.tv_distance for p in self.panels]
+        ins = [p.inside_fraction for p in self.panels]
+        return (f"Across {len(self.panels)} seeds the inside fraction ranges {min(ins):.3f} to {max(ins):.3f} and the TV "
+                f"{min(tv):.3f} to {max(tv):.3f}: every seed gives the same picture up to sampling noise.")
+
+
+@dataclass
+class SweepRow:
+    sampler: str
+    schedule: str
+    steps: int
+    inside_fraction: float
+    tv_distance: float
+    wall_s: float
+    points: np.ndarray
+    own_region_mean: float | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.sampler}/{self.schedule} T={self.steps}"
+
+
+@dataclass
+class SamplingSweep(Result):
+    """U4 (number of steps) or U5 (samplers and time grids): the same noise through several samplers."""
+
+    key: str  # "steps_sweep" or "compare"
+    what: str
+    rows: list[SweepRow]
+    labels: np.ndarray | None
+    n_classes: int
+    seed: int
+    start: str
+
+    @property
+    def json_key(self) -> str:  # type: ignore[override]
+        return self.key
+
+    def to_dict(self) -> dict:
+        return {self.key: [{"sampler": r.sampler, "schedule": r.schedule, "steps": r.steps,
+                            "inside_fraction": r.inside_fraction, "tv_distance": r.tv_distance, "wall_s": r.wall_s,
+                            **({"own_region_mean": r.own_region_mean} if r.own_region_mean is not None else {})}
+                           for r in self.rows]}
+
+    def _columns(self) -> list[tuple[str, str]]:
+        cols = [("sampler", ""), ("schedule", ""), ("steps", "d"), ("inside square", ".3f"), ("TV from uniform", ".3f")]
+        if self.labels is not None:
+            cols.append(("own cell", ".3f"))
+        return cols + [("wall s", ".3f")]
+
+    def _values(self, r: SweepRow) -> tuple:
+        own = (r.own_region_mean,) if self.labels is not None else ()
+        return (r.sampler, r.schedule, r.steps, r.inside_fraction, r.tv_distance, *own, r.wall_s)
+
+    def tables(self) -> list[Table]:
+        return [Table(f"{len(self.rows[0].points)} samples by {self.what} (seed {self.seed}, {self.start} start)",
+                      self._columns(), [self._values(r) for r in self.rows])]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile(self.key, f"{self.key}.csv", [name.replace(" ", "_") for name, _ in self._columns()],
+                         [self._values(r) for r in self.rows])]
+
+    def finding(self) -> str:
+        best = min(self.rows, key=lambda r: r.tv_distance)
+        worst = max(self.rows, key=lambda r: r.tv_distance)
+        text = (f"Closest to uniform: {best.name} (TV {best.tv_distance:.3f}, {best.wall_s:.2f} s); "
+                f"farthest: {worst.name} (TV {worst.tv_distance:.3f}).")
+        if self.key == "steps_sweep" and len(self.rows) > 1:
+            last = self.rows[-1]
+            enough = next((r for r in self.rows if r.tv_distance <= last.tv_distance + 0.01), last)
+            text += (f" From T={enough.steps} on, the TV is within 0.01 of T={last.steps}'s {last.tv_distance:.3f}, "
+                     f"at {enough.steps / last.steps:.0%} of its cost.")
+        return text
+
+
+@dataclass
+class SigmaSchedules(Result):
+    """U5: sigma at each sampling step for the uniform (exercise) and Karras time grids."""
+
+    steps: int
+    rho: float
+    sigma_min: float
+    sigma_max: float
+    series: dict[str, tuple[np.ndarray, np.ndarray]]  # schedule -> (t, sigma) per grid point
+
+    def summary(self) -> dict:
+        return {name: {"sigma_first": float(s[0]), "sigma_mid": float(s[len(s) // 2]), "sigma_last": float(s[-1]),
+                       "steps_below_0.1": int((s[:-1] < 0.1).sum())} for name, (_, s) in self.series.items()}
+
+    def to_dict(self) -> dict:
+        return {"steps": self.steps, "rho": self.rho, "schedules": self.summary()}
+
+    def tables(self) -> list[Table]:
+        return [Table(f"sigma at the first, middle and last step (T={self.steps})",
+                      [("schedule", ""), ("first", ".4f"), ("middle", ".4f"), ("last", ".4f"), ("steps with sigma < 0.1", "d")],
+                      [(k, v["sigma_first"], v["sigma_mid"], v["sigma_last"], v["steps_below_0.1"]) for k, v in self.summary().items()])]
+
+    def data_files(self) -> list[DataFile]:
+        rows = [(name, i, float(t), float(s)) for name, (ts, ss) in self.series.items() for i, (t, s) in enumerate(zip(ts, ss))]
+        return [DataFile("schedule", "schedule.csv", ["schedule", "step", "t", "sigma"], rows)]
+
+    def finding(self) -> str:
+        s = self.summary()
+        u, k = s.get("uniform"), s.get("karras")
+        if not (u and k):
+            return ""
+        return (f"Of {self.steps} steps, the uniform grid spends {u['steps_below_0.1']} at sigma < 0.1 and the Karras grid "
+                f"(rho = {self.rho:g}) {k['steps_below_0.1']}: Karras takes more, finer steps near the data, where the "
+                f"denoiser's output changes fastest.")
+
+
+@dataclass
+class ForwardPath(Result):
+    """U1: one sample path of the forward process x_t = x_0 + sigma(t) eps."""
+
+    start: tuple[float, float]
+    ts: np.ndarray
+    sigmas: np.ndarray
+    path: np.ndarray  # (K, 2)
+
+    def to_dict(self) -> dict:
+        return {"start": list(self.start), "end": self.path[-1].tolist(), "steps": len(self.ts) - 1}
+
+    def tables(self) -> list[Table]:
+        idx = sorted({0, len(self.ts) // 4, len(self.ts) // 2, 3 * len(self.ts) // 4, len(self.ts) - 1})
+        return [Table("forward process at a few times", [("t", ".2f"), ("sigma(t)", ".4f"), ("x", ".3f"), ("y", ".3f")],
+                      [(self.ts[i], self.sigmas[i], *self.path[i]) for i in idx])]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("trajectory", "forward.csv", ["t", "sigma", "x", "y"],
+                         [(float(t), float(s), float(x), float(y)) for t, s, (x, y) in zip(self.ts, self.sigmas, self.path)])]
+
+    def finding(self) -> str:
+        d = float(np.linalg.norm(self.path[-1] - np.asarray(self.start)))
+        return (f"Starting at ({self.start[0]:g}, {self.start[1]:g}), outside the square, the point stays put while sigma is "
+                f"small and wanders as sigma(t) grows to {self.sigmas[-1]:.2f} at t = 1, ending {d:.2f} away.")
+
+
+@dataclass
+class ReversePaths(Result):
+    """Reverse trajectories: a few points (unconditional) or one point per class (C3)."""
+
+    traj: np.ndarray  # (K, N, 2)
+    ts: np.ndarray
+    labels: np.ndarray | None
+    n_classes: int
+    grid: tuple[int, int]
+    background: np.ndarray
+    settings: dict
+    seed: int
+    landed: np.ndarray | None = None
+
+    def to_dict(self) -> dict:
+        d = {"ends": self.traj[-1].tolist(), "steps": self.settings["steps"], "sampler": self.settings["sampler"]}
+        if self.landed is not None:
+            own = (self.landed == self.labels)
+            d.update({"in_own_region": own.tolist(), "all_in_own_region": bool(own.all())})
+        return d
+
+    def tables(self) -> list[Table]:
+        ends, starts = self.traj[-1], self.traj[0]
+        if self.landed is not None:
+            return [Table(f"one point per class ({settings_text(self.settings)})",
+                          [("class", "d"), ("end x", ".3f"), ("end y", ".3f"), ("landed in cell", "d"), ("own cell", "")],
+                          [(int(c), *ends[j], int(self.landed[j]), bool(self.landed[j] == c)) for j, c in enumerate(self.labels)])]
+        return [Table(f"reverse trajectories ({settings_text(self.settings)})",
+                      [("point", "d"), ("start x", ".3f"), ("start y", ".3f"), ("end x", ".3f"), ("end y", ".3f")],
+                      [(j, *starts[j], *ends[j]) for j in range(len(ends))])]
+
+    def data_files(self) -> list[DataFile]:
+        k = self.labels is not None
+        rows = [(i, float(self.ts[i]), j, float(self.traj[i, j, 0]), float(self.traj[i, j, 1]), *((int(self.labels[j]),) if k else ()))
+                for i in range(self.traj.shape[0]) for j in range(self.traj.shape[1])]
+        return [DataFile("trajectory", "reverse.csv", ["step", "t", "point", "x", "y"] + (["label"] if k else []), rows)]
+
+    def finding(self) -> str:
+        if self.landed is not None:
+            own = int((self.landed == self.labels).sum())
+            return f"{own} of {len(self.labels)} classes end in their own cell."
+        inside = int((np.abs(self.traj[-1]) <= 1).all(axis=1).sum())
+        return f"{inside} of {self.traj.shape[1]} paths end inside the square."
+
+
+@dataclass
+class Determinism(Result):
+    """U6: the same initial noise through the sampler R times."""
+
+    sampler: str
+    steps: int
+    repeats: int
+    n: int
+    identical: bool
+    n_identical: int
+    max_abs_diff: float
+    paths: np.ndarray  # (R, K, P, 2): the first P points' trajectories in each run
+    ends: np.ndarray  # (R, P, 2)
+
+    def to_dict(self) -> dict:
+        return {"identical": self.identical, "max_abs_diff": self.max_abs_diff, "repeats": self.repeats,
+                "identical_runs": self.n_identical, "sampler": self.sampler, "n": self.n}
+
+    def tables(self) -> list[Table]:
+        return [Table(f"determinism ({self.sampler}, T={self.steps})",
+                      [("sampler", ""), ("runs", "d"), ("points", "d"), ("runs equal to the first", "d"), ("identical", ""),
+                       ("max |diff|", ".3g")],
+                      [(self.sampler, self.repeats, self.n, self.n_identical, self.identical, self.max_abs_diff)])]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("determinism", "determinism.csv", ["repeat", "point", "x", "y"],
+                         [(r, j, float(x), float(y)) for r in range(self.repeats) for j, (x, y) in enumerate(self.ends[r])])]
+
+    def finding(self) -> str:
+        if self.identical:
+            return (f"{self.n_identical} of {self.repeats} runs of {self.sampler} are bit-for-bit identical "
+                    f"(max |diff| {self.max_abs_diff:g}): after the first draw nothing random happens.")
+        return (f"Only {self.n_identical} of {self.repeats} runs of {self.sampler} equal the first (max |diff| "
+                f"{self.max_abs_diff:.3g}): fresh noise in every step makes each run a different sample.")
+
+
+@dataclass
+class ProbabilityTable(Result):
+    """C6: the lower bound on log p(x) (or log p(x | c)) at chosen points."""
+
+    rows: list[dict]
+    steps: int
+    samples: int
+    conditional: bool
+    background: np.ndarray
+    grid: tuple[int, int]
+    truth_inside: float  # log density of the data at an inside point (log p(x|c) in its own cell)
+
+    def to_dict(self) -> dict:
+        return {"points": self.rows, "steps": self.steps, "samples": self.samples}
+
+    def tables(self) -> list[Table]:
+        return [Table(f"lower bound on log p{'(x | c)' if self.conditional else '(x)'} in nats "
+                      f"(T={self.steps}, {self.samples} Monte Carlo samples)",
+                      [("#", "d"), ("x", ".2f"), ("y", ".2f"), ("class", "d"), ("where", ""), ("bound", ".2f"), ("stderr", ".2f"),
+                       ("-L_T", ".2f"), ("prior KL", ".2f")],
+                      [(i + 1, r["x"], r["y"], r["class"], r["where"], r["elbo"], r["stderr"], r["neg_diffusion_loss"], r["prior_kl"])
+                       for i, r in enumerate(self.rows)])]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("prob", "prob.csv", list(self.rows[0].keys()), [tuple(r.values()) for r in self.rows])]
+
+    def finding(self) -> str:
+        inside = [r["elbo"] for r in self.rows if r["where"] in ("inside", "inside, own cell")]
+        outside = [r["elbo"] for r in self.rows if r["where"] == "outside"]
+        parts = []
+        if inside:
+            parts.append(f"points inside{' their own cell' if self.conditional else ''} score {min(inside):.2f} to "
+                         f"{max(inside):.2f} nats (the true log density there is {self.truth_inside:.3f})")
+        if outside:
+            parts.append(f"points outside score {max(outside):.1f} nats or less")
+        text = "; ".join(parts).capitalize() + "." if parts else ""
+        by_place: dict = {}
+        for r in self.rows:
+            by_place.setdefault((r["x"], r["y"]), []).append(r)
+        for (x, y), rs in by_place.items():
+            own = [r for r in rs if "own cell" in r["where"]]
+            wrong = [r for r in rs if r["where"].startswith("inside, cell")]
+            if own and wrong:
+                gap = own[0]["elbo"] - wrong[0]["elbo"]
+                text += (f" At ({x:g}, {y:g}) the matching class {own[0]['class']} scores {gap:.1f} nats above the wrong "
+                         f"class {wrong[0]['class']}.")
+        return text
+
+
+@dataclass
+class SteeredSample(Result):
+    """Bonus: the sampler's inputs optimised so that it outputs a point far outside the square."""
+
+    target: tuple[float, float]
+    final: np.ndarray
+    distance: float
+    iterations: int
+    tolerance: float
+    losses: np.ndarray
+    trajectory: np.ndarray  # (K, 2)
+    ts: np.ndarray
+    sampler: str
+    steps: int
+    z1: np.ndarray
+    background: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+
+    @property
+    def success(self) -> bool:
+        return self.distance <= max(self.tolerance, 0.05)
+
+    def to_dict(self) -> dict:
+        return {"target": list(self.target), "final": self.final.tolist(), "distance": self.distance,
+                "iterations": self.iterations, "success": self.success, "z1": self.z1.tolist(),
+                "sampler": self.sampler, "steps": self.steps}
+
+    def tables(self) -> list[Table]:
+        return [Table(f"steering the sampler ({self.sampler}, T={self.steps})",
+                      [("target x", ".2f"), ("target y", ".2f"), ("final x", ".4f"), ("final y", ".4f"), ("distance", ".4f"),
+                       ("Adam steps", "d")],
+                      [(*self.target, *self.final, self.distance, self.iterations)])]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("invert", "invert.csv", ["step", "t", "x", "y"],
+                         [(i, float(t), float(x), float(y)) for i, (t, (x, y)) in enumerate(zip(self.ts, self.trajectory))])]
+
+    def finding(self) -> str:
+        verb = "reaches" if self.success else "gets only as close as"
+        noise = "the initial noise and every step's noise" if self.sampler == "sde" else "the initial noise"
+        return (f"Optimising {noise}, the frozen model's sampler {verb} ({self.final[0]:.3f}, {self.final[1]:.3f}), "
+                f"{self.distance:.4f} from ({self.target[0]:g}, {self.target[1]:g}), after {self.iterations} Adam steps.")

@@ -1,0 +1,144 @@
+"""Every course question about the language model as a function: loaded model and options in, result out.
+
+L1 training_summary, L2 invert_sentence, L3/L4 attention_maps, L5 sequence_logprob, and
+generate_text. None of them prints or writes a file; randomness comes from explicit seeds.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from gencli.errors import GencliError
+from gencli.lm.attention import attention_at_word, continue_to_words
+from gencli.lm.generate import generate
+from gencli.lm.invert import invert_text
+from gencli.lm.results import AttentionMaps, Generation, LMTrainingSummary, TextInversion, TokenLogProbs
+from gencli.lm.score import score_tokens
+from gencli.lm.store import TrainedLM
+
+EXERCISE_SENTENCE = "I am a little squirrel holding a walnut"
+ATTENTION_PROMPT = "The Queen looked at Alice and said that the little"
+
+
+def encode_fitting(lm: TrainedLM, text: str, option: str, room: int = 0) -> list[int]:
+    """The token ids of `text`; an error naming `option` when it is empty or longer than the block allows."""
+    if not text:
+        raise GencliError(f"{option}: must not be empty")
+    ids = lm.tokenizer.encode(text)
+    limit = lm.cfg.model.block_size - room
+    if len(ids) > limit:
+        raise GencliError(f"{option}: {len(ids)} tokens is longer than the block size allows ({limit} tokens)")
+    return ids
+
+
+def check_sampling(temperature: float, top_p: float | None) -> None:
+    """Temperature > 0 and top-p in (0, 1]; an error naming the option otherwise."""
+    if not temperature > 0:
+        raise GencliError(f"--temperature: must be > 0, got {temperature}")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise GencliError(f"--top-p: must be in (0, 1], got {top_p}")
+
+
+def _floats(values: list[str]) -> np.ndarray:
+    return np.asarray([float(v) for v in values], dtype=float)
+
+
+def training_summary(lm: TrainedLM) -> LMTrainingSummary:
+    """L1 from a checkpoint: its metrics.csv (train and validation curves) and meta.json metrics."""
+    path = lm.checkpoint.path / "metrics.csv"
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        steps = np.asarray([int(r["step"]) for r in rows])
+        train = _floats([r["train_loss"] for r in rows])
+        evals = [r for r in rows if r["val_loss"] != ""]
+        eval_steps = np.asarray([int(r["step"]) for r in evals])
+        eval_train, eval_val = _floats([r["train_estimate"] for r in evals]), _floats([r["val_loss"] for r in evals])
+    except (OSError, KeyError, ValueError):
+        raise GencliError(f"{path}: missing or unreadable training metrics") from None
+    n_layer, n_head, n_embd = lm.cfg.model.sizes()
+    meta = lm.checkpoint.meta
+    corpus = str(meta.get("corpus", lm.cfg.data.corpus)).replace("\\", "/").rsplit("/", 1)[-1]
+    return LMTrainingSummary(steps, train, eval_steps, eval_train, eval_val, dict(meta.get("metrics") or {}),
+                             f"GPT {n_layer}/{n_head}/{n_embd}", corpus)
+
+
+def generate_text(
+    lm: TrainedLM, prompt: str, max_new_tokens: int = 60, temperature: float = 1.0, top_k: int | None = None,
+    top_p: float | None = None, greedy: bool = False, num_samples: int = 1, seed: int = 0,
+) -> Generation:
+    """Continuations of `prompt` (the context is cropped to the block size as the text grows)."""
+    check_sampling(temperature, top_p)
+    ids = encode_fitting(lm, prompt, "--prompt")
+    gen = torch.Generator().manual_seed(seed)
+    samples = [lm.tokenizer.decode(generate(lm.model, ids, max_new_tokens, temperature, top_k, top_p, greedy, gen))
+               for _ in range(1 if greedy else num_samples)]
+    settings = {"max_new_tokens": max_new_tokens, "temperature": temperature, "top_k": top_k, "top_p": top_p,
+                "greedy": greedy, "seed": seed}
+    return Generation(prompt, samples, settings)
+
+
+def invert_sentence(
+    lm: TrainedLM, target: str = EXERCISE_SENTENCE, steps: int = 300, lr: float = 0.1, init: str = "random", seed: int = 0,
+    on_step: Callable[[int, float, str], None] | None = None,
+) -> TextInversion:
+    """L2: optimise one input vector per target token until the model's greedy output at every position is the target."""
+    if not lr > 0:
+        raise GencliError(f"--lr: must be > 0, got {lr}")
+    ids = encode_fitting(lm, target, "--target")
+    tok = lm.tokenizer
+    cb = (lambda step, loss, pred: on_step(step, loss, tok.decode(pred))) if on_step else None
+    res = invert_text(lm.model, ids, steps, lr, init, seed, cb)
+    return TextInversion(target, res.success, res.steps, np.asarray(res.losses), [tok.decode(d) for d in res.decoded_ids],
+                         [tok.piece(i) for i in ids], [tok.piece(i) for i in res.nearest_ids], tok.decode(res.nearest_ids),
+                         res.nearest_reproduces, res.vectors.cpu().numpy())
+
+
+def attention_maps(
+    lm: TrainedLM, prompt: str = ATTENTION_PROMPT, word: int = 12, extra_blocks: list[int] | None = None,
+    greedy: bool = True, seed: int = 0,
+) -> AttentionMaps:
+    """L3/L4: the model writes on to `word` words; the head-averaged attention of the first, last (and extra) blocks
+    when it predicts that word."""
+    ids = encode_fitting(lm, prompt, "--prompt")
+    n_layer = lm.cfg.model.sizes()[0]
+    for b in extra_blocks or []:
+        if not 0 <= b < n_layer:
+            raise GencliError(f"--block {b}: out of range, this model has blocks 0..{n_layer - 1}")
+    full = continue_to_words(lm.model, lm.tokenizer, ids, word, greedy, torch.Generator().manual_seed(seed))
+    try:
+        res = attention_at_word(lm.model, lm.tokenizer, full, word)
+    except ValueError as e:
+        raise GencliError(f"--prompt: the model did not write {word} words within 200 tokens ({e})") from None
+    names = {"first": 0, "last": n_layer - 1, **{f"block{b}": b for b in extra_blocks or []}}
+    return AttentionMaps(res.text, res.tokens, res.query_index, word, res.predicted_word,
+                         {name: res.matrices[i].numpy() for name, i in names.items()})
+
+
+def sequence_logprob(
+    lm: TrainedLM, text: str | None = None, context: str = "", sample: bool = False, max_new_tokens: int = 30, seed: int = 0,
+) -> TokenLogProbs:
+    """L5: log p(text | context) as the sum of per-token log-probabilities; with `sample`, of a sampled sentence."""
+    if (text is None) == (not sample):
+        raise GencliError("give exactly one of --text TEXT or --sample")
+    tok = lm.tokenizer
+    ctx_ids = tok.encode(context) if context else []
+    if sample:
+        seed_ids = ctx_ids or tok.encode("Alice")
+        out_ids = generate(lm.model, seed_ids, max_new_tokens, generator=torch.Generator().manual_seed(seed))
+        text_ids = out_ids[len(ctx_ids):] if ctx_ids else out_ids
+        text = tok.decode(text_ids)
+    else:
+        if not text:
+            raise GencliError("--text: must not be empty")
+        text_ids = tok.encode(text)
+    scores = score_tokens(lm.model, ctx_ids + text_ids, n_context=len(ctx_ids))
+    if not scores:
+        raise GencliError("--text: a single token with no --context has nothing to score")
+    return TokenLogProbs(text, [tok.piece(s.token_id) for s in scores], [s.logprob for s in scores], [s.prob for s in scores],
+                         [s.rank for s in scores], None if ctx_ids else tok.piece(text_ids[0]),
+                         [s.position - len(ctx_ids) for s in scores])

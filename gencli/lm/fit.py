@@ -1,0 +1,130 @@
+"""Train a language-model checkpoint end to end: corpus, tokenizer, resume, run, save with its figures."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gencli.checkpoint import check_writable_target
+from gencli.config import require_unchanged, resolve, to_dict
+from gencli.csvio import write_data_files
+from gencli.errors import GencliError
+from gencli.lm.config import LMConfig
+from gencli.lm.corpus import read_corpus
+from gencli.lm.results import LMTrainingSummary
+from gencli.lm.store import LAST, load_trained, save_trained
+from gencli.lm.tokenizer import TextTokenizer
+from gencli.lm.train import LMTrainer, bits_per_byte, split_tokens
+from gencli.results import Result
+
+FigureWriter = Callable[[list[Result], Path], dict[str, Path]]
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C during training; a resumable state was saved at `path`."""
+
+    def __init__(self, step: int, path: Path):
+        super().__init__(f"interrupted at step {step}; resumable state saved to {path} (use --resume)")
+        self.step, self.path = step, path
+
+
+@dataclass
+class LMRun:
+    """A trainer with its tokenizer, corpus and checkpoint path, ready to run."""
+
+    trainer: LMTrainer
+    tokenizer: TextTokenizer
+    source: Path
+    path: Path
+    n_tokens: int
+    val_bytes: int
+
+    def describe(self) -> str:
+        t = self.trainer
+        n_layer, n_head, n_embd = t.cfg.model.sizes()
+        return (f"{self.source}: {self.n_tokens} tokens (vocabulary {self.tokenizer.vocab_size}); GPT {n_layer}/{n_head}/{n_embd}, "
+                f"{t.model.n_params() / 1e6:.2f}M parameters, {t.dtype or torch.float32}, "
+                f"{'explicit' if t.explicit else 'fused'} attention, {t.device}")
+
+    def meta(self) -> dict:
+        t, h = self.trainer, self.trainer.history
+        n_val = len(t.val_data)
+        val = h.eval_val[-1] if h.eval_val else None
+        best = t.best_val if h.eval_val else None
+        return {"corpus": str(self.source), "metrics": {
+            "train_loss": h.eval_train[-1] if h.eval_train else None, "val_loss": val,
+            "best_val_loss": best, "best_step": t.best_step,
+            "val_bpb": bits_per_byte(val, n_val, self.val_bytes) if val is not None else None,
+            "best_val_bpb": bits_per_byte(best, n_val, self.val_bytes) if best is not None else None,
+            "tokens_per_s": t.tokens_per_s(), "train_s": t.train_s,
+        }}
+
+
+def prepare(
+    path: Path, resume: bool, yaml_path: Path | None = None, sets: list[str] | None = None,
+    explicit: dict | None = None, device: torch.device | str = "cpu",
+) -> LMRun:
+    """Read the corpus, train (or reload) the tokenizer and build a fresh or resumed trainer for `path`."""
+    if resume:
+        trained = load_trained(path, with_last=True)
+        cfg = resolve(LMConfig, base=to_dict(trained.cfg), yaml_path=yaml_path, sets=sets, explicit=explicit)
+        require_unchanged(cfg, trained.cfg, ("model", "tokenizer", "data"), f"when resuming {path}")
+        tok = trained.tokenizer
+    else:
+        cfg = resolve(LMConfig, yaml_path=yaml_path, sets=sets, explicit=explicit)
+        check_writable_target(path, "lm")
+    source, text = read_corpus(cfg.data.corpus)
+    if not resume:
+        tok = TextTokenizer.train(text, cfg.tokenizer.kind, cfg.tokenizer.vocab_size)
+    tokens = torch.tensor(tok.encode(text), dtype=torch.long)
+    train_tokens, val_tokens = split_tokens(tokens, cfg.data.val_fraction, cfg.model.block_size, str(source))
+    trainer = LMTrainer(cfg, tok.vocab_size, train_tokens, val_tokens, torch.device(device))
+    if resume:
+        trainer.load_state_dict(trained.checkpoint.extra_weights[LAST], trained.checkpoint.weights,
+                                trained.checkpoint.load_train_state())
+    if trainer.step >= cfg.train.max_iters:
+        raise GencliError(f"--max-iters {cfg.train.max_iters}: the checkpoint in {path} already has {trainer.step} steps; "
+                          "ask for more")
+    val_bytes = len(tok.decode(val_tokens.tolist()).encode("utf-8"))
+    return LMRun(trainer, tok, source, path, len(tokens), val_bytes)
+
+
+def summary_of(run: LMRun, wall_s: float | None = None) -> LMTrainingSummary:
+    """L1 from a run's history and metrics."""
+    h, t = run.trainer.history, run.trainer
+    n_layer, n_head, n_embd = t.cfg.model.sizes()
+    return LMTrainingSummary(np.asarray(h.steps), np.asarray(h.train), np.asarray(h.eval_steps), np.asarray(h.eval_train),
+                             np.asarray(h.eval_val), run.meta()["metrics"], f"GPT {n_layer}/{n_head}/{n_embd}",
+                             Path(str(run.source)).name, wall_s)
+
+
+def fit(
+    run: LMRun, on_step: Callable[[int, float, float | None], None] | None = None, write_figures: FigureWriter | None = None,
+) -> LMTrainingSummary:
+    """Train to `train.max_iters`; save the checkpoint (best and last weights) with metrics.csv and the loss figure.
+
+    Ctrl-C saves a resumable state and raises TrainingInterrupted; a NaN loss raises
+    TrainingDiverged and leaves the checkpoint as it was.
+    """
+    t0 = time.perf_counter()
+    try:
+        run.trainer.run(run.trainer.cfg.train.max_iters, on_step)
+    except KeyboardInterrupt:
+        save_trained(run.trainer, run.tokenizer, run.path, {**run.meta(), "interrupted": True})
+        raise TrainingInterrupted(run.trainer.step, run.path) from None
+    summary = summary_of(run, time.perf_counter() - t0)
+    scratch = run.path.parent / f".{run.path.name}.figures"
+    try:
+        written = write_data_files([summary], scratch)
+        if write_figures is not None:
+            written.update(write_figures([summary], scratch))
+        save_trained(run.trainer, run.tokenizer, run.path, run.meta(), files={p.name: p.read_bytes() for p in written.values()})
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return summary

@@ -1,0 +1,220 @@
+"""Result objects of the language-model analyses (L1-L5): numbers, strings and numpy arrays, no torch."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from safetensors.numpy import save as safetensors_bytes
+
+from gencli.results import DataFile, Result, Table
+
+
+def _label(token: str) -> str:
+    """A token as shown in tables: quoted with escapes when it has spaces at its ends or is empty."""
+    return repr(token) if token.strip() != token or not token else token
+
+
+@dataclass
+class LMTrainingSummary(Result):
+    """L1: train and validation loss over training, the best validation and its bits per byte."""
+
+    steps: np.ndarray
+    train: np.ndarray
+    eval_steps: np.ndarray
+    eval_train: np.ndarray
+    eval_val: np.ndarray
+    metrics: dict
+    model: str
+    corpus: str
+    wall_s: float | None = None
+
+    def to_dict(self) -> dict:
+        d = {**self.metrics, "steps": int(self.steps[-1]) if len(self.steps) else 0}
+        if self.wall_s is not None:
+            d["wall_s"] = self.wall_s
+        return d
+
+    def tables(self) -> list[Table]:
+        m = self.metrics
+        return [Table(f"{self.model} on {self.corpus}, {self.to_dict()['steps']} steps",
+                      [("train loss", ".3f"), ("val loss", ".3f"), ("best val", ".3f"), ("at step", "d"),
+                       ("val bits/byte", ".3f"), ("best val bits/byte", ".3f"), ("tokens/s", ",.0f")],
+                      [(m.get("train_loss"), m.get("val_loss"), m.get("best_val_loss"), m.get("best_step"), m.get("val_bpb"),
+                        m.get("best_val_bpb"), m.get("tokens_per_s"))])]
+
+    def data_files(self) -> list[DataFile]:
+        at_train = dict(zip(self.eval_steps.tolist(), self.eval_train.tolist()))
+        at_val = dict(zip(self.eval_steps.tolist(), self.eval_val.tolist()))
+        return [DataFile("metrics", "metrics.csv", ["step", "train_loss", "train_estimate", "val_loss"],
+                         [(int(s), float(v), at_train.get(int(s), ""), at_val.get(int(s), "")) for s, v in zip(self.steps, self.train)])]
+
+    def finding(self) -> str:
+        m = self.metrics
+        best, last = m.get("best_val_loss"), m.get("val_loss")
+        if best is None or last is None:
+            return ""
+        text = (f"Validation loss is lowest at step {m['best_step']} ({best:.3f} nats/token, {m['best_val_bpb']:.3f} bits per byte); "
+                f"it ends at {last:.3f} while the training estimate ends at {m['train_loss']:.3f}.")
+        if last > 1.05 * best:
+            text += " The gap is overfitting: the analyses use the best weights (model.safetensors)."
+        return text
+
+
+@dataclass
+class Generation(Result):
+    """Continuations of a prompt."""
+
+    prompt: str
+    samples: list[str]
+    settings: dict
+
+    def to_dict(self) -> dict:
+        return {"samples": self.samples, "prompt": self.prompt, **self.settings}
+
+    def tables(self) -> list[Table]:
+        return [Table(f"continuations of {self.prompt!r}", [("#", "d"), ("text", "")],
+                      [(i + 1, s) for i, s in enumerate(self.samples)])]
+
+    def finding(self) -> str:
+        how = "greedy decoding" if self.settings.get("greedy") else f"sampling at temperature {self.settings.get('temperature', 1):g}"
+        return f"{len(self.samples)} continuation(s) of {self.prompt!r} by {how}."
+
+
+@dataclass
+class TextInversion(Result):
+    """L2: input vectors, in place of the token embeddings, whose greedy output is the target."""
+
+    target: str
+    success: bool
+    steps: int
+    losses: np.ndarray
+    decoded: list[str]  # the greedy decode after each step
+    target_tokens: list[str]
+    nearest_tokens: list[str]
+    nearest_text: str
+    nearest_reproduces: bool
+    vectors: np.ndarray
+
+    def changes(self) -> list[tuple[int, float, str]]:
+        """(step, loss, decoded) at every step where the decoded text changed."""
+        out: list[tuple[int, float, str]] = []
+        for i, text in enumerate(self.decoded):
+            if not out or out[-1][2] != text:
+                out.append((i + 1, float(self.losses[i]), text))
+        return out
+
+    def to_dict(self) -> dict:
+        return {"success": self.success, "steps": self.steps, "decoded": self.decoded[-1], "target": self.target,
+                "final_loss": float(self.losses[-1]), "nearest_tokens": self.nearest_tokens, "nearest_text": self.nearest_text,
+                "nearest_reproduces": self.nearest_reproduces}
+
+    def tables(self) -> list[Table]:
+        return [
+            Table("decoded text along the way (each change)", [("step", "d"), ("loss", ".3f"), ("greedy decode", "")], self.changes()),
+            Table(f"nearest real token to each found vector (success: {'yes' if self.success else 'no'} after {self.steps} steps)",
+                  [("position", "d"), ("target token", ""), ("nearest real token", "")],
+                  [(i, _label(t), _label(n)) for i, (t, n) in enumerate(zip(self.target_tokens, self.nearest_tokens))]),
+        ]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("decoded", "decoded.csv", ["step", "loss", "decoded"],
+                         [(i + 1, float(v), d) for i, (v, d) in enumerate(zip(self.losses, self.decoded))]),
+                DataFile("vectors", "vectors.safetensors", content=safetensors_bytes({"vectors": np.ascontiguousarray(self.vectors)}))]
+
+    def finding(self) -> str:
+        if self.success:
+            text = f"The greedy decode equals {self.target!r} after {self.steps} Adam steps (loss {self.losses[-1]:.3f})."
+        else:
+            text = f"After {self.steps} steps the greedy decode is still {self.decoded[-1]!r}, not the target."
+        same = sum(a == b for a, b in zip(self.target_tokens, self.nearest_tokens))
+        text += (f" {same} of {len(self.target_tokens)} found vectors lie nearest to the target's own token; the nearest real "
+                 f"tokens {'do' if self.nearest_reproduces else 'do not'} reproduce the target.")
+        return text
+
+
+@dataclass
+class AttentionMaps(Result):
+    """L3/L4: head-averaged attention softmax(QK^T / sqrt(d_head)) of chosen blocks at the prediction of a word."""
+
+    text: str
+    tokens: list[str]
+    query_index: int
+    word: int
+    predicted_word: str
+    matrices: dict[str, np.ndarray]  # block name -> (T, T)
+
+    def rows(self) -> dict[str, np.ndarray]:
+        """Each block's attention row of the query over the tokens up to it."""
+        return {k: m[self.query_index, : self.query_index + 1] for k, m in self.matrices.items()}
+
+    def to_dict(self) -> dict:
+        rows = self.rows()
+        return {"tokens": self.tokens, "query_index": self.query_index, "text": self.text, "word": self.word,
+                "predicted_word": self.predicted_word, "blocks": {k: v.tolist() for k, v in rows.items()},
+                "row_sums": {k: float(v.sum()) for k, v in rows.items()}}
+
+    def tables(self) -> list[Table]:
+        rows = self.rows()
+        names = list(rows)
+        score_rows = [(i, _label(t), *[float(rows[k][i]) for k in names]) for i, t in enumerate(self.tokens[: self.query_index + 1])]
+        score_rows.append(("", "sum", *[float(rows[k].sum()) for k in names]))
+        return [Table(f"attention from token {self.query_index} {self.tokens[self.query_index]!r} (mean over heads), predicting "
+                      f"word {self.word} {self.predicted_word!r}", [("index", "d"), ("token", "")] + [(k, ".4f") for k in names],
+                      score_rows)]
+
+    def data_files(self) -> list[DataFile]:
+        payload = {**self.to_dict(), "matrices": {k: v.tolist() for k, v in self.matrices.items()}}
+        return [DataFile("attention", "attention.json", content=json.dumps(payload, indent=1))]
+
+    def finding(self) -> str:
+        rows = self.rows()
+        parts = []
+        for name, row in rows.items():
+            top = int(np.argmax(row))
+            parts.append(f"the {name} block attends most to token {top} {self.tokens[top]!r} ({row[top]:.2f})")
+        sums = ", ".join(f"{v.sum():.4f}" for v in rows.values())
+        return (f"Predicting word {self.word} ({self.predicted_word!r}) from {self.tokens[self.query_index]!r}: "
+                + "; ".join(parts) + f". Each row sums to 1 ({sums}).")
+
+
+@dataclass
+class TokenLogProbs(Result):
+    """L5: a text's log-probability as the sum of its per-token log-probabilities."""
+
+    text: str
+    tokens: list[str]
+    logprobs: list[float]
+    probs: list[float]
+    ranks: list[int]
+    first_token: str | None  # the unscored first token when there is no context
+    positions: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return float(math.fsum(self.logprobs))
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "tokens": [{"token": t, "logprob": lp, "prob": p, "rank": r}
+                                              for t, lp, p, r in zip(self.tokens, self.logprobs, self.probs, self.ranks)],
+                "total_logprob": self.total, "n_scored": len(self.tokens), "first_token_scored": self.first_token is None}
+
+    def tables(self) -> list[Table]:
+        rows = [(i + 1, _label(t), p, lp, r) for i, (t, lp, p, r) in enumerate(zip(self.tokens, self.logprobs, self.probs, self.ranks))]
+        rows.append(("", "total", None, self.total, None))
+        given = "" if self.first_token is None else f" (first token {self.first_token!r} given, not scored)"
+        return [Table(f"per-token log-probabilities{given}", [("#", "d"), ("token", ""), ("prob", ".4f"), ("log-prob", ".3f"),
+                                                              ("rank", "d")], rows)]
+
+    def data_files(self) -> list[DataFile]:
+        pos = self.positions or list(range(1, len(self.tokens) + 1))
+        return [DataFile("prob", "token_logprobs.csv", ["position", "token", "logprob", "prob", "rank"],
+                         list(zip(pos, self.tokens, self.logprobs, self.probs, self.ranks)))]
+
+    def finding(self) -> str:
+        worst = int(np.argmin(self.logprobs))
+        return (f"log p = {self.total:.2f} nats ({self.total / math.log(2):.1f} bits), the sum of {len(self.tokens)} per-token "
+                f"log-probabilities (the product of the probabilities would be e^{self.total:.1f}). The least expected token is "
+                f"{self.tokens[worst]!r} (p = {self.probs[worst]:.2g}, rank {self.ranks[worst]}).")
