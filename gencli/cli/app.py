@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from gencli import __version__
-from gencli.cli import diffusion, lm
+from gencli.cli import diffusion, lm, report
 from gencli.cli.console import err, error
 from gencli.errors import GencliError
 
@@ -65,7 +65,7 @@ class GencliGroup(TyperGroup):
 app = typer.Typer(
     cls=GencliGroup,
     help="Hands-on generative modelling from the shell: a 2D point diffusion model and a small GPT.\n\n"
-    "Example: gencli diffusion train && gencli diffusion sample",
+    "Example: gencli report --quick (the whole exercise on one page), or gencli diffusion train && gencli diffusion sample",
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
@@ -74,6 +74,7 @@ app = typer.Typer(
 )
 app.add_typer(diffusion.app, name="diffusion")
 app.add_typer(lm.app, name="lm")
+app.command("report")(report.report)
 
 
 def _version(value: bool) -> None:

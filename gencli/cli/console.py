@@ -113,3 +113,31 @@ def progress(total: int, description: str) -> Iterator:
                 bar.update(task, advance=n, **kwargs)
 
         yield advance
+
+
+@contextmanager
+def stages() -> Iterator:
+    """One progress bar per stage of a long job on stderr; yields `stage(name, total) -> advance(done, info=None)`."""
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+    with bar:
+
+        def stage(name: str, total: int):
+            task = bar.add_task(name, total=total, info="")
+            if not err.is_terminal:
+                err.print(f"{name} ...", markup=False)
+
+            def advance(done: int, info: str | None = None) -> None:
+                bar.update(task, completed=done, **({"info": info} if info is not None else {}))
+
+            return advance
+
+        yield stage

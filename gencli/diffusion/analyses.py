@@ -201,7 +201,7 @@ def determinism(
             on_repeat(r + 1)
     stack = torch.stack(outputs)  # (R, n, 2)
     same = [bool(torch.equal(o, outputs[0])) for o in outputs]
-    return Determinism(sc.sampler, sc.steps, repeats, n, all(same), sum(same), (stack - stack[0]).abs().amax().item(),
+    return Determinism(sc.sampler, sc.steps, repeats, n, all(same), sum(same[1:]), (stack - stack[0]).abs().amax().item(),
                        torch.stack(paths).numpy(), stack[:, :shown].numpy())
 
 

@@ -148,17 +148,24 @@ class Samples(Result):
         return [DataFile("samples", "samples.csv", ["x", "y"] + (["label"] if self.labels is not None else []),
                          _xy_rows(self.points, self.labels))]
 
-    def finding(self) -> str:
+    def quality_finding(self) -> str:
+        """What the inside fraction and the TV distance say."""
         n = len(self.points)
         text = (f"{self.inside_fraction:.1%} of {n:,} samples land inside the square; the 10x10 histogram is "
                 f"{self.tv_distance:.3f} from uniform in total variation")
-        text += f" (sampling noise alone gives about {TV_FLOOR_10K} at 10,000 points)." if n == 10000 else "."
-        if self.own_region is not None:
-            c, worst = self.own_worst
-            ratio = np.nanmean(np.asarray(self.spread) / np.asarray(self.data_spread))
-            text += (f" {self.own_mean:.3f} of each class lands in its own cell on average (worst: class {c}, {worst:.3f}); "
-                     f"the samples' spread within a class is {ratio:.2f}x the training data's.")
-        return text
+        return text + (f" (sampling noise alone gives about {TV_FLOOR_10K} at 10,000 points)." if n == 10000 else ".")
+
+    def class_finding(self) -> str:
+        """What the own-cell fractions and the spreads say (conditional model)."""
+        if self.own_region is None:
+            return ""
+        c, worst = self.own_worst
+        ratio = np.nanmean(np.asarray(self.spread) / np.asarray(self.data_spread))
+        return (f"On average {self.own_mean:.3f} of a class's samples land in its own cell (worst: class {c}, {worst:.3f}); "
+                f"the samples' spread within a class is {ratio:.2f}x the training data's.")
+
+    def finding(self) -> str:
+        return " ".join(filter(None, (self.quality_finding(), self.class_finding())))
 
 
 @dataclass
@@ -385,7 +392,7 @@ class Determinism(Result):
     repeats: int
     n: int
     identical: bool
-    n_identical: int
+    n_identical: int  # repeats (after the first run) equal to the first run
     max_abs_diff: float
     paths: np.ndarray  # (R, K, P, 2): the first P points' trajectories in each run
     ends: np.ndarray  # (R, P, 2)
@@ -396,7 +403,7 @@ class Determinism(Result):
 
     def tables(self) -> list[Table]:
         return [Table(f"determinism ({self.sampler}, T={self.steps})",
-                      [("sampler", ""), ("runs", "d"), ("points", "d"), ("runs equal to the first", "d"), ("identical", ""),
+                      [("sampler", ""), ("runs", "d"), ("points", "d"), ("repeats equal to the first run", "d"), ("identical", ""),
                        ("max |diff|", ".3g")],
                       [(self.sampler, self.repeats, self.n, self.n_identical, self.identical, self.max_abs_diff)])]
 
@@ -406,9 +413,9 @@ class Determinism(Result):
 
     def finding(self) -> str:
         if self.identical:
-            return (f"{self.n_identical} of {self.repeats} runs of {self.sampler} are bit-for-bit identical "
+            return (f"{self.repeats} of {self.repeats} runs of {self.sampler} are bit-for-bit identical "
                     f"(max |diff| {self.max_abs_diff:g}): after the first draw nothing random happens.")
-        return (f"Only {self.n_identical} of {self.repeats} runs of {self.sampler} equal the first (max |diff| "
+        return (f"{self.n_identical} of the {self.repeats - 1} repeats of {self.sampler} equal the first run (max |diff| "
                 f"{self.max_abs_diff:.3g}): fresh noise in every step makes each run a different sample.")
 
 

@@ -169,8 +169,8 @@ class AttentionMaps(Result):
         payload = {**self.to_dict(), "matrices": {k: v.tolist() for k, v in self.matrices.items()}}
         return [DataFile("attention", "attention.json", content=json.dumps(payload, indent=1))]
 
-    def finding(self) -> str:
-        rows = self.rows()
+    def finding(self, blocks: list[str] | None = None) -> str:
+        rows = {k: v for k, v in self.rows().items() if blocks is None or k in blocks}
         parts = []
         for name, row in rows.items():
             top = int(np.argmax(row))

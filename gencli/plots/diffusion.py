@@ -113,7 +113,8 @@ def forward_path(path_pts: np.ndarray, ts: np.ndarray, path: Path, title: str) -
     sc = ax.scatter(path_pts[:, 0], path_pts[:, 1], c=ts, cmap="viridis", s=10, zorder=2)
     ax.scatter(*path_pts[0], marker="*", s=150, c="red", label="x_0", zorder=3)
     _square(ax)
-    _axes(ax, LIM, title)
+    lim = max(2.5, float(np.abs(path_pts).max()) * 1.05)
+    _axes(ax, (-lim, lim), title)
     fig.colorbar(sc, ax=ax, label="t")
     ax.legend(loc="upper left")
     return save(fig, path)
@@ -153,20 +154,20 @@ def trajectories(
 
 
 def schedules(series: dict[str, tuple[np.ndarray, np.ndarray]], path: Path, title: str) -> Path:
-    """sigma at each sampling step (left) and sigma over t (right) for named time grids."""
+    """sigma at each sampling step (left) and the time t_i of each step (right) for named time grids."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     for name, (ts, sig) in series.items():
         a.plot(np.arange(len(sig)), sig, marker=".", ms=3, label=name)
-        b.plot(ts, sig, marker=".", ms=3, label=name)
-    a.set_xlabel("sampling step i")
-    b.set_xlabel("t")
+        b.plot(np.arange(len(ts)), ts, marker=".", ms=3, label=name)
+    a.set_yscale("log")
+    a.set_ylabel("sigma (log scale)")
+    a.set_title("sigma at each step")
+    b.set_ylabel("t")
+    b.set_title("time t_i of each step")
     for ax in (a, b):
-        ax.set_yscale("log")
-        ax.set_ylabel("sigma")
+        ax.set_xlabel("sampling step i")
         ax.grid(alpha=0.3)
         ax.legend()
-    a.set_title("sigma per step")
-    b.set_title("sigma(t) at the grid's times")
     fig.suptitle(wrap(title, 110))
     fig.tight_layout()
     return save(fig, path)
@@ -221,10 +222,43 @@ def _(r: TrainingData, folder: Path) -> dict[str, Path]:
     return {"data_figure": points(r.points, folder / "data.png", title, labels=r.labels, n_classes=r.n_classes, grid=r.grid)}
 
 
+def class_numbers(own: list[float], spread: np.ndarray, data_spread: np.ndarray, path: Path, title: str) -> Path:
+    """Per class: the fraction landing in its own cell (left) and the spread of samples vs data (right)."""
+    k = len(own)
+    classes = np.arange(k)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    bars = a.bar(classes, own, color=[plt.get_cmap(CMAP)(c / max(k - 1, 1)) for c in classes])
+    a.bar_label(bars, labels=[f"{v:.2f}" for v in own], fontsize=8, padding=2)
+    a.axhline(0.95, color="k", ls="--", lw=0.8, label="goal 0.95")
+    a.set_ylim(0, 1.12)
+    a.set_xticks(classes)
+    a.set_xlabel("class")
+    a.set_ylabel("fraction in its own cell")
+    a.set_title("samples landing in their class's cell")
+    a.legend(loc="lower right", fontsize=8)
+    w = 0.2
+    for j, (name, vals) in enumerate((("samples std x", spread[:, 0]), ("samples std y", spread[:, 1]),
+                                      ("data std x", data_spread[:, 0]), ("data std y", data_spread[:, 1]))):
+        b.bar(classes + (j - 1.5) * w, vals, w, label=name, color=["tab:blue", "tab:cyan", "0.35", "0.7"][j])
+    b.set_xticks(classes)
+    b.set_xlabel("class")
+    b.set_ylabel("standard deviation")
+    b.set_title("spread within each class: samples vs training data")
+    b.legend(fontsize=8, ncols=2, loc="lower right")
+    fig.suptitle(wrap(title, 110))
+    fig.tight_layout()
+    return save(fig, path)
+
+
 @draw.register
 def _(r: Samples, folder: Path) -> dict[str, Path]:
     title = f"{len(r.points)} samples ({settings_text(r.settings)}, seed {r.seed}): inside {r.inside_fraction:.3f}, TV {r.tv_distance:.3f}"
-    return {"samples_figure": points(r.points, folder / "samples.png", title, labels=r.labels, n_classes=r.n_classes, grid=r.grid)}
+    files = {"samples_figure": points(r.points, folder / "samples.png", title, labels=r.labels, n_classes=r.n_classes, grid=r.grid)}
+    if r.own_region is not None:
+        files["class_numbers_figure"] = class_numbers(
+            r.own_region, np.asarray(r.spread), np.asarray(r.data_spread), folder / "class_numbers.png",
+            f"per class, {len(r.points)} samples: own-cell fraction mean {r.own_mean:.3f}, worst {r.own_worst[1]:.3f}")
+    return files
 
 
 @draw.register
@@ -246,7 +280,9 @@ def _(r: SamplingSweep, folder: Path) -> dict[str, Path]:
 @draw.register
 def _(r: SigmaSchedules, folder: Path) -> dict[str, Path]:
     series = {(f"{k} (rho={r.rho:g})" if k == "karras" else f"{k} (exercise)"): v for k, v in r.series.items()}
-    title = f"sigma(t) = {r.sigma_min:.4g}^(1-t) {r.sigma_max:g}^t on two time grids, T={r.steps}"
+    c = np.log(r.sigma_max / r.sigma_min)
+    formula = (f"sigma(t) = exp({c:.3g} (t - 1))" if r.sigma_max == 1 else f"sigma(t) = {r.sigma_min:.4g}^(1-t) {r.sigma_max:g}^t")
+    title = f"{formula} on two time grids, T={r.steps}"
     return {"schedule_figure": schedules(series, folder / "schedule.png", title)}
 
 
@@ -268,7 +304,7 @@ def _(r: ReversePaths, folder: Path) -> dict[str, Path]:
 def _(r: Determinism, folder: Path) -> dict[str, Path]:
     reps, k, p, _ = r.paths.shape
     traj = np.concatenate([r.paths[i] for i in range(reps)], axis=1)  # (K, R*P, 2)
-    verdict = "all identical" if r.identical else f"{r.n_identical} of {reps} equal to the first"
+    verdict = f"all {reps} identical" if r.identical else f"{r.n_identical} of {reps - 1} repeats equal the first run"
     return {"determinism_figure": trajectories(
         traj, folder / "determinism.png",
         f"{p} points, same initial noise, {reps} runs of {r.sampler} (T={r.steps}): {verdict}, max |diff| {r.max_abs_diff:.3g}",

@@ -7,12 +7,15 @@ from pathlib import Path
 import numpy as np
 
 from gencli.lm.results import AttentionMaps, LMTrainingSummary, TextInversion, TokenLogProbs
+from matplotlib.colors import PowerNorm
+
 from gencli.plots.common import loss_curves, plt, save, wrap
 from gencli.plots.figures import draw
 
 
 def _label(t: str) -> str:
-    return repr(t)[1:-1] if t.strip() != t or not t else t
+    """A token as drawn: spaces as '·', line breaks and tabs as escapes, so every token is visible."""
+    return t.replace(" ", "·").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r") or "∅"
 
 
 def attention(
@@ -20,42 +23,55 @@ def attention(
 ) -> Path:
     """Per block: the head-averaged attention heatmap (top) and the query's row painted on its tokens (bottom)."""
     names = list(matrices)
-    fig, axes = plt.subplots(2, len(names), figsize=(6.5 * len(names), 9.5), squeeze=False,
-                             gridspec_kw={"height_ratios": [3, 0.9]})
+    fig, axes = plt.subplots(2, len(names), figsize=(6.5 * len(names), 10), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 1.1]})
     labels = [_label(t) for t in tokens]
     top = max(float(m[query, : query + 1].max()) for m in matrices.values())  # one colour scale for all rows
     for j, name in enumerate(names):
         m = matrices[name]
         ax = axes[0, j]
-        im = ax.imshow(m, cmap="viridis", vmin=0, vmax=1)
+        im = ax.imshow(m, cmap="viridis", norm=PowerNorm(0.5, vmin=0, vmax=1))  # sqrt scale: small weights stay visible
         ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
         ax.set_yticks(range(len(labels)), labels, fontsize=7)
         ax.axhline(query, color="red", lw=0.8)
         ax.set_title(f"{name} block: softmax(QK^T/sqrt(d)), mean over heads")
         ax.set_xlabel("key token")
         ax.set_ylabel("query token")
-        fig.colorbar(im, ax=ax, fraction=0.046)
-        _paint(axes[1, j], labels, m[query, : query + 1], f"{name} block: attention from {labels[query]!r}", top)
+        fig.colorbar(im, ax=ax, fraction=0.046, label="attention weight (square-root scale)")
+        _paint(axes[1, j], labels, m[query, : query + 1], f"{name} block: attention from the query token \"{labels[query]}\"", top)
     fig.suptitle(wrap(title, 60 * len(names)))
     fig.tight_layout()
     return save(fig, path)
 
 
 def _paint(ax, labels: list[str], weights: np.ndarray, title: str, top: float) -> None:
-    """Tokens laid out as text, each on a background whose darkness is its weight (0 white, `top` darkest)."""
+    """Tokens laid out as text, each on a background whose darkness is its weight (0 white, `top` darkest).
+
+    Each token's weight is printed under it; a token's cell is as wide as the wider of the
+    two (measured with the renderer), so neither tokens nor numbers overlap.
+    """
     ax.axis("off")
     ax.set_title(title, fontsize=9)
     cmap = plt.get_cmap("Reds")
     top = top or 1.0
-    x, y = 0.0, 0.85
+    renderer = ax.figure.canvas.get_renderer()
+    to_axes = ax.transAxes.inverted()
+
+    def width(artist) -> float:
+        box = artist.get_window_extent(renderer)
+        return to_axes.transform((box.x1, 0))[0] - to_axes.transform((box.x0, 0))[0]
+
+    x, y = 0.0, 0.88
     for lab, w in zip(labels[: len(weights)], weights):
-        width = 0.012 * (len(lab) + 1)
-        if x + width > 1.0:
-            x, y = 0.0, y - 0.2
-        ax.text(x, y, lab, fontsize=9, family="monospace", transform=ax.transAxes, va="center",
-                bbox={"facecolor": cmap(0.85 * w / top), "edgecolor": "none", "pad": 1.5})
-        ax.text(x, y - 0.09, f"{w:.2f}", fontsize=6, transform=ax.transAxes, va="center", color="0.3")
-        x += width + 0.01
+        word = ax.text(x, y, lab, fontsize=9, family="monospace", transform=ax.transAxes, va="center",
+                       bbox={"facecolor": cmap(0.85 * w / top), "edgecolor": "none", "pad": 1.5})
+        num = ax.text(x, y - 0.12, f"{w:.2f}", fontsize=6.5, transform=ax.transAxes, va="center", color="0.25")
+        cell = max(width(word), width(num)) + 0.012
+        if x > 0 and x + cell > 1.0:  # wrap: move both to the start of the next line
+            x, y = 0.0, y - 0.3
+            word.set_position((x, y))
+            num.set_position((x, y - 0.12))
+        x += cell
 
 
 def token_logprobs(tokens: list[str], logprobs: list[float], path: Path, title: str) -> Path:

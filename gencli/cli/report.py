@@ -1,0 +1,55 @@
+"""`gencli report`: the whole course exercise on one page (index.html, report.md, report.json)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gencli.cli import console
+from gencli.cli.options import ConfigOpt, DeviceOpt, JsonOpt, SetOpt
+from gencli.config import resolve
+from gencli.device import resolve_device
+from gencli.outputs import output_dir
+from gencli.report.build import build_report
+from gencli.report.config import QUICK, ReportConfig
+from gencli.report.write import write_report
+from gencli.results import Table
+
+
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder of the report (index.html, report.md, report.json, files/).")]
+    = Path("runs/report"),
+    quick: Annotated[bool, typer.Option("--quick", help="Tiny budgets (about a minute from nothing); its own small "
+                                        "checkpoints under OUT/checkpoints, never the full ones.")] = False,
+    retrain: Annotated[bool, typer.Option("--retrain", help="Train every checkpoint anew instead of re-using those present.")] = False,
+    corpus: Annotated[str | None, typer.Option("--corpus", help="Corpus of the language model: a UTF-8 file or `alice` (lm.corpus).")]
+    = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    device: DeviceOpt = "auto",
+    json_: JsonOpt = False,
+) -> None:
+    """Answer the whole exercise on one page: U1-U6, C1-C6, the bonus and L1-L5.
+
+    Trains the checkpoints that are missing (checkpoints/diffusion, checkpoints/diffusion-cond,
+    checkpoints/lm; with --quick, small ones under OUT/checkpoints), runs every analysis and
+    writes OUT/index.html (self-contained, open it in any browser), OUT/report.md with its
+    figures under OUT/files/, and OUT/report.json with every number. Budgets are config keys
+    (--set diffusion.n_samples=2000, --set lm.max_iters=500; see --config).
+
+    Example: gencli report --quick --out runs/report-quick
+    """
+    cfg = resolve(ReportConfig, base=QUICK if quick else None, yaml_path=config, sets=set_, explicit={"lm.corpus": corpus})
+    folder = output_dir(out, Path("runs/report"))
+    with console.stages() as stage:
+        rep = build_report(folder, cfg, quick, retrain, resolve_device(device), stage)
+        files = write_report(rep, folder)
+    if json_:
+        console.emit_json({"sections": [s.id for s in rep.sections], "timings": rep.timings, "trained": rep.trained, "files": files})
+        return
+    console.print_table(Table("what the report shows", [("section", ""), ("finding", "")],
+                              [(s.id, s.finding or "(explanation)") for s in rep.sections]))
+    console.files_table(files)
+    console.out.print(f"open {files['html'].resolve()} in a browser", markup=False)

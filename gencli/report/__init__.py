@@ -1,0 +1,1 @@
+"""The one-page report: the whole course exercise as HTML, Markdown and JSON."""

@@ -1,0 +1,296 @@
+"""Run the whole course exercise: train what is missing, run every analysis, collect the sections of the report.
+
+`build_report` trains the checkpoints that are missing (or all, with `retrain`), runs
+each analysis of the diffusion and language-model libraries, writes every figure and
+data file under `out/files/SECTION/`, and returns the sections (figures, tables, the
+sentence that states what the numbers show, and the command that reproduces them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from gencli.checkpoint import META, library_versions
+from gencli.config import to_dict
+from gencli.diffusion import analyses as diffusion_analyses
+from gencli.diffusion import fit as diffusion_fit
+from gencli.diffusion.store import TrainedDiffusion
+from gencli.diffusion.store import load_trained as load_diffusion
+from gencli.lm import analyses as lm_analyses
+from gencli.lm import fit as lm_fit
+from gencli.lm.store import TrainedLM
+from gencli.lm.store import load_trained as load_lm
+from gencli.outputs import write_figures, write_outputs
+from gencli.report.config import ReportConfig
+from gencli.report.sections import (
+    C2_PROSE,
+    SECTION_TITLES,
+    network_table,
+)
+from gencli.results import Result, Table
+
+# A stage of work: `stage(name, total)` returns `advance(done, info=None)`.
+Stage = Callable[[str, int], Callable[..., None]]
+
+
+@dataclass
+class Figure:
+    caption: str
+    path: Path
+
+
+@dataclass
+class Section:
+    """One question of the course: its figures, tables, what they show and how to reproduce them."""
+
+    id: str
+    title: str
+    figures: list[Figure]
+    tables: list[Table]
+    finding: str
+    commands: list[str]
+    numbers: dict
+    prose: str = ""
+
+
+@dataclass
+class Report:
+    sections: list[Section]
+    settings: dict
+    versions: dict
+    timings: dict
+    quick: bool
+    trained: list[str] = field(default_factory=list)
+
+
+def _quiet(name: str, total: int) -> Callable[..., None]:
+    return lambda *a, **k: None
+
+
+class _Builder:
+    """Holds the paths, budgets and loaded models while the report is assembled."""
+
+    def __init__(self, out: Path, cfg: ReportConfig, quick: bool, retrain: bool, device: torch.device, stage: Stage):
+        self.out, self.cfg, self.quick, self.retrain, self.device, self.stage = out, cfg, quick, retrain, device, stage
+        root = out / "checkpoints" if quick else Path("checkpoints")
+        self.paths = {"diffusion": root / "diffusion", "cond": root / "diffusion-cond", "lm": root / "lm"}
+        self.trained: list[str] = []
+        self.timings: dict[str, float] = {}
+
+    # ------------------------------------------------------------ training
+
+    def _missing(self, key: str) -> bool:
+        return self.retrain or not (self.paths[key] / META).is_file()
+
+    def ensure_diffusion(self, key: str) -> TrainedDiffusion:
+        path, d = self.paths[key], self.cfg.diffusion
+        if self._missing(key):
+            t0 = time.perf_counter()
+            cond = key == "cond"
+            epochs = d.cond_epochs if cond else d.epochs
+            explicit = {"train.epochs": epochs, "model.hidden": d.hidden, "model.conditional": cond or None}
+            trainer = diffusion_fit.prepare(path, False, explicit=explicit, device=self.device)
+            advance = self.stage(f"train {'conditional' if cond else 'unconditional'} diffusion model", epochs)
+            diffusion_fit.fit(trainer, path, lambda e, loss: advance(e, f"loss {loss:.4f}") if e % 25 == 0 else None,
+                              write_figures)
+            advance(epochs)
+            self.trained.append(str(path))
+            self.timings[f"train {key}"] = time.perf_counter() - t0
+        return load_diffusion(path, self.device)
+
+    def ensure_lm(self) -> TrainedLM:
+        path, b = self.paths["lm"], self.cfg.lm
+        if self._missing("lm"):
+            t0 = time.perf_counter()
+            explicit = {"data.corpus": b.corpus, "model.preset": b.preset, "tokenizer.vocab_size": b.vocab_size,
+                        "train.max_iters": b.max_iters, "train.eval_every": b.eval_every}
+            run = lm_fit.prepare(path, False, explicit=explicit, device=self.device)
+            advance = self.stage("train language model", b.max_iters)
+            lm_fit.fit(run, lambda s, loss, val: advance(s, f"loss {loss:.3f}") if s % 10 == 0 else None, write_figures)
+            advance(b.max_iters)
+            self.trained.append(str(path))
+            self.timings["train lm"] = time.perf_counter() - t0
+        return load_lm(self.paths["lm"], device=self.device)
+
+    # ------------------------------------------------------------ sections
+
+    def files(self, sid: str, results: list[Result], config=None) -> dict[str, Path]:
+        return write_outputs(results, self.out / "files" / sid.lower(), config)
+
+    def section(self, sid: str, results: list[Result], figures: list[tuple[str, str]], commands: list[str],
+                tables: list[Table] | None = None, config=None, prose: str = "", finding: str | None = None) -> Section:
+        """A section from its results: figures picked by file key, all tables unless given, every number."""
+        files = self.files(sid, results, config)
+        numbers: dict = {}
+        for r in results:
+            numbers.update(r.to_dict())
+        figs = [Figure(caption, files[key]) for key, caption in figures]
+        text = finding if finding is not None else " ".join(r.finding() for r in results if r.finding())
+        return Section(sid, SECTION_TITLES[sid], figs, tables if tables is not None else [t for r in results for t in r.tables()],
+                       text, commands, numbers, prose)
+
+
+def _sample_settings(trained: TrainedDiffusion, steps: int):
+    return dataclasses.replace(trained.cfg.sample, steps=steps)
+
+
+def diffusion_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
+    """U1-U6 and the bonus, from the unconditional model."""
+    d, p = b.cfg.diffusion, b.paths["diffusion"]
+    sc = _sample_settings(model, d.steps)
+    ck = f"--ckpt {p}"
+    advance = b.stage("diffusion analyses (U1-U6, bonus)", 7)
+    out = []
+    fwd = diffusion_analyses.forward_path(model.sde, (1.5, -1.25), min(d.steps, 500), 0)
+    out.append(b.section("U1", [fwd], [("trajectory_figure", "forward process of one point, coloured by t")],
+                         [f"gencli diffusion trajectory --forward --point 1.5,-1.25 --steps {min(d.steps, 500)}"], config=model.cfg))
+    advance(1)
+    curve = diffusion_analyses.training_curve(model)
+    out.append(b.section("U2", [curve], [("loss_figure", "training loss per epoch")],
+                         [f"gencli diffusion train {ck} --epochs {model.cfg.train.epochs} --set model.hidden={model.cfg.model.hidden}"]))
+    advance(2)
+    grid = diffusion_analyses.seeds_grid(model, sc, d.grid_points, 0)
+    out.append(b.section("U3", [grid], [("seeds_grid_figure", "9 samplings with 9 seeds")],
+                         [f"gencli diffusion sample {ck} --n {d.grid_points} --steps {d.steps} --seeds-grid"], config=model.cfg))
+    advance(3)
+    sweep = diffusion_analyses.sampler_sweep(model, sc, d.n_samples, 0, [(sc.sampler, sc.schedule, t) for t in d.steps_sweep],
+                                             "steps_sweep")
+    out.append(b.section("U4", [sweep], [("steps_sweep_figure", "the same noise with different numbers of steps T")],
+                         [f"gencli diffusion sample {ck} --n {d.n_samples} --steps {d.steps} --steps-sweep "
+                          f"{','.join(map(str, d.steps_sweep))}"], config=model.cfg))
+    advance(4)
+    pairs = [(s, g or "uniform") for s, _, g in (c.partition("/") for c in d.compare)]
+    comp = diffusion_analyses.sampler_sweep(model, sc, d.n_samples, 0, [(s, g, d.steps) for s, g in pairs], "compare")
+    sched = diffusion_analyses.sigma_schedules(model.sde, 50, sc.rho)
+    out.append(b.section("U5", [comp, sched], [("compare_figure", "samplers and time grids side by side"),
+                                               ("schedule_figure", "sigma per step: uniform (exercise) and Karras grids")],
+                         [f"gencli diffusion sample {ck} --n {d.n_samples} --steps {d.steps} --compare {','.join(d.compare)}",
+                          "gencli diffusion schedule --steps 50"], config=model.cfg))
+    advance(5)
+    runs = [diffusion_analyses.determinism(model, dataclasses.replace(sc, sampler=s), d.repeats, d.determinism_points, 0)
+            for s in ("euler", "sde")]
+    files = b.files("U6", runs[:1], model.cfg)
+    files_sde = write_outputs(runs[1:], b.out / "files" / "u6" / "sde")
+    numbers = {r.sampler: r.to_dict() for r in runs}
+    out.append(Section("U6", SECTION_TITLES["U6"],
+                       [Figure("deterministic sampler (euler): 4 points' trajectories in every run", files["determinism_figure"]),
+                        Figure("stochastic sampler (sde): the same 4 points, fresh noise in each step", files_sde["determinism_figure"])],
+                       [t for r in runs for t in r.tables()], " ".join(r.finding() for r in runs),
+                       [f"gencli diffusion determinism {ck} --repeats {d.repeats} --n {d.determinism_points} --steps {d.steps} "
+                        f"--sampler {s}" for s in ("euler", "sde")], numbers))
+    advance(6)
+    steer = diffusion_analyses.steer_to_target(model, (4.0, 5.5), None, "sde", d.invert_steps, d.invert_iterations)
+    out.append(b.section("bonus", [steer], [("invert_figure", "the steered trajectory to (4, 5.5)"),
+                                            ("invert_loss_figure", "distance to the target per Adam step")],
+                         [f"gencli diffusion invert {ck} --target 4,5.5 --iterations {d.invert_iterations} --steps {d.invert_steps}"],
+                         config=model.cfg))
+    advance(7)
+    return out
+
+
+def conditional_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
+    """C1-C6 from the conditional model."""
+    d, p = b.cfg.diffusion, b.paths["cond"]
+    sc = _sample_settings(model, d.steps)
+    ck = f"--conditional --ckpt {p}"
+    advance = b.stage("conditional analyses (C1-C6)", 5)
+    out = []
+    data = diffusion_analyses.training_data(model.cfg)
+    out.append(b.section("C1", [data], [("data_figure", "training data coloured by class")],
+                         [f"gencli diffusion train {ck} --epochs {model.cfg.train.epochs} --set model.hidden={model.cfg.model.hidden}"]))
+    advance(1)
+    out.append(Section("C2", SECTION_TITLES["C2"], [], [network_table(model.model)], "", [], {}, C2_PROSE))
+    advance(2)
+    paths = diffusion_analyses.reverse_paths(model, sc, 4, 0)
+    out.append(b.section("C3", [paths], [("trajectory_figure", "one point per class, its path coloured by its class")],
+                         [f"gencli diffusion trajectory {ck} --steps {d.steps}"], config=model.cfg))
+    advance(3)
+    samples = diffusion_analyses.sample_quality(model, sc, max(d.n_samples, 1000), 0)
+    tables = samples.tables()
+    files = b.files("C4", [samples], model.cfg)
+    cmd = [f"gencli diffusion sample {ck} --n {max(d.n_samples, 1000)} --steps {d.steps}"]
+    out.append(Section("C4", SECTION_TITLES["C4"], [Figure("samples coloured by the class they were drawn for", files["samples_figure"])],
+                       tables[:1], samples.quality_finding(), cmd,
+                       {k: v for k, v in samples.to_dict().items() if k in ("n", "inside_fraction", "tv_distance", "steps")}))
+    out.append(Section("C5", SECTION_TITLES["C5"],
+                       [Figure("own-cell fraction and spread per class", files["class_numbers_figure"])],
+                       tables[1:], samples.class_finding(), cmd,
+                       {k: v for k, v in samples.to_dict().items()
+                        if k in ("own_region_fraction", "own_region_mean", "own_region_worst", "spread", "data_spread")}))
+    advance(4)
+    prob = diffusion_analyses.probability_table(model, sc, None, d.prob_samples, 0)
+    out.append(b.section("C6", [prob], [("prob_figure", "the bound at each point, numbered; values listed on the right")],
+                         [f"gencli diffusion prob {ck} --samples {d.prob_samples} --steps {d.steps}"], config=model.cfg))
+    advance(5)
+    return out
+
+
+def lm_sections(b: _Builder, model: TrainedLM) -> list[Section]:
+    """L1-L5 from the language model."""
+    lb, p = b.cfg.lm, b.paths["lm"]
+    ck = f"--ckpt {p}"
+    advance = b.stage("language-model analyses (L1-L5)", 4)
+    out = []
+    summary = lm_analyses.training_summary(model)
+    cfg = model.cfg
+    out.append(b.section("L1", [summary], [("loss_figure", "train and validation loss; the star marks the best validation")],
+                         [f"gencli lm train --corpus {cfg.data.corpus} {ck} --set model.preset={cfg.model.preset} "
+                          f"--set tokenizer.vocab_size={cfg.tokenizer.vocab_size} --set train.eval_every={cfg.train.eval_every} "
+                          f"--max-iters {cfg.train.max_iters}"]))
+    advance(1)
+    inv = lm_analyses.invert_sentence(model, lm_analyses.EXERCISE_SENTENCE, lb.invert_steps)
+    out.append(b.section("L2", [inv], [("invert_loss_figure", "cross-entropy over all positions per Adam step")],
+                         [f"gencli lm invert {ck} --target \"{lm_analyses.EXERCISE_SENTENCE}\" --steps {lb.invert_steps}"], config=cfg))
+    advance(2)
+    att = lm_analyses.attention_maps(model)
+    files = b.files("L3", [att], cfg)
+    cmd = [f"gencli lm attention {ck} --prompt \"{lm_analyses.ATTENTION_PROMPT}\""]
+    last_table = _attention_table(att, ["last"])
+    out.append(Section("L3", SECTION_TITLES["L3"],
+                       [Figure("last block: heatmap (the red line is the query) and the tokens painted by their attention",
+                               files["attention_last_figure"])],
+                       [last_table], att.finding(["last"]), cmd,
+                       {**att.to_dict(), "blocks": {"last": att.to_dict()["blocks"]["last"]}}))
+    out.append(Section("L4", SECTION_TITLES["L4"],
+                       [Figure("first and last block side by side, on one colour scale", files["attention_figure"])],
+                       att.tables(), att.finding(), cmd, att.to_dict()))
+    advance(3)
+    lp = lm_analyses.sequence_logprob(model, sample=True, max_new_tokens=lb.prob_tokens)
+    out.append(b.section("L5", [lp], [("prob_figure", "log-probability of each token given the ones before it")],
+                         [f"gencli lm prob {ck} --sample --max-new-tokens {lb.prob_tokens}"], config=cfg))
+    advance(4)
+    return out
+
+
+def _attention_table(att, names: list[str]) -> Table:
+    t = att.tables()[0]
+    keep = [0, 1] + [2 + list(att.matrices).index(n) for n in names]
+    return Table(t.title, [t.columns[i] for i in keep], [tuple(row[i] for i in keep) for row in t.rows])
+
+
+def build_report(
+    out: Path, cfg: ReportConfig, quick: bool = False, retrain: bool = False, device: torch.device | str = "cpu",
+    stage: Stage = _quiet,
+) -> Report:
+    """Train what is missing and run every analysis; figures and data files go under out/files/."""
+    t0 = time.perf_counter()
+    b = _Builder(Path(out), cfg, quick, retrain, torch.device(device), stage)
+    uncond = b.ensure_diffusion("diffusion")
+    cond = b.ensure_diffusion("cond")
+    lm = b.ensure_lm()
+    t1 = time.perf_counter()
+    sections = diffusion_sections(b, uncond) + conditional_sections(b, cond) + lm_sections(b, lm)
+    order = list(SECTION_TITLES)
+    sections.sort(key=lambda s: order.index(s.id))
+    b.timings["analyses"] = time.perf_counter() - t1
+    b.timings["total"] = time.perf_counter() - t0
+    settings = {"report": to_dict(cfg), "quick": quick, "device": str(b.device),
+                "checkpoints": {k: str(v) for k, v in b.paths.items()},
+                "diffusion": to_dict(uncond.cfg), "diffusion-cond": to_dict(cond.cfg), "lm": to_dict(lm.cfg)}
+    return Report(sections, settings, library_versions(), b.timings, quick, b.trained)

@@ -1,0 +1,69 @@
+"""The report's typed config: the budgets of every training run and analysis (full and --quick presets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gencli.config import field
+
+
+@dataclass
+class DiffusionBudget:
+    """Training and analysis budgets of the diffusion half."""
+
+    epochs: int = field(3000, "training epochs of the unconditional model (if its checkpoint is missing)")
+    cond_epochs: int = field(6000, "training epochs of the conditional model (if its checkpoint is missing)")
+    hidden: int = field(128, "hidden width of both models when they are trained here")
+    n_samples: int = field(10000, "samples for the quality figures (U4, U5, C4, C5)")
+    grid_points: int = field(1000, "points in each panel of the 9-seed grid (U3)")
+    steps: int = field(1000, "reverse steps T of the default sampler")
+    steps_sweep: list[int] = field([1, 5, 10, 50, 100, 1000], "numbers of steps compared in U4")
+    compare: list[str] = field(["euler/uniform", "ddim/uniform", "heun/karras", "sde/uniform"], "SAMPLER/SCHEDULE pairs of U5")
+    repeats: int = field(10, "runs of the same noise in U6")
+    determinism_points: int = field(1000, "points per run in U6")
+    prob_samples: int = field(4096, "Monte Carlo samples per point of the bound (C6)")
+    invert_iterations: int = field(1000, "Adam steps at most for the bonus")
+    invert_steps: int = field(100, "sampler steps steered in the bonus")
+
+    def problems(self) -> list[str]:
+        out = [f"{k}: must be >= 1, got {getattr(self, k)}" for k in ("epochs", "cond_epochs", "hidden", "n_samples", "grid_points",
+               "steps", "repeats", "determinism_points", "prob_samples", "invert_iterations", "invert_steps") if getattr(self, k) < 1]
+        if not self.steps_sweep or min(self.steps_sweep) < 1:
+            out.append(f"steps_sweep: must be positive integers, got {self.steps_sweep}")
+        return out
+
+
+@dataclass
+class LMBudget:
+    """Training and analysis budgets of the language-model half."""
+
+    corpus: str = field("alice", "a UTF-8 text file, or `alice`")
+    preset: str = field("mini", "model size when the checkpoint is trained here: nano, micro or mini")
+    vocab_size: int = field(2048, "BPE vocabulary when trained here")
+    max_iters: int = field(2000, "training steps when trained here")
+    eval_every: int = field(100, "steps between validation estimates")
+    invert_steps: int = field(300, "Adam steps at most for the inversion (L2)")
+    prob_tokens: int = field(30, "length of the sampled sentence scored in L5")
+
+    def problems(self) -> list[str]:
+        out = [f"{k}: must be >= 1, got {getattr(self, k)}" for k in ("max_iters", "eval_every", "invert_steps", "prob_tokens")
+               if getattr(self, k) < 1]
+        if self.preset not in ("nano", "micro", "mini"):
+            out.append(f"preset: must be one of nano, micro, mini, got {self.preset!r}")
+        return out
+
+
+@dataclass
+class ReportConfig:
+    """What `gencli report` trains and measures."""
+
+    diffusion: DiffusionBudget = field(DiffusionBudget(), "the diffusion half")
+    lm: LMBudget = field(LMBudget(), "the language-model half")
+
+
+QUICK = {
+    "diffusion": {"epochs": 1000, "cond_epochs": 1500, "hidden": 64, "n_samples": 2000, "grid_points": 500, "steps": 100,
+                  "steps_sweep": [1, 5, 20, 100], "repeats": 3, "determinism_points": 200, "prob_samples": 256,
+                  "invert_iterations": 150, "invert_steps": 30},
+    "lm": {"preset": "nano", "vocab_size": 512, "max_iters": 300, "eval_every": 100, "invert_steps": 300, "prob_tokens": 20},
+}

@@ -1,0 +1,52 @@
+"""The report as Markdown, figures as PNG files beside it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from gencli.report.build import Report, Section
+from gencli.report.sections import QUESTIONS
+from gencli.results import Table
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def table_md(t: Table) -> str:
+    """A result table as a Markdown pipe table under its title."""
+    align = ["---:" if t.numeric(i) else "---" for i in range(len(t.header))]
+    lines = [f"**{_cell(t.title)}**", "", "| " + " | ".join(_cell(h) for h in t.header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in t.formatted()]
+    return "\n".join(lines)
+
+
+def section_md(s: Section, root: Path) -> str:
+    parts = [f"## {s.title}", f"*{QUESTIONS[s.id]}*"]
+    if s.prose:
+        parts.extend(" ".join(p.split()) for p in s.prose.split("\n\n") if p.strip())
+    for f in s.figures:
+        parts.append(f"![{f.caption}]({Path(os.path.relpath(f.path, root)).as_posix()})")
+    parts.extend(table_md(t) for t in s.tables)
+    if s.finding:
+        parts.append(f"> {s.finding}")
+    if s.commands:
+        parts.append("```bash\n" + "\n".join(s.commands) + "\n```")
+    return "\n\n".join(parts)
+
+
+def render_markdown(report: Report, root: Path) -> str:
+    """The whole report; figure links are relative to `root` (the report's folder)."""
+    toc = "\n".join(f"{i}. [{s.title}](#{s.id.lower()})" for i, s in enumerate(report.sections, 1))
+    kind = "quick (tiny budgets)" if report.quick else "full"
+    settings = "\n\n".join(f"### {name}\n\n```yaml\n{yaml.safe_dump(report.settings[name], sort_keys=False)}```"
+                           for name in ("report", "diffusion", "diffusion-cond", "lm"))
+    versions = "\n".join(f"- {k}: {v}" for k, v in report.versions.items())
+    timings = "\n".join(f"- {k}: {v:.1f} s" for k, v in report.timings.items())
+    return (f"# gencli report\n\nThe course exercise on generative models, answered ({kind} run, "
+            f"device {report.settings['device']}).\n\n## Contents\n\n{toc}\n\n"
+            + "\n\n".join(section_md(s, root) for s in report.sections)
+            + f"\n\n## Settings and versions\n\n{timings}\n\n{versions}\n\n{settings}\n")

@@ -1,0 +1,126 @@
+"""`gencli report --quick` end to end: the files, the 18 sections, commands that reproduce them, a real browser."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gencli.cli.app import app
+from tests.test_lm_core import CORPUS
+
+SECTIONS = ["U1", "U2", "U3", "U4", "U5", "U6", "C1", "C2", "C3", "C4", "C5", "C6", "bonus", "L1", "L2", "L3", "L4", "L5"]
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    """One quick report in a fresh working folder, on a generated corpus."""
+    root = tmp_path_factory.mktemp("report")
+    (root / "corpus.txt").write_text(CORPUS)
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        r = CliRunner().invoke(app, ["report", "--quick", "--out", "rep", "--corpus", "corpus.txt", "--json"])
+    finally:
+        os.chdir(cwd)
+    assert r.exit_code == 0, r.stderr
+    return root, json.loads(r.stdout)
+
+
+def test_quick_report_files_sections_and_own_checkpoints(quick_report):
+    root, out = quick_report
+    rep = root / "rep"
+    for name in ("index.html", "report.md", "report.json"):
+        assert (rep / name).is_file() and (rep / name).stat().st_size > 0, name
+    assert out["sections"] == SECTIONS
+    data = json.loads((rep / "report.json").read_text())
+    assert list(data["sections"]) == SECTIONS
+    for sid, sec in data["sections"].items():
+        for fig in sec["figures"]:
+            assert (rep / fig).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", (sid, fig)
+        if sid != "C2":
+            assert sec["figures"] and sec["commands"] and sec["finding"], sid
+            assert all(c.startswith("gencli ") for c in sec["commands"]), sid
+    # --quick keeps its checkpoints under the report folder and never touches ./checkpoints
+    assert not (root / "checkpoints").exists()
+    assert {Path(p).name for p in data["trained"]} == {"diffusion", "diffusion-cond", "lm"}
+    assert all(Path(p).is_relative_to(Path("rep")) for p in data["trained"])
+
+
+def test_report_numbers_are_the_analyses_numbers(quick_report):
+    root, _ = quick_report
+    data = json.loads((root / "rep" / "report.json").read_text())
+    u6 = data["sections"]["U6"]["numbers"]
+    assert u6["euler"]["identical"] is True and u6["euler"]["max_abs_diff"] == 0.0
+    assert u6["sde"]["identical"] is False and u6["sde"]["max_abs_diff"] > 0
+    att = data["sections"]["L4"]["numbers"]
+    assert set(att["blocks"]) == {"first", "last"}
+    assert all(abs(sum(row) - 1) < 1e-4 for row in att["blocks"].values())
+    lp = data["sections"]["L5"]["numbers"]
+    assert lp["total_logprob"] == pytest.approx(sum(t["logprob"] for t in lp["tokens"]), abs=1e-6)
+    c6 = data["sections"]["C6"]["numbers"]["points"]
+    places = [(p["x"], p["y"]) for p in c6]
+    assert any(places.count(pl) == 2 for pl in places), "one place is scored under two classes"
+
+
+def test_section_command_reproduces_its_numbers(quick_report, cli):
+    root, _ = quick_report
+    data = json.loads((root / "rep" / "report.json").read_text())
+    c4 = data["sections"]["C4"]
+    args = c4["commands"][0].split()[1:]
+    ckpt = args[args.index("--ckpt") + 1]
+    args[args.index("--ckpt") + 1] = str(root / ckpt)
+    r = cli(*args, "--json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["inside_fraction"] == c4["numbers"]["inside_fraction"]
+    assert r.json()["tv_distance"] == c4["numbers"]["tv_distance"]
+
+
+def test_page_is_self_contained(quick_report):
+    root, _ = quick_report
+    page = (root / "rep" / "index.html").read_text()
+    assert "<script" not in page.lower()
+    assert 'src="http' not in page and 'href="http' not in page
+    assert page.count('<img src="data:image/png;base64,') >= 17
+    for sid in SECTIONS:
+        assert f'id="{sid.lower()}"' in page
+    md = (root / "rep" / "report.md").read_text()
+    assert md.count("](files/") >= 17 and all(f"## {t}" in md for t in ("U1 ", "L5 "))
+
+
+def _chromium():
+    for browser in ("chromium", "chromium-browser"):
+        if shutil.which(browser) and shutil.which("chromedriver"):
+            return shutil.which(browser)
+    return None
+
+
+@pytest.mark.skipif(_chromium() is None, reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+def test_page_in_a_real_browser(quick_report):
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (the dev extra)")
+    from selenium.webdriver.chrome.service import Service
+
+    root, _ = quick_report
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = _chromium()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={root / 'chrome-profile'}"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    try:
+        driver.get((root / "rep" / "index.html").resolve().as_uri())
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt]);")
+        assert len(images) >= 17
+        assert all(done and width > 0 for done, width, _ in images), [alt for d, w, alt in images if not (d and w > 0)]
+        ids = driver.execute_script("return Array.from(document.querySelectorAll('section')).map(s => s.id);")
+        assert [s.upper() if s != "bonus" else s for s in ids if s != "settings"] == SECTIONS
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []
+    finally:
+        driver.quit()
