@@ -1,19 +1,21 @@
 """Diffusion speed and quality: training vs a plain PyTorch loop, sampling time, sample quality.
 
+Everything but the plain loop goes through the library (gencli.diffusion.fit and .analyses),
+so the numbers are the ones `gencli diffusion sample` and `gencli report` print.
 Run: .venv/bin/python bench/diffusion_bench.py   (2 torch threads, CPU; prints a table)
 """
 
-import copy
+import dataclasses
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from gencli.diffusion.config import DiffusionConfig
-from gencli.diffusion.model import Denoiser
-from gencli.diffusion.quality import inside_fraction, own_region_fractions, tv_from_uniform
-from gencli.diffusion.sampling import balanced_labels, sample_points
-from gencli.diffusion.train import DiffusionTrainer
+from gencli.diffusion import analyses
+from gencli.diffusion.fit import fit, prepare
+from gencli.diffusion.store import load_trained
 
 torch.set_num_threads(2)
 
@@ -36,45 +38,43 @@ def plain_loop(epochs: int) -> float:
     return time.perf_counter() - t0
 
 
-def trained(cfg):
-    tr = DiffusionTrainer(cfg)
-    tr.run(cfg.train.epochs)
-    m = Denoiser(cfg.model, cfg.n_classes)
-    m.load_state_dict(tr.sampling_weights())
-    return tr, m
+def trained(root: Path, name: str, sets: list[str]):
+    """Train a checkpoint through the library; the loaded model and the training wall time."""
+    trainer = prepare(root / name, False, sets=sets)
+    fit(trainer, root / name)
+    return load_trained(root / name), trainer.wall_s
+
+
+def quality(model, n=10000, **settings) -> str:
+    sc = dataclasses.replace(model.cfg.sample, **settings)
+    res = analyses.sample_quality(model, sc, n, seed=1)
+    if res.own_region is not None:
+        return f"{res.own_mean:.4f} / {res.own_worst[1]:.4f}"
+    return f"{res.inside_fraction:.4f} / {res.tv_distance:.4f}"
 
 
 def main() -> None:
     rows = []
+    root = Path(tempfile.mkdtemp(prefix="gencli-bench-"))
     plain = plain_loop(3000)
-    cfg = DiffusionConfig()
-    tr, m = trained(cfg)
-    rows.append(("train 3000 epochs: plain loop / gencli (s)", f"{plain:.2f} / {tr.wall_s:.2f}  (ratio {tr.wall_s / plain:.2f})"))
-    sample_points(m, 1000, tr.sde, 10)
+    model, wall = trained(root, "default", [])
+    rows.append(("train 3000 epochs: plain loop / gencli (s)", f"{plain:.2f} / {wall:.2f}  (ratio {wall / plain:.2f})"))
+    sc = model.cfg.sample
+    analyses.sample_quality(model, dataclasses.replace(sc, steps=10), 1000)
     times = []
     for _ in range(5):
         t0 = time.perf_counter()
-        sample_points(m, 1000, tr.sde, 1000)
+        analyses.sample_quality(model, sc, 1000)
         times.append(time.perf_counter() - t0)
     rows.append(("sample 1000 points x 1000 steps, best / median of 5 (s)", f"{min(times):.3f} / {sorted(times)[2]:.3f}"))
     for start in ("matched", "standard"):
-        x = sample_points(m, 10000, tr.sde, 1000, start=start, seed=1)
-        rows.append((f"default model, {start} start: inside / TV (10k)", f"{inside_fraction(x):.4f} / {tv_from_uniform(x):.4f}"))
-    ex = copy.deepcopy(cfg)
-    ex.train.lr, ex.train.ema = 1e-3, 0.0
-    tr_ex, m_ex = trained(ex)
-    x = sample_points(m_ex, 10000, tr_ex.sde, 1000, start="standard", seed=1)
-    rows.append(("exercise exactly (lr 1e-3, no EMA, N(0,I)): inside / TV", f"{inside_fraction(x):.4f} / {tv_from_uniform(x):.4f}"))
-    x = sample_points(m_ex, 10000, tr_ex.sde, 1000, start="matched", seed=1)
-    rows.append(("exercise model, matched start: inside / TV", f"{inside_fraction(x):.4f} / {tv_from_uniform(x):.4f}"))
-    labels = balanced_labels(10000, 9)
-    for epochs in (3000, 6000):  # 6000: configs/diffusion-cond.yaml
-        cc = copy.deepcopy(cfg)
-        cc.model.conditional, cc.train.epochs = True, epochs
-        tr_c, m_c = trained(cc)
-        x = sample_points(m_c, 10000, tr_c.sde, 1000, seed=1, labels=labels)
-        own = own_region_fractions(x, labels, 3, 3)
-        rows.append((f"conditional, {epochs} epochs: own-region mean / worst", f"{sum(own) / 9:.4f} / {min(own):.4f}"))
+        rows.append((f"default model, {start} start: inside / TV (10k)", quality(model, start=start)))
+    ex, _ = trained(root, "exercise", ["train.lr=1e-3", "train.ema=0"])
+    rows.append(("exercise exactly (lr 1e-3, no EMA, N(0,I)): inside / TV", quality(ex, start="standard")))
+    rows.append(("exercise model, matched start: inside / TV", quality(ex, start="matched")))
+    for epochs in (3000, 6000):  # 6000: configs/diffusion-cond.yaml and the report
+        cond, _ = trained(root, f"cond{epochs}", ["model.conditional=true", f"train.epochs={epochs}"])
+        rows.append((f"conditional, {epochs} epochs: own-cell mean / worst (9k)", quality(cond, n=9000)))
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  value\n{'-' * width}  -----")
     for k, v in rows:

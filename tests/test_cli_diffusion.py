@@ -92,7 +92,11 @@ def test_prob_points_and_classes(cli, diffusion_ckpts):
 
 def test_invert_and_schedule(cli, diffusion_ckpts):
     inv = cli("diffusion", "invert", "--ckpt", diffusion_ckpts["uncond"], "--iterations", "5", "--steps", "10", "--json").json()
-    assert len(inv["final"]) == 2 and inv["distance"] >= 0
+    assert inv["distance"] == pytest.approx(((inv["final"][0] - 4) ** 2 + (inv["final"][1] - 5.5) ** 2) ** 0.5, abs=1e-5)
+    assert inv["iterations"] == 5 and inv["success"] is False
+    with open(inv["files"]["invert"]) as f:
+        last = list(csv.DictReader(f))[-1]
+    assert [float(last["x"]), float(last["y"])] == pytest.approx(inv["final"], abs=1e-6)
     _files_exist(inv)
     sch = cli("diffusion", "schedule", "--steps", "10", "--json").json()
     assert sch["schedules"]["uniform"]["sigma_first"] == pytest.approx(1.0)
@@ -106,6 +110,10 @@ def test_invert_and_schedule(cli, diffusion_ckpts):
         (["diffusion", "sample", "--bogus"], "No such option"),
         (["diffusion", "sample", "--steps", "-3"], "--steps"),
         (["diffusion", "sample", "--sampler", "magic"], "--sampler"),
+        (["diffusion", "sample", "--n", "0"], "--n"),
+        (["diffusion", "sample", "--device", "tpu"], "--device"),
+        (["diffusion", "sample", "--compare", "euler/sideways"], "--compare"),
+        (["report", "--set", "diffusion.epochs=0"], "diffusion.epochs"),
         (["diffusion", "prob", "--point", "1,a"], "--point"),
         (["diffusion", "invert", "--target", "4"], "--target"),
         (["diffusion", "train", "--set", "train.epochs=-1"], "train.epochs"),
@@ -150,7 +158,8 @@ def test_resume_via_cli(cli, tmp_path):
     ck = tmp_path / "ck"
     assert cli("diffusion", "train", "--ckpt", ck, *TINY_DIFFUSION).exit_code == 0
     r = cli("diffusion", "train", "--ckpt", ck, *TINY_DIFFUSION, "--epochs", "80", "--resume", "--json")
-    assert r.exit_code == 0, r.stderr and r.json()["epochs"] == 80
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["epochs"] == 80
     with open(ck / "metrics.csv") as f:
         assert len(list(csv.reader(f))) == 81
 
@@ -181,3 +190,24 @@ def test_ctrl_c_saves_a_resumable_state(cli, tmp_path, monkeypatch):
     assert r.exit_code == 0 and r.json()["epochs"] == 60
     assert cli("diffusion", "train", "--ckpt", tmp_path / "straight", *TINY_DIFFUSION).exit_code == 0
     assert (ck / "metrics.csv").read_text() == (tmp_path / "straight" / "metrics.csv").read_text()
+
+
+def test_device_is_used_or_refused_in_one_line(cli, diffusion_ckpts):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the refusal is what a CPU-only machine shows")
+    for args in (["diffusion", "sample", "--ckpt", diffusion_ckpts["uncond"]], ["diffusion", "train", "--ckpt", "x"],
+                 ["lm", "generate", "--ckpt", "nowhere"], ["report", "--quick", "--out", "rep"]):
+        r = cli(*args, "--device", "cuda")
+        assert r.exit_code == 2 and "no CUDA device" in r.stderr and r.stderr.count("\n") == 1, args
+    r = cli("diffusion", "sample", "--ckpt", diffusion_ckpts["uncond"], "--n", "20", "--steps", "5", "--device", "cpu", "--json")
+    assert r.exit_code == 0, r.stderr
+
+
+def test_conditional_sample_writes_the_per_class_figure(cli, diffusion_ckpts):
+    r = cli("diffusion", "sample", "--ckpt", diffusion_ckpts["cond"], "--n", "90", "--steps", "10", "--json")
+    assert r.exit_code == 0, r.stderr
+    res = r.json()
+    assert {"samples", "samples_figure", "class_numbers_figure", "config"} <= res["files"].keys()
+    assert res["own_region_mean"] == pytest.approx(sum(res["own_region_fraction"]) / 9)

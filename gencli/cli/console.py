@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -21,32 +19,16 @@ from rich.progress import (
 from rich.table import Table
 
 from gencli.outputs import merged_dict
-from gencli.results import Result
+from gencli.results import Result, jsonable
 from gencli.results import Table as ResultTable
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
-def _jsonable(value):
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def emit_json(obj: dict) -> None:
     """The command's one JSON object on stdout."""
-    print(json.dumps(_jsonable(obj)))
+    print(json.dumps(jsonable(obj)))
 
 
 def print_table(t: ResultTable) -> None:
@@ -88,20 +70,16 @@ def note(message: str) -> None:
     err.print(message)
 
 
+def _bar(*columns) -> Progress:
+    """A rich progress display on stderr (silent when stderr is not a terminal)."""
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                    TimeElapsedColumn(), *columns, console=err, transient=False, disable=not err.is_terminal)
+
+
 @contextmanager
 def progress(total: int, description: str) -> Iterator:
-    """A progress bar on stderr; yields `advance(n=1, **fields)`; `loss` shows when given."""
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-        disable=not err.is_terminal,
-    )
+    """A progress bar on stderr; yields `advance(n=1, info=None, completed=None)`."""
+    bar = _bar(TimeRemainingColumn())
     with bar:
         task = bar.add_task(description, total=total, info="")
 
@@ -118,16 +96,7 @@ def progress(total: int, description: str) -> Iterator:
 @contextmanager
 def stages() -> Iterator:
     """One progress bar per stage of a long job on stderr; yields `stage(name, total) -> advance(done, info=None)`."""
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-        disable=not err.is_terminal,
-    )
+    bar = _bar()
     with bar:
 
         def stage(name: str, total: int):

@@ -57,6 +57,10 @@ SamplerOpt = Annotated[Sampler | None, typer.Option("--sampler", help="euler (th
 ScheduleOpt = Annotated[Schedule | None, typer.Option("--schedule", help="Time grid: uniform (the exercise) or karras.")]
 StartOpt = Annotated[Start | None, typer.Option("--start", help="Initial noise: matched N(mean, (1 + var) I) or standard N(0, I).")]
 NOpt = Annotated[int, count_opt("--n", "Number of points.")]
+GuidanceOpt = Annotated[float | None, typer.Option(
+    "--guidance", help="Classifier-free guidance weight W >= 0 (conditional model trained with class dropout; 0: off).")]
+IntervalOpt = Annotated[str | None, typer.Option(
+    "--guidance-interval", help="LO,HI: the times t in which guidance applies (sample.guidance_interval).")]
 
 
 def parse_point(text: str, option: str, allow_class: bool = False) -> tuple[float, float, int | None]:
@@ -115,9 +119,33 @@ def runtime_config(trained: TrainedDiffusion, config: Path | None, sets: list[st
     return cfg
 
 
-def sampling(steps=None, sampler=None, schedule=None, start=None) -> dict:
+def parse_floats(text: str | None, option: str, count: int | None = None) -> list[float] | None:
+    """'0,1,2.5' as numbers (exactly `count` of them when given)."""
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise GencliError(f"{option} {text!r}: expected comma-separated numbers") from None
+    if not values or (count is not None and len(values) != count):
+        raise GencliError(f"{option} {text!r}: expected {count or 'one or more'} comma-separated numbers")
+    return values
+
+
+def parse_class(text: str | None) -> int | str | None:
+    """--class: a class index, or `none` for the null class."""
+    if text is None or text.lower() == "none":
+        return text and "none"
+    try:
+        return int(text)
+    except ValueError:
+        raise GencliError(f"--class {text!r}: expected a class index or none") from None
+
+
+def sampling(steps=None, sampler=None, schedule=None, start=None, guidance=None, interval=None) -> dict:
     """The explicit sample.* overrides of the command line."""
-    return {"sample.steps": steps, "sample.sampler": sampler, "sample.schedule": schedule, "sample.start": start}
+    return {"sample.steps": steps, "sample.sampler": sampler, "sample.schedule": schedule, "sample.start": start,
+            "sample.guidance": guidance, "sample.guidance_interval": parse_floats(interval, "--guidance-interval", 2)}
 
 
 @app.command()
@@ -125,7 +153,8 @@ def train(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     ckpt: CkptWriteOpt = None,
-    conditional: Annotated[bool, typer.Option("--conditional", help="Train the class-conditional model.")] = False,
+    conditional: Annotated[bool, typer.Option("--conditional", help="Train the class-conditional model (with its own "
+                                              "defaults: see the README).")] = False,
     epochs: Annotated[int | None, count_opt("--epochs", "Full-batch training steps (train.epochs).")] = None,
     seed: SeedOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --ckpt.")] = False,
@@ -170,7 +199,12 @@ def sample_cmd(
     sampler: SamplerOpt = None,
     schedule: ScheduleOpt = None,
     start: StartOpt = None,
-    klass: Annotated[int | None, typer.Option("--class", help="Sample only this class (conditional model).")] = None,
+    klass: Annotated[str | None, typer.Option(
+        "--class", help="Sample only this class, or none: the null class, the model used unconditionally.")] = None,
+    guidance: GuidanceOpt = None,
+    guidance_interval: IntervalOpt = None,
+    guidance_sweep: Annotated[str | None, typer.Option(
+        "--guidance-sweep", help="Also compare guidance weights, e.g. 0,1,2,4, in the interval and at every step.")] = None,
     exercise: Annotated[
         bool, typer.Option("--exercise", help="The exercise's exact algorithm: N(0, I) start, Euler steps, uniform grid.")
     ] = False,
@@ -196,19 +230,23 @@ def sample_cmd(
 
     Example: gencli diffusion sample --n 10000 --steps-sweep 1,5,10,50,100,1000 --seeds-grid
     """
-    explicit = sampling(steps, *(("euler", "uniform", "standard") if exercise else (sampler, schedule, start)))
+    explicit = sampling(steps, *(("euler", "uniform", "standard") if exercise else (sampler, schedule, start)),
+                        guidance, guidance_interval)
     sweep = parse_int_list(steps_sweep, "--steps-sweep") if steps_sweep else []
+    weights = parse_floats(guidance_sweep, "--guidance-sweep")
     pairs = parse_pairs(compare) if compare else []
     trained = load(ckpt, conditional, device)
     cfg = runtime_config(trained, config, set_, explicit)
     sc = cfg.sample
-    results = [analyses.sample_quality(trained, sc, n, seed, klass)]
+    results = [analyses.sample_quality(trained, sc, n, seed, parse_class(klass))]
     if seeds_grid:
         results.append(analyses.seeds_grid(trained, sc, n, seed))
     if sweep:
         results.append(analyses.sampler_sweep(trained, sc, n, seed, [(sc.sampler, sc.schedule, t) for t in sweep], "steps_sweep"))
     if pairs:
         results.append(analyses.sampler_sweep(trained, sc, n, seed, [(s, g, sc.steps) for s, g in pairs], "compare"))
+    if weights:
+        results.append(analyses.guidance_sweep(trained, sc, n, seed, weights))
     out = output_dir(out_dir, RUNS / "sample")
     console.show(results, write_outputs(results, out, cfg), json_)
 
@@ -244,6 +282,8 @@ def trajectory(
     sampler: SamplerOpt = None,
     schedule: ScheduleOpt = None,
     start: StartOpt = None,
+    guidance: GuidanceOpt = None,
+    guidance_interval: IntervalOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     out_dir: OutDirOpt = None,
@@ -257,7 +297,7 @@ def trajectory(
 
     Example: gencli diffusion trajectory --forward --point 1.5,-1.25
     """
-    explicit = sampling(steps, sampler, schedule, start)
+    explicit = sampling(steps, sampler, schedule, start, guidance, guidance_interval)
     if forward:
         x, y, _ = parse_point(point, "--point")
         cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit=explicit)
@@ -279,6 +319,8 @@ def determinism(
     n: Annotated[int, count_opt("--n", "Points per run.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the shared initial noise.")] = 0,
     steps: StepsOpt = None,
+    guidance: GuidanceOpt = None,
+    guidance_interval: IntervalOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     out_dir: OutDirOpt = None,
@@ -293,7 +335,7 @@ def determinism(
     Example: gencli diffusion determinism --repeats 10 --sampler sde
     """
     trained = load(ckpt, conditional, device)
-    cfg = runtime_config(trained, config, set_, sampling(steps, sampler))
+    cfg = runtime_config(trained, config, set_, sampling(steps, sampler, guidance=guidance, interval=guidance_interval))
     with console.progress(repeats, f"{repeats} runs of {cfg.sample.sampler}") as advance:
         result = analyses.determinism(trained, cfg.sample, repeats, n, seed, on_repeat=lambda r: advance(completed=r))
     out = output_dir(out_dir, RUNS / "determinism")

@@ -26,7 +26,9 @@ from gencli.cli.options import (
 from gencli.device import resolve_device
 from gencli.lm import analyses
 from gencli.lm.analyses import ATTENTION_PROMPT, EXERCISE_SENTENCE
+from gencli.lm.distributed import Distributed
 from gencli.lm.fit import TrainingInterrupted, fit, prepare
+from gencli.lm.launch import interrupt_on_sigterm, launch
 from gencli.lm.store import TrainedLM, load_trained
 from gencli.lm.train import TrainingDiverged
 from gencli.outputs import output_dir, write_figures, write_outputs
@@ -56,19 +58,43 @@ def train(
     max_iters: Annotated[int | None, count_opt("--max-iters", "Training steps (train.max_iters).")] = None,
     seed: SeedOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --ckpt.")] = False,
+    nproc: Annotated[int, count_opt("--nproc", "Data-parallel processes on this node (launches itself through "
+                                    "torch.distributed.run; train.batch_size stays the global batch).")] = 1,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
     """Train the GPT; keep the best weights by validation loss and the last ones; write the loss figure (L1).
 
     `alice` resolves to $GENCLI_DATA_DIR/alice_in_wonderland.txt, else the user cache, else a
-    one-time download from Project Gutenberg (ebook 11).
+    one-time download from Project Gutenberg (ebook 11). Data-parallel: --nproc N on one node,
+    or torchrun --nproc_per_node=N [--nnodes ...] -m gencli lm train ... (see the README).
 
     Example: gencli lm train --corpus alice --set model.preset=micro --max-iters 500
     """
     path = ckpt or LM_CKPT
-    run = prepare(path, resume, config, set_, {"data.corpus": corpus, "train.max_iters": max_iters, "train.seed": seed},
-                  resolve_device(device))
+    explicit = {"data.corpus": corpus, "train.max_iters": max_iters, "train.seed": seed}
+    if nproc > 1:
+        raise typer.Exit(launch(nproc, path, resume, config, set_, explicit, device, json_))
+    dist = Distributed.from_env(resolve_device(device))
+    if dist.world > 1:
+        interrupt_on_sigterm()
+    try:
+        _train(dist, path, resume, config, set_, explicit, json_)
+    finally:
+        dist.close()
+
+
+def _train(dist: Distributed, path: Path, resume: bool, config, set_, explicit: dict, json_: bool) -> None:
+    """The training of one process (the only one, or one rank of a data-parallel job)."""
+    run = prepare(path, resume, config, set_, explicit, dist.device, dist)
+    if not dist.is_main:  # only the main process shows progress and writes files
+        try:
+            fit(run)
+        except TrainingInterrupted:
+            raise typer.Exit(130) from None
+        except TrainingDiverged:
+            raise typer.Exit(1) from None
+        return
     console.note(run.describe())
     try:
         with console.progress(run.trainer.cfg.train.max_iters, "training lm") as advance:

@@ -42,9 +42,10 @@ def report(
     Example: gencli report --quick --out runs/report-quick
     """
     cfg = resolve(ReportConfig, base=QUICK if quick else None, yaml_path=config, sets=set_, explicit={"lm.corpus": corpus})
+    dev = resolve_device(device)
     folder = output_dir(out, Path("runs/report"))
     with console.stages() as stage:
-        rep = build_report(folder, cfg, quick, retrain, resolve_device(device), stage)
+        rep = build_report(folder, cfg, quick, retrain, dev, stage)
         files = write_report(rep, folder)
     if json_:
         console.emit_json({"sections": [s.id for s in rep.sections], "timings": rep.timings, "trained": rep.trained, "files": files})

@@ -9,6 +9,7 @@ writes a file; randomness comes from explicit seeds.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -19,11 +20,14 @@ import torch
 from gencli.diffusion import quality
 from gencli.diffusion.config import DiffusionConfig, SampleConfig
 from gencli.diffusion.data import grid_labels
+from gencli.diffusion.guidance import guided
 from gencli.diffusion.invert import invert_to_target
 from gencli.diffusion.likelihood import log_prob_bound
 from gencli.diffusion.results import (
     Determinism,
     ForwardPath,
+    GuidanceRow,
+    GuidanceSweep,
     ProbabilityTable,
     ReversePaths,
     Samples,
@@ -36,7 +40,14 @@ from gencli.diffusion.results import (
     TrainingCurve,
     TrainingData,
 )
-from gencli.diffusion.sampling import balanced_labels, initial_noise, record_trajectory, sample, sample_points, time_grid
+from gencli.diffusion.sampling import (
+    balanced_labels,
+    initial_noise,
+    record_trajectory,
+    sample,
+    sample_points,
+    time_grid,
+)
 from gencli.diffusion.sde import VESDE
 from gencli.diffusion.store import TrainedDiffusion
 from gencli.diffusion.train import make_dataset
@@ -47,20 +58,32 @@ DEFAULT_QUERIES = ((0.0, 0.0), (0.5, -0.5), (-0.9, 0.9), (1.3, 0.0), (2.0, 2.0),
 
 
 def _settings(sc: SampleConfig) -> dict:
-    return {"steps": sc.steps, "sampler": sc.sampler, "schedule": sc.schedule, "start": sc.start}
+    out = {"steps": sc.steps, "sampler": sc.sampler, "schedule": sc.schedule, "start": sc.start}
+    if sc.guidance:
+        out.update({"guidance": sc.guidance, "guidance_interval": list(sc.guidance_interval)})
+    return out
+
+
+def _model(trained: TrainedDiffusion, sc: SampleConfig):
+    """The denoiser the sampler calls: guided when sample.guidance is set."""
+    return guided(trained.model, sc.guidance, sc.guidance_interval)
 
 
 def _grid(cfg: DiffusionConfig) -> tuple[int, int]:
     return (cfg.data.grid_rows, cfg.data.grid_cols) if cfg.n_classes else (0, 0)
 
 
-def class_labels(trained: TrainedDiffusion, n: int, klass: int | None = None) -> torch.Tensor | None:
-    """Labels for n samples: None (unconditional), all `klass`, or every class equally often."""
+def class_labels(trained: TrainedDiffusion, n: int, klass: int | str | None = None) -> torch.Tensor | None:
+    """Labels for n samples: None (unconditional), all `klass` ("none": the null class), or every class equally often."""
     k = trained.cfg.n_classes
     if not k:
         if klass is not None:
             raise GencliError("--class: this checkpoint is unconditional (train with --conditional)")
         return None
+    if klass == "none":
+        if trained.model.null_index is None:
+            raise GencliError("--class none: this checkpoint has no null class (train with train.class_dropout > 0)")
+        return torch.full((n,), trained.model.null_index, dtype=torch.long)
     if klass is not None:
         if not 0 <= klass < k:
             raise GencliError(f"--class {klass}: out of range, this model has classes 0..{k - 1}")
@@ -71,7 +94,7 @@ def class_labels(trained: TrainedDiffusion, n: int, klass: int | None = None) ->
 def _draw(trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int, labels, sampler=None, schedule=None, steps=None):
     """Sample on the model's device; the points come back on the CPU with the wall time."""
     t0 = time.perf_counter()
-    x = sample_points(trained.model, n, trained.sde, steps or sc.steps, sampler or sc.sampler, schedule or sc.schedule,
+    x = sample_points(_model(trained, sc), n, trained.sde, steps or sc.steps, sampler or sc.sampler, schedule or sc.schedule,
                       sc.start, seed, labels, sc.rho).cpu()
     return x, time.perf_counter() - t0
 
@@ -96,11 +119,17 @@ def training_curve(trained: TrainedDiffusion) -> TrainingCurve:
     return TrainingCurve(np.asarray(losses), wall, trained.cfg.model.conditional)
 
 
-def sample_quality(trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int = 0, klass: int | None = None) -> Samples:
-    """n samples and their quality: inside fraction, TV from uniform and, conditional, own-cell fractions (C4, C5)."""
+def sample_quality(trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int = 0, klass: int | str | None = None) -> Samples:
+    """n samples and their quality: inside fraction, TV from uniform and, conditional, own-cell fractions (C4, C5).
+
+    `klass="none"` samples the null class: the conditional model used unconditionally.
+    """
     cfg = trained.cfg
     labels = class_labels(trained, n, klass)
     x, wall = _draw(trained, sc, n, seed, labels)
+    if klass == "none":
+        return Samples(x.numpy(), None, 0, (0, 0), {**_settings(sc), "class": "none"}, seed, wall,
+                       quality.inside_fraction(x, cfg.data.half_width), quality.tv_from_uniform(x, 10, cfg.data.half_width))
     hw = cfg.data.half_width
     res = Samples(x.numpy(), labels.numpy() if labels is not None else None, cfg.n_classes, _grid(cfg), _settings(sc), seed,
                   wall, quality.inside_fraction(x, hw), quality.tv_from_uniform(x, 10, hw))
@@ -165,9 +194,10 @@ def reverse_paths(trained: TrainedDiffusion, sc: SampleConfig, n: int = 4, seed:
     gen = torch.Generator().manual_seed(seed)
     frames, cb = record_trajectory()
     ts = time_grid(sc.steps, sc.schedule, trained.sde, sc.rho)
+    model = _model(trained, sc)
     with torch.inference_mode():
-        z = initial_noise(trained.model, count, sc.start, trained.sde, gen, labels)
-        sample(trained.model, z, ts, trained.sde, sc.sampler, labels, gen, cb)
+        z = initial_noise(model, count, sc.start, trained.sde, gen, labels)
+        sample(model, z, ts, trained.sde, sc.sampler, labels, gen, cb)
     traj = torch.stack(frames).cpu()  # (K, count, 2)
     data, _ = make_dataset(cfg)
     landed = grid_labels(traj[-1], cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width).numpy() if k else None
@@ -183,8 +213,9 @@ def determinism(
     labels = class_labels(trained, n)
     if labels is not None:
         labels = labels.to(trained.device)
+    model = _model(trained, sc)
     with torch.inference_mode():
-        z1 = initial_noise(trained.model, n, sc.start, trained.sde, torch.Generator().manual_seed(seed), labels)
+        z1 = initial_noise(model, n, sc.start, trained.sde, torch.Generator().manual_seed(seed), labels)
     ts = time_grid(sc.steps, sc.schedule, trained.sde, sc.rho)
     outputs, paths = [], []
     for r in range(repeats):
@@ -195,7 +226,7 @@ def determinism(
 
         with torch.inference_mode():
             step_gen = torch.Generator().manual_seed(seed + 1 + r)
-            outputs.append(sample(trained.model, z1.clone(), ts, trained.sde, sc.sampler, labels, step_gen, keep).cpu())
+            outputs.append(sample(model, z1.clone(), ts, trained.sde, sc.sampler, labels, step_gen, keep).cpu())
         paths.append(torch.stack(frames))
         if on_repeat is not None:
             on_repeat(r + 1)
@@ -280,3 +311,33 @@ def steer_to_target(
     return SteeredSample(tuple(target), res.final.cpu().numpy(), res.distance, res.iterations, tolerance,
                          np.asarray(res.losses), res.trajectory.cpu().numpy(), ts.numpy(), sampler, steps,
                          res.z1.cpu().numpy(), data.numpy())
+
+
+def guidance_sweep(
+    trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int, weights: list[float],
+    intervals: list[tuple[float, float]] | None = None,
+) -> GuidanceSweep:
+    """Classifier-free guidance at several weights W, in the configured interval and, for contrast, at every step.
+
+    Per (interval, W): the own-cell fraction (class fidelity) and the within-cell TV of a 4x4
+    histogram (how evenly each class fills its cell: diversity), from the same noise.
+    """
+    cfg = trained.cfg
+    if not cfg.n_classes:
+        raise GencliError("--guidance-sweep: needs the conditional model (--conditional)")
+    intervals = intervals or list(dict.fromkeys([tuple(sc.guidance_interval), (0.0, 1.0)]))
+    labels = class_labels(trained, n)
+    rows, plain = [], None
+    for interval in intervals:
+        for w in weights:
+            if w == 0 and plain is not None:
+                rows.append(dataclasses.replace(plain, interval=interval))
+                continue
+            x, wall = _draw(trained, dataclasses.replace(sc, guidance=w, guidance_interval=list(interval)), n, seed, labels)
+            own = quality.own_region_fractions(x, labels, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width)
+            even = quality.within_cell_tv(x, labels, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width)
+            row = GuidanceRow(w, interval, float(np.nanmean(own)), float(np.nanmin(own)), float(np.nanmean(even)),
+                              quality.inside_fraction(x, cfg.data.half_width), wall, x.numpy())
+            plain = row if w == 0 else plain
+            rows.append(row)
+    return GuidanceSweep(rows, labels.numpy(), cfg.n_classes, (cfg.data.grid_rows, cfg.data.grid_cols), _settings(sc), seed)

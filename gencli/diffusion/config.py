@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from gencli.config import field
+from gencli.config import field, resolve
 
 SAMPLERS = ("euler", "ddim", "heun", "sde")
 SCHEDULES = ("uniform", "karras")
@@ -84,9 +84,14 @@ class TrainConfig:
         0.005, "weight of each step in an exponential moving average of the weights used for sampling (0: off)"
     )
     seed: int = field(0, "seed of the weights and of the training noise")
+    class_dropout: float = field(
+        0.0, "probability that a training point's class is replaced by the null class, so that the conditional model "
+        "also predicts unconditionally (classifier-free guidance, Ho and Salimans 2022)")
 
     def problems(self) -> list[str]:
         out = []
+        if not 0 <= self.class_dropout < 1:
+            out.append(f"class_dropout: must be in [0, 1), got {self.class_dropout}")
         if self.epochs < 1:
             out.append(f"epochs: must be >= 1, got {self.epochs}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
@@ -116,12 +121,23 @@ class SampleConfig:
         "or standard N(0, I) as in the exercise",
     )
 
+    guidance: float = field(
+        0.0, "classifier-free guidance weight W: eps = (1 + W) eps(x, t, c) - W eps(x, t, null); 0 is plain conditional "
+        "sampling (needs a conditional model trained with train.class_dropout > 0)")
+    guidance_interval: list[float] = field(
+        [0.0, 1.0], "the times [lo, hi] in which guidance applies (Kynkaanniemi et al. 2024); outside, plain conditional")
+
     def problems(self) -> list[str]:
         out = []
         if self.steps < 1:
             out.append(f"steps: must be >= 1, got {self.steps}")
         if not self.rho > 0:
             out.append(f"rho: must be > 0, got {self.rho}")
+        if not (self.guidance >= 0 and math.isfinite(self.guidance)):
+            out.append(f"guidance: must be >= 0, got {self.guidance}")
+        lo_hi = self.guidance_interval
+        if len(lo_hi) != 2 or not 0 <= lo_hi[0] < lo_hi[1] <= 1:
+            out.append(f"guidance_interval: must be [lo, hi] with 0 <= lo < hi <= 1, got {lo_hi}")
         return out
 
 
@@ -138,3 +154,23 @@ class DiffusionConfig:
     @property
     def n_classes(self) -> int:
         return self.data.grid_rows * self.data.grid_cols if self.model.conditional else 0
+
+    @property
+    def null_class(self) -> bool:
+        """True when the model has a null class (conditional, trained with class dropout)."""
+        return bool(self.n_classes) and self.train.class_dropout > 0
+
+
+# Defaults of the conditional model where they differ from the unconditional one's (chosen by measurement,
+# see the README): they sit between the built-in defaults and a YAML file, so every source can override them.
+CONDITIONAL_DEFAULTS: dict = {}
+
+
+def resolve_diffusion(
+    base: dict | None = None, yaml_path=None, sets: list[str] | None = None, explicit: dict | None = None,
+) -> DiffusionConfig:
+    """The config from defaults < conditional defaults (for a conditional model) < base < YAML < --set < explicit."""
+    first = resolve(DiffusionConfig, base=base, yaml_path=yaml_path, sets=sets, explicit=explicit)
+    if not first.model.conditional or base is not None:
+        return first
+    return resolve(DiffusionConfig, base=CONDITIONAL_DEFAULTS, yaml_path=yaml_path, sets=sets, explicit=explicit)

@@ -10,9 +10,9 @@ import numpy as np
 import torch
 
 from gencli.checkpoint import check_writable_target
-from gencli.csvio import write_data_files
 from gencli.config import require_unchanged, resolve, to_dict
-from gencli.diffusion.config import DiffusionConfig
+from gencli.csvio import write_data_files
+from gencli.diffusion.config import DiffusionConfig, resolve_diffusion
 from gencli.diffusion.results import TrainingCurve, TrainingData
 from gencli.diffusion.store import load_trained, save_trained
 from gencli.diffusion.train import DiffusionTrainer
@@ -42,7 +42,7 @@ def prepare(
         trainer = DiffusionTrainer(cfg, device)
         trainer.load_state_dict(trained.checkpoint.load_train_state())
     else:
-        cfg = resolve(DiffusionConfig, yaml_path=yaml_path, sets=sets, explicit=explicit)
+        cfg = resolve_diffusion(yaml_path=yaml_path, sets=sets, explicit=explicit)
         check_writable_target(path, "diffusion")
         trainer = DiffusionTrainer(cfg, device)
     if trainer.epoch >= cfg.train.epochs:

@@ -12,14 +12,18 @@ class Denoiser(nn.Module):
     """Fully connected eps-predictor with LeakyReLU between layers.
 
     Input: the noisy point (2), the time t (1) and, when conditional, a learned class
-    embedding; the first fully connected layer mixes them. The data moments used by the
-    matched start (mean and variance, per class when conditional) ride along as buffers.
+    embedding; the first fully connected layer mixes them. With `null_class`, the embedding
+    has one more row, index `n_classes`, the "no class" of classifier-free guidance. The data
+    moments used by the matched start (mean and variance, per class when conditional, and
+    of all the data for the null class) ride along as buffers.
     """
 
-    def __init__(self, cfg: ModelConfig, n_classes: int = 0):
+    def __init__(self, cfg: ModelConfig, n_classes: int = 0, null_class: bool = False):
         super().__init__()
         self.n_classes = n_classes
-        self.class_embed = nn.Embedding(n_classes, cfg.class_dim) if n_classes else None
+        self.null_index = n_classes if (n_classes and null_class) else None
+        rows = n_classes + (1 if self.null_index is not None else 0)
+        self.class_embed = nn.Embedding(rows, cfg.class_dim) if n_classes else None
         in_dim = 3 + (cfg.class_dim if n_classes else 0)
         dims = [in_dim] + [cfg.hidden] * (cfg.n_layers - 1) + [2]
         layers: list[nn.Module] = []
@@ -28,7 +32,7 @@ class Denoiser(nn.Module):
             if i < len(dims) - 2:
                 layers.append(nn.LeakyReLU())
         self.net = nn.Sequential(*layers)
-        k = max(n_classes, 1)
+        k = max(rows, 1)
         self.register_buffer("data_mean", torch.zeros(k, 2))
         self.register_buffer("data_var", torch.ones(k, 2))
 

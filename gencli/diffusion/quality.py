@@ -40,6 +40,28 @@ def own_region_fractions(x: Tensor, labels: Tensor, rows: int, cols: int, half_w
     return out
 
 
+def within_cell_tv(x: Tensor, labels: Tensor, rows: int, cols: int, half_width: float = 1.0, bins: int = 4) -> list[float]:
+    """Per class: how evenly the samples that land in the class's own cell fill it.
+
+    The TV distance between a bins x bins histogram of those samples (in the cell's own
+    coordinates) and the uniform one; 0 is perfectly even, near 1 is collapsed to a point.
+    """
+    landed = grid_labels(x, rows, cols, half_width)
+    u = (x + half_width) / (2 * half_width)  # (N, 2) in [0, 1] inside the square
+    local = torch.stack([u[:, 0] * cols, u[:, 1] * rows], dim=1)
+    local = local - local.floor().clamp(max=torch.tensor([cols - 1, rows - 1], dtype=local.dtype))
+    out = []
+    for c in range(rows * cols):
+        pts = local[(labels == c) & (landed == c)]
+        if len(pts) == 0:
+            out.append(float("nan"))
+            continue
+        idx = (pts * bins).floor().long().clamp(0, bins - 1)
+        p = torch.bincount(idx[:, 1] * bins + idx[:, 0], minlength=bins * bins).double() / len(pts)
+        out.append(0.5 * (p - 1.0 / bins**2).abs().sum().item())
+    return out
+
+
 def class_spread(x: Tensor, labels: Tensor, n_classes: int) -> list[list[float]]:
     """Per-class standard deviation in x and y."""
     out = []

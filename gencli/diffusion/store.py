@@ -61,7 +61,7 @@ def load_trained(path: Path, device: torch.device | str = "cpu") -> TrainedDiffu
     """Rebuild the denoiser on `device` from a checkpoint directory (exit-2 errors when unusable)."""
     ckpt = load_checkpoint(path, KIND)
     cfg = config_of(ckpt)
-    model = Denoiser(cfg.model, cfg.n_classes)
+    model = Denoiser(cfg.model, cfg.n_classes, cfg.null_class)
     try:
         model.load_state_dict(ckpt.weights)
     except RuntimeError as e:

@@ -31,13 +31,22 @@ def make_dataset(cfg: DiffusionConfig) -> tuple[Tensor, Tensor | None]:
 def build_model(cfg: DiffusionConfig) -> Denoiser:
     """A freshly initialised denoiser (weights from train.seed)."""
     torch.manual_seed(cfg.train.seed)
-    return Denoiser(cfg.model, cfg.n_classes)
+    return Denoiser(cfg.model, cfg.n_classes, cfg.null_class)
 
 
-def denoising_loss(model: Denoiser, x0: Tensor, labels: Tensor | None, sde: VESDE, gen: torch.Generator) -> Tensor:
-    """mean ||D(x_t, t[, c]) - eps||^2 with eps ~ N(0, I), t ~ U(0, 1) drawn per point."""
+def denoising_loss(
+    model: Denoiser, x0: Tensor, labels: Tensor | None, sde: VESDE, gen: torch.Generator, class_dropout: float = 0.0,
+) -> Tensor:
+    """mean ||D(x_t, t[, c]) - eps||^2 with eps ~ N(0, I), t ~ U(0, 1) drawn per point.
+
+    With class_dropout p, each point's class is replaced by the null class with probability p
+    (classifier-free guidance training, Ho and Salimans 2022).
+    """
     t = torch.rand(x0.shape[0], generator=gen).to(x0.device)  # drawn on the CPU: the same on every device
     eps = torch.randn(x0.shape, generator=gen).to(x0.device)
+    if labels is not None and class_dropout > 0:
+        drop = (torch.rand(x0.shape[0], generator=gen) < class_dropout).to(x0.device)
+        labels = labels.masked_fill(drop, model.null_index)
     return ((model(sde.perturb(x0, t, eps), t, labels) - eps) ** 2).mean()
 
 
@@ -55,6 +64,8 @@ class DiffusionTrainer:
         x, labels = make_dataset(cfg)
         self.model = build_model(cfg)
         mean, var = class_moments(x, labels, cfg.n_classes)
+        if cfg.null_class:  # the null class starts from the moments of all the data
+            mean, var = torch.cat([mean, x.mean(0, keepdim=True)]), torch.cat([var, x.var(0, keepdim=True)])
         self.model.data_mean.copy_(mean)
         self.model.data_var.copy_(var)
         self.model.to(self.device)
@@ -76,7 +87,7 @@ class DiffusionTrainer:
             while self.epoch < epochs:
                 gen_state = self.gen.get_state()
                 try:
-                    loss = denoising_loss(self.model, self.x, self.labels, self.sde, self.gen)
+                    loss = denoising_loss(self.model, self.x, self.labels, self.sde, self.gen, self.cfg.train.class_dropout)
                     value = loss.item()
                     if not math.isfinite(value):
                         raise TrainingDiverged(

@@ -16,7 +16,13 @@ from gencli.errors import GencliError
 from gencli.lm.attention import attention_at_word, continue_to_words
 from gencli.lm.generate import generate
 from gencli.lm.invert import invert_text
-from gencli.lm.results import AttentionMaps, Generation, LMTrainingSummary, TextInversion, TokenLogProbs
+from gencli.lm.results import (
+    AttentionMaps,
+    Generation,
+    LMTrainingSummary,
+    TextInversion,
+    TokenLogProbs,
+)
 from gencli.lm.score import score_tokens
 from gencli.lm.store import TrainedLM
 

@@ -88,11 +88,13 @@ class TrainConfig:
         "(with bf16 its matmuls are about 2x faster than the fused CPU kernel's backward), fused elsewhere",
     )
     fused_adamw: bool = field(True, "use torch's fused AdamW kernel where the device has one")
+    grad_accum: int = field(1, "micro-steps per optimizer step: the global batch_size is split into this many parts "
+                               "(and across the processes of a data-parallel run)")
     seed: int = field(0, "seed of the weights and the batches")
 
     def problems(self) -> list[str]:
         out = []
-        for name in ("max_iters", "batch_size", "eval_every", "eval_batches"):
+        for name in ("max_iters", "batch_size", "eval_every", "eval_batches", "grad_accum"):
             if getattr(self, name) < 1:
                 out.append(f"{name}: must be >= 1, got {getattr(self, name)}")
         if not (self.lr > 0 and math.isfinite(self.lr)):

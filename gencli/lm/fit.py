@@ -17,6 +17,7 @@ from gencli.csvio import write_data_files
 from gencli.errors import GencliError
 from gencli.lm.config import LMConfig
 from gencli.lm.corpus import read_corpus
+from gencli.lm.distributed import Distributed
 from gencli.lm.results import LMTrainingSummary
 from gencli.lm.store import LAST, load_trained, save_trained
 from gencli.lm.tokenizer import TextTokenizer
@@ -50,7 +51,8 @@ class LMRun:
         n_layer, n_head, n_embd = t.cfg.model.sizes()
         return (f"{self.source}: {self.n_tokens} tokens (vocabulary {self.tokenizer.vocab_size}); GPT {n_layer}/{n_head}/{n_embd}, "
                 f"{t.model.n_params() / 1e6:.2f}M parameters, {t.dtype or torch.float32}, "
-                f"{'explicit' if t.explicit else 'fused'} attention, {t.device}")
+                f"{'explicit' if t.explicit else 'fused'} attention, {t.device}"
+                + (f" x {t.dist.world} processes" if t.dist.world > 1 else ""))
 
     def meta(self) -> dict:
         t, h = self.trainer, self.trainer.history
@@ -68,9 +70,13 @@ class LMRun:
 
 def prepare(
     path: Path, resume: bool, yaml_path: Path | None = None, sets: list[str] | None = None,
-    explicit: dict | None = None, device: torch.device | str = "cpu",
+    explicit: dict | None = None, device: torch.device | str = "cpu", dist: Distributed | None = None,
 ) -> LMRun:
-    """Read the corpus, train (or reload) the tokenizer and build a fresh or resumed trainer for `path`."""
+    """Read the corpus, train (or reload) the tokenizer and build a fresh or resumed trainer for `path`.
+
+    Under torchrun (`dist` with several processes) every process builds the same tokenizer and
+    trainer; only the main one checks and later writes the checkpoint.
+    """
     if resume:
         trained = load_trained(path, with_last=True)
         cfg = resolve(LMConfig, base=to_dict(trained.cfg), yaml_path=yaml_path, sets=sets, explicit=explicit)
@@ -78,13 +84,14 @@ def prepare(
         tok = trained.tokenizer
     else:
         cfg = resolve(LMConfig, yaml_path=yaml_path, sets=sets, explicit=explicit)
-        check_writable_target(path, "lm")
+        if dist is None or dist.is_main:
+            check_writable_target(path, "lm")
     source, text = read_corpus(cfg.data.corpus)
     if not resume:
         tok = TextTokenizer.train(text, cfg.tokenizer.kind, cfg.tokenizer.vocab_size)
     tokens = torch.tensor(tok.encode(text), dtype=torch.long)
     train_tokens, val_tokens = split_tokens(tokens, cfg.data.val_fraction, cfg.model.block_size, str(source))
-    trainer = LMTrainer(cfg, tok.vocab_size, train_tokens, val_tokens, torch.device(device))
+    trainer = LMTrainer(cfg, tok.vocab_size, train_tokens, val_tokens, torch.device(device), dist)
     if resume:
         trainer.load_state_dict(trained.checkpoint.extra_weights[LAST], trained.checkpoint.weights,
                                 trained.checkpoint.load_train_state())
@@ -116,9 +123,12 @@ def fit(
     try:
         run.trainer.run(run.trainer.cfg.train.max_iters, on_step)
     except KeyboardInterrupt:
-        save_trained(run.trainer, run.tokenizer, run.path, {**run.meta(), "interrupted": True})
+        if run.trainer.dist.is_main:
+            save_trained(run.trainer, run.tokenizer, run.path, {**run.meta(), "interrupted": True})
         raise TrainingInterrupted(run.trainer.step, run.path) from None
     summary = summary_of(run, time.perf_counter() - t0)
+    if not run.trainer.dist.is_main:
+        return summary
     scratch = run.path.parent / f".{run.path.name}.figures"
     try:
         written = write_data_files([summary], scratch)

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from gencli.lm.config import LMConfig
 from gencli.lm.corpus import CorpusError
+from gencli.lm.distributed import Distributed
 from gencli.lm.model import GPT, GPTShape
 
 
@@ -80,10 +81,16 @@ class History:
 class LMTrainer:
     """Everything a run needs to continue; `state_dict()` is consistent after any step."""
 
-    def __init__(self, cfg: LMConfig, vocab_size: int, train: Tensor, val: Tensor, device: torch.device):
-        self.cfg, self.device = cfg, device
+    def __init__(
+        self, cfg: LMConfig, vocab_size: int, train: Tensor, val: Tensor, device: torch.device, dist: Distributed | None = None,
+    ):
+        self.dist = dist or Distributed.single(device)
+        self.cfg, self.device = cfg, self.dist.device
+        device = self.device
+        self.shard = self.dist.shard(cfg.train.batch_size, cfg.train.grad_accum)
         self.train_data, self.val_data = train, val
         self.model = build_gpt(cfg, vocab_size).to(device)
+        self.net = self.dist.wrap(self.model)  # what training calls: DistributedDataParallel with several processes
         decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2]
         no_decay = [p for n, p in self.model.named_parameters() if p.dim() < 2]
         self.optimizer = torch.optim.AdamW(
@@ -106,19 +113,30 @@ class LMTrainer:
         return torch.autocast(self.device.type, dtype=self.dtype)
 
     def loss(self, x: Tensor, y: Tensor) -> Tensor:
+        net = self.net if self.model.training else self.model
         with self._autocast():
-            logits = self.model(x.to(self.device), explicit=self.explicit)  # (B, T, V)
+            logits = net(x.to(self.device), explicit=self.explicit)  # (B, T, V)
         return F.cross_entropy(logits.float().flatten(0, 1), y.to(self.device).flatten())
+
+    def _rows(self, micro: int, per: int) -> slice:
+        """This process's rows of the global batch in micro-step `micro`: every row belongs to one (micro, rank)."""
+        start = (micro * self.dist.world + self.dist.rank) * per
+        return slice(start, start + per)
 
     @torch.no_grad()
     def estimate(self, data: Tensor) -> float:
-        """Mean loss over eval_batches fixed windows (the same windows every time)."""
+        """Mean loss over eval_batches fixed windows (the same windows every time), split across the processes."""
         self.model.eval()
         gen = torch.Generator().manual_seed(12345)
         b = self.cfg.train
-        losses = [self.loss(*get_batch(data, self.cfg.model.block_size, b.batch_size, gen)).item() for _ in range(b.eval_batches)]
+        per = b.batch_size // self.dist.world
+        losses = []
+        for _ in range(b.eval_batches):
+            x, y = get_batch(data, self.cfg.model.block_size, b.batch_size, gen)
+            rows = self._rows(0, per)
+            losses.append(self.loss(x[rows], y[rows]).item())
         self.model.train()
-        return sum(losses) / len(losses)
+        return self.dist.mean(sum(losses) / len(losses))
 
     def evaluate(self) -> float:
         val = self.estimate(self.val_data)
@@ -153,13 +171,20 @@ class LMTrainer:
         t0 = time.perf_counter()
         gen_state = self.gen.get_state()
         try:
+            # every process draws the same global batch and trains on its own rows of it
             x, y = get_batch(self.train_data, self.cfg.model.block_size, b.batch_size, self.gen)
-            loss = self.loss(x, y)
-            value = loss.item()
+            self.optimizer.zero_grad(set_to_none=True)
+            value = 0.0
+            for micro in range(b.grad_accum):
+                rows = self._rows(micro, self.shard)
+                last = micro == b.grad_accum - 1
+                with nullcontext() if last or self.dist.world == 1 else self.net.no_sync():  # sync gradients once
+                    loss = self.loss(x[rows], y[rows])
+                    (loss / b.grad_accum).backward()
+                value += loss.item() / b.grad_accum
+            value = self.dist.mean(value)
             if not math.isfinite(value):
                 raise TrainingDiverged(f"loss became {value} at step {self.step + 1}; lower train.lr (now {b.lr})")
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
             if b.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), b.grad_clip)
         except KeyboardInterrupt:

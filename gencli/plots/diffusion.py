@@ -11,6 +11,7 @@ import numpy as np
 from gencli.diffusion.results import (
     Determinism,
     ForwardPath,
+    GuidanceSweep,
     ProbabilityTable,
     ReversePaths,
     Samples,
@@ -89,6 +90,7 @@ def panels(
     labels: np.ndarray | None = None,
     n_classes: int = 0,
     lim=LIM,
+    grid: tuple[int, int] = (0, 0),
 ) -> Path:
     """Side-by-side scatters with fixed, shared axis limits (for comparisons)."""
     n = len(items)
@@ -97,7 +99,7 @@ def panels(
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 3.3 * nrows), squeeze=False)
     for ax, (name, pts) in zip(axes.flat, items):
         _scatter(ax, pts, labels, n_classes)
-        _square(ax)
+        _square(ax, 1.0, *grid)
         _axes(ax, lim, name)
     for ax in axes.flat[n:]:
         ax.axis("off")
@@ -341,3 +343,15 @@ def _(r: SteeredSample, folder: Path) -> dict[str, Path]:
         {"distance to target": (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "invert_loss.png",
         "steering: distance of the sampler's output to the target", ylabel="distance", xlabel="Adam step")
     return files
+
+
+@draw.register
+def _(r: GuidanceSweep, folder: Path) -> dict[str, Path]:
+    weights = list(dict.fromkeys(row.guidance for row in r.rows))
+    items = [(f"W={row.guidance:g}, {row.where}\nown cell {row.own_region_mean:.3f}, within-cell TV {row.within_cell_tv:.3f}",
+              row.points) for row in r.rows]
+    n = len(r.rows[0].points)
+    title = (f"classifier-free guidance: {n} samples per panel ({settings_text(r.settings)}, seed {r.seed}); "
+             "rows: where guidance applies")
+    return {"guidance_sweep_figure": panels(items, folder / "guidance_sweep.png", title, ncols=len(weights),
+                                            labels=r.labels, n_classes=r.n_classes, lim=(-1.3, 1.3), grid=r.grid)}

@@ -5,17 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from gencli.lm.results import AttentionMaps, LMTrainingSummary, TextInversion, TokenLogProbs
 from matplotlib.colors import PowerNorm
 
+from gencli.lm.results import AttentionMaps, LMTrainingSummary, TextInversion, TokenLogProbs
 from gencli.plots.common import loss_curves, plt, save, wrap
 from gencli.plots.figures import draw
 
 
 def _label(t: str) -> str:
     """A token as drawn: spaces as '·', line breaks and tabs as escapes, so every token is visible."""
-    return t.replace(" ", "·").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r") or "∅"
+    shown = t.replace(" ", "·").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown) or "∅"
 
 
 def attention(

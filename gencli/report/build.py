@@ -199,7 +199,7 @@ def conditional_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
     d, p = b.cfg.diffusion, b.paths["cond"]
     sc = _sample_settings(model, d.steps)
     ck = f"--conditional --ckpt {p}"
-    advance = b.stage("conditional analyses (C1-C6)", 5)
+    advance = b.stage("conditional analyses (C1-C7)", 6)
     out = []
     data = diffusion_analyses.training_data(model.cfg)
     out.append(b.section("C1", [data], [("data_figure", "training data coloured by class")],
@@ -228,6 +228,14 @@ def conditional_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
     out.append(b.section("C6", [prob], [("prob_figure", "the bound at each point, numbered; values listed on the right")],
                          [f"gencli diffusion prob {ck} --samples {d.prob_samples} --steps {d.steps}"], config=model.cfg))
     advance(5)
+    if model.model.null_index is not None:
+        n = max(d.n_samples, 1000)
+        sweep = diffusion_analyses.guidance_sweep(model, sc, n, 0, d.guidance_weights)
+        weights = ",".join(f"{w:g}" for w in d.guidance_weights)
+        out.append(b.section("C7", [sweep], [("guidance_sweep_figure", "samples per guidance weight W (columns), guidance in "
+                                               "the default interval (top) and at every step (bottom)")],
+                             [f"gencli diffusion sample {ck} --n {n} --steps {d.steps} --guidance-sweep {weights}"], config=model.cfg))
+    advance(6)
     return out
 
 

@@ -24,6 +24,7 @@ class DiffusionBudget:
     prob_samples: int = field(4096, "Monte Carlo samples per point of the bound (C6)")
     invert_iterations: int = field(1000, "Adam steps at most for the bonus")
     invert_steps: int = field(100, "sampler steps steered in the bonus")
+    guidance_weights: list[float] = field([0.0, 1.0, 2.0, 4.0], "classifier-free guidance weights compared in C7")
 
     def problems(self) -> list[str]:
         out = [f"{k}: must be >= 1, got {getattr(self, k)}" for k in ("epochs", "cond_epochs", "hidden", "n_samples", "grid_points",

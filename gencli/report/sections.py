@@ -19,6 +19,7 @@ SECTION_TITLES = {
     "C4": "C4 · Samples by class",
     "C5": "C5 · Per-class numbers",
     "C6": "C6 · Probability estimates",
+    "C7": "C7 · Classifier-free guidance",
     "bonus": "Bonus · Steering the sampler to (4, 5.5)",
     "L1": "L1 · Language-model training",
     "L2": "L2 · Inversion: input vectors for a target sentence",
@@ -42,6 +43,7 @@ QUESTIONS = {
     "C5": "Per class: what fraction of the samples lands in its own region, and how does their spread compare with the data's?",
     "C6": "What lower bound on log p does the model give to points inside and outside the square, and to one place "
           "under the matching class and a wrong one?",
+    "C7": "How much class fidelity does classifier-free guidance buy, and at what cost in diversity within each class?",
     "bonus": "Can the frozen model be made to output the point (4, 5.5), far outside the square, by optimising what goes "
              "into the sampler?",
     "L1": "How do the train and validation losses evolve, and where is validation best?",

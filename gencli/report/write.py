@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from gencli.csvio import write_text
 from gencli.report.build import Report
 from gencli.report.html import render_html
 from gencli.report.markdown import render_markdown
+from gencli.results import jsonable
 
 
 def report_json(report: Report, root: Path) -> dict:
@@ -22,30 +22,11 @@ def report_json(report: Report, root: Path) -> dict:
     }
 
 
-def _default(value):
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
-
-
 def write_report(report: Report, out: Path) -> dict[str, Path]:
     """The three report files in `out`, each written atomically."""
     out = Path(out)
     return {
         "html": write_text(out / "index.html", render_html(report)),
         "markdown": write_text(out / "report.md", render_markdown(report, out)),
-        "json": write_text(out / "report.json", json.dumps(_finite(report_json(report, out)), indent=1, default=_default)),
+        "json": write_text(out / "report.json", json.dumps(jsonable(report_json(report, out)), indent=1)),
     }
-
-
-def _finite(value):
-    """NaN and infinities become None, so report.json is strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value

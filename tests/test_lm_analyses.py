@@ -1,0 +1,80 @@
+"""The language-model analyses as library functions, against independent paths and invariants."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from gencli.cli.app import app
+from gencli.errors import GencliError
+from gencli.lm import analyses
+from gencli.lm.store import load_trained
+from tests.test_cli_lm import TINY
+from tests.test_lm_core import CORPUS
+
+
+@pytest.fixture(scope="module")
+def lm(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lm-analyses")
+    (root / "corpus.txt").write_text(CORPUS)
+    r = CliRunner().invoke(app, ["lm", "train", "--corpus", str(root / "corpus.txt"), "--ckpt", str(root / "ck"),
+                                 "--max-iters", "40", *TINY])
+    assert r.exit_code == 0, r.stderr
+    return load_trained(root / "ck")
+
+
+def test_sequence_logprob_is_the_sum_of_an_explicit_log_softmax(lm):
+    res = analyses.sequence_logprob(lm, "the cat sat on the mat", context="look:")
+    ids = lm.tokenizer.encode("look:") + lm.tokenizer.encode("the cat sat on the mat")
+    with torch.no_grad():
+        logits = lm.model(torch.tensor([ids]), explicit=True)[0].double()
+    probs = torch.exp(logits - logits.max(-1, keepdim=True).values)
+    probs = probs / probs.sum(-1, keepdim=True)  # softmax written out, not log_softmax
+    n_ctx = len(lm.tokenizer.encode("look:"))
+    expected = [math.log(probs[j - 1, ids[j]].item()) for j in range(n_ctx, len(ids))]
+    assert res.logprobs == pytest.approx(expected, abs=1e-4)
+    assert res.total == pytest.approx(sum(expected), abs=1e-3)
+    assert res.to_dict()["first_token_scored"] is True
+    ranks = [int((probs[j - 1] > probs[j - 1, ids[j]]).sum()) + 1 for j in range(n_ctx, len(ids))]
+    assert res.ranks == ranks
+
+
+def test_attention_rows_sum_to_one_and_stop_at_the_query(lm):
+    res = analyses.attention_maps(lm, "a b c d e f g h i j", word=12, extra_blocks=[0])
+    rows = res.rows()
+    assert set(rows) == {"first", "last", "block0"}
+    assert np.array_equal(rows["first"], rows["block0"])
+    for m in res.matrices.values():
+        assert np.allclose(m.sum(axis=1), 1, atol=1e-5) and np.allclose(np.triu(m, 1), 0)
+    assert all(len(r) == res.query_index + 1 for r in rows.values())
+    assert res.tables()[0].rows[-1][2] == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(GencliError, match="--block 9"):
+        analyses.attention_maps(lm, "a b c", extra_blocks=[9])
+
+
+def test_inversion_result_and_its_trace(lm):
+    res = analyses.invert_sentence(lm, "the cat", steps=200)
+    assert res.success and res.decoded[-1] == "the cat" and res.steps == len(res.losses) == len(res.decoded)
+    changes = res.changes()
+    assert changes[0][0] == 1 and changes[-1][2] == "the cat"
+    assert all(a[2] != b[2] for a, b in zip(changes, changes[1:]))
+    assert res.vectors.shape == (len(lm.tokenizer.encode("the cat")), lm.model.tok_emb.weight.shape[1])
+
+
+def test_generation_greedy_is_repeatable_and_checks_its_options(lm):
+    a = analyses.generate_text(lm, "the cat", 8, greedy=True)
+    b = analyses.generate_text(lm, "the cat", 8, greedy=True, seed=5)
+    assert a.samples == b.samples and a.samples[0].startswith("the cat")
+    with pytest.raises(GencliError, match="--top-p"):
+        analyses.generate_text(lm, "the cat", 4, top_p=1.5)
+    with pytest.raises(GencliError, match="block size"):
+        analyses.generate_text(lm, "word " * 100, 4)
+
+
+def test_training_summary_reads_the_checkpoint(lm):
+    s = analyses.training_summary(lm)
+    assert s.steps.tolist() == list(range(1, 41)) and s.eval_steps.tolist() == [10, 20, 30, 40]
+    assert s.metrics["best_val_loss"] == pytest.approx(s.eval_val.min())
+    assert s.metrics["best_step"] == int(s.eval_steps[np.argmin(s.eval_val)])
