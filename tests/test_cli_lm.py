@@ -1,6 +1,7 @@
 """Every lm command through the real app on a tiny model and a generated corpus."""
 
 import csv
+import math
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,18 @@ def test_ctrl_c_then_resume_matches_one_run(cli, lm_ckpt, tmp_path, monkeypatch)
     monkeypatch.setattr(LMTrainer, "loss", real)
     assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *TINY, "--resume").exit_code == 0
     assert (tmp_path / "one" / "metrics.csv").read_text() == (tmp_path / "two" / "metrics.csv").read_text()
+
+
+def test_prob_file_json_keys_and_errors(cli, lm_ckpt, tmp_path):
+    f = tmp_path / "t.txt"
+    f.write_text("the cat sat on the mat and looked at the dog. " * 20)
+    r = cli("lm", "prob", "--ckpt", lm_ckpt / "ck", "--file", f, "--stride", "8", "--json")
+    assert r.exit_code == 0, r.stderr
+    out = r.json()
+    assert {"total_logprob", "tokens", "bytes", "bits_per_byte", "stride", "files"} <= out.keys()
+    assert out["bytes"] == len(f.read_bytes()) and out["stride"] == 8
+    assert out["bits_per_byte"] == pytest.approx(-out["total_logprob"] / math.log(2) / out["bytes"])
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe bad")
+    r = cli("lm", "prob", "--ckpt", lm_ckpt / "ck", "--file", bad)
+    assert r.exit_code == 2 and "not UTF-8" in r.stderr and r.stderr.count("\n") == 1

@@ -78,3 +78,41 @@ def test_training_summary_reads_the_checkpoint(lm):
     assert s.steps.tolist() == list(range(1, 41)) and s.eval_steps.tolist() == [10, 20, 30, 40]
     assert s.metrics["best_val_loss"] == pytest.approx(s.eval_val.min())
     assert s.metrics["best_step"] == int(s.eval_steps[np.argmin(s.eval_val)])
+
+
+def test_file_score_is_the_sum_of_its_windows_and_matches_text_scoring(lm, tmp_path):
+    from gencli.lm.score import window_plan
+
+    text = CORPUS[:3000]
+    path = tmp_path / "held_out.txt"
+    path.write_text(text)
+    res = analyses.file_logprob(lm, str(path), stride=10)
+    ids = lm.tokenizer.encode(text)
+    block = lm.cfg.model.block_size
+    total, scored = 0.0, []
+    for start, first, end in window_plan(len(ids), block, 10):  # each window on its own, one forward pass each
+        with torch.no_grad():
+            logp = torch.log_softmax(lm.model(torch.tensor([ids[start:end]]))[0].double(), dim=-1)
+        for j in range(first, end):
+            total += logp[j - start - 1, ids[j]].item()
+            scored.append(j)
+    assert scored == list(range(1, len(ids)))
+    assert res.total == pytest.approx(total, abs=1e-3) and res.n_tokens == len(ids)
+    assert res.bits_per_byte == pytest.approx(-total / math.log(2) / len(text.encode()), rel=1e-6)
+    short = tmp_path / "short.txt"
+    short.write_text("the cat sat on the mat")
+    whole = analyses.file_logprob(lm, str(short))
+    assert whole.total == pytest.approx(analyses.sequence_logprob(lm, "the cat sat on the mat").total, abs=1e-4)
+    with pytest.raises(GencliError, match="--stride"):
+        analyses.file_logprob(lm, str(path), stride=block)
+
+
+def test_patience_stops_training_and_says_so(cli, tmp_path):
+    (tmp_path / "c.txt").write_text(CORPUS)
+    r = cli("lm", "train", "--corpus", tmp_path / "c.txt", "--ckpt", tmp_path / "ck", "--max-iters", "200", *TINY,
+            "--set", "train.lr=0.05", "--set", "train.patience=2", "--json")
+    assert r.exit_code == 0, r.stderr
+    out = r.json()
+    assert out["stopped_early"] is True and out["steps"] < 200
+    evals_after_best = [s for s in range(10, out["steps"] + 1, 10) if s > out["best_step"]]
+    assert len(evals_after_best) == 2

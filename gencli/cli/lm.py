@@ -24,6 +24,7 @@ from gencli.cli.options import (
     count_opt,
 )
 from gencli.device import resolve_device
+from gencli.errors import GencliError
 from gencli.lm import analyses
 from gencli.lm.analyses import ATTENTION_PROMPT, EXERCISE_SENTENCE
 from gencli.lm.distributed import Distributed
@@ -198,6 +199,9 @@ def attention(
 @app.command()
 def prob(
     text: Annotated[str | None, typer.Option("--text", help="The text to score.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Score a whole UTF-8 file of any length (sliding window): "
+                                              "total log-probability and bits per byte.")] = None,
+    stride: Annotated[int | None, count_opt("--stride", "--file: tokens the window moves (default half the block).")] = None,
     context: Annotated[str, typer.Option("--context", help="Text before it (conditions every token, not scored).")] = "",
     sample: Annotated[bool, typer.Option("--sample", help="Score a sentence sampled from the model instead.")] = False,
     max_new_tokens: Annotated[int, count_opt("--max-new-tokens", "Length of the --sample sentence.")] = 30,
@@ -210,11 +214,17 @@ def prob(
     """Log-probability of a text: the sum of per-token log-probabilities (never a product) (L5).
 
     Without --context the first token has nothing to be predicted from and is not scored;
-    texts longer than the block are scored with a sliding window.
+    texts longer than the block are scored with a sliding window. --file scores a whole file
+    (compare two checkpoints on text neither saw) in bits per byte.
 
     Example: gencli lm prob --text "Alice was not a bit hurt" --context "Down she came."
     """
+    if file is not None and (text is not None or sample):
+        raise GencliError("give one of --text, --sample or --file")
     lm = load(ckpt, device)
-    result = analyses.sequence_logprob(lm, text, context, sample, max_new_tokens, seed)
+    if file is not None:
+        result = analyses.file_logprob(lm, str(file), stride)
+    else:
+        result = analyses.sequence_logprob(lm, text, context, sample, max_new_tokens, seed)
     out = output_dir(out_dir, RUNS / "prob")
     console.show([result], write_outputs([result], out, lm.cfg), json_)

@@ -14,6 +14,7 @@ import torch
 
 from gencli.errors import GencliError
 from gencli.lm.attention import attention_at_word, continue_to_words
+from gencli.lm.corpus import read_corpus
 from gencli.lm.generate import generate
 from gencli.lm.invert import invert_text
 from gencli.lm.results import (
@@ -21,9 +22,10 @@ from gencli.lm.results import (
     Generation,
     LMTrainingSummary,
     TextInversion,
+    TextScore,
     TokenLogProbs,
 )
-from gencli.lm.score import score_tokens
+from gencli.lm.score import score_stream, score_tokens
 from gencli.lm.store import TrainedLM
 
 EXERCISE_SENTENCE = "I am a little squirrel holding a walnut"
@@ -148,3 +150,17 @@ def sequence_logprob(
     return TokenLogProbs(text, [tok.piece(s.token_id) for s in scores], [s.logprob for s in scores], [s.prob for s in scores],
                          [s.rank for s in scores], None if ctx_ids else tok.piece(text_ids[0]),
                          [s.position - len(ctx_ids) for s in scores])
+
+
+def file_logprob(lm: TrainedLM, path: str, stride: int | None = None) -> TextScore:
+    """log p of a whole UTF-8 file, any length: a sliding window of the block size moved by `stride` tokens
+    (default half a block), every token after the first scored once; and its bits per byte."""
+    block = lm.cfg.model.block_size
+    stride = stride or max(1, block // 2)
+    if not 1 <= stride <= block - 1:
+        raise GencliError(f"--stride {stride}: must be in 1..{block - 1} (the block size is {block})")
+    source, text = read_corpus(str(path))
+    ids = lm.tokenizer.encode(text)
+    if len(ids) < 2:
+        raise GencliError(f"--file {path}: a single token has nothing to be predicted from")
+    return TextScore(str(source), len(ids), len(text.encode("utf-8")), stride, block, score_stream(lm.model, ids, stride).numpy())

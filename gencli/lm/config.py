@@ -88,6 +88,8 @@ class TrainConfig:
         "(with bf16 its matmuls are about 2x faster than the fused CPU kernel's backward), fused elsewhere",
     )
     fused_adamw: bool = field(True, "use torch's fused AdamW kernel where the device has one")
+    patience: int = field(0, "early stopping: evaluations without a new best validation loss before training stops "
+                             "(0: off, all max_iters steps run)")
     grad_accum: int = field(1, "micro-steps per optimizer step: the global batch_size is split into this many parts "
                                "(and across the processes of a data-parallel run)")
     seed: int = field(0, "seed of the weights and the batches")
@@ -99,6 +101,8 @@ class TrainConfig:
                 out.append(f"{name}: must be >= 1, got {getattr(self, name)}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             out.append(f"lr: must be > 0, got {self.lr}")
+        if self.patience < 0:
+            out.append(f"patience: must be >= 0, got {self.patience}")
         if self.weight_decay < 0 or self.grad_clip < 0:
             out.append("weight_decay, grad_clip: must be >= 0")
         return out

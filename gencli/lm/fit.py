@@ -65,6 +65,7 @@ class LMRun:
             "val_bpb": bits_per_byte(val, n_val, self.val_bytes) if val is not None else None,
             "best_val_bpb": bits_per_byte(best, n_val, self.val_bytes) if best is not None else None,
             "tokens_per_s": t.tokens_per_s(), "train_s": t.train_s,
+            "stopped_early": t.out_of_patience() and t.step < t.cfg.train.max_iters,
         }}
 
 

@@ -60,6 +60,8 @@ class LMTrainingSummary(Result):
                 f"it ends at {last:.3f} while the training estimate ends at {m['train_loss']:.3f}.")
         if last > 1.05 * best:
             text += " The gap is overfitting: the analyses use the best weights (model.safetensors)."
+        if m.get("stopped_early"):
+            text += f" Training stopped early at step {int(self.steps[-1])}: validation had stopped improving (train.patience)."
         return text
 
 
@@ -218,3 +220,41 @@ class TokenLogProbs(Result):
         return (f"log p = {self.total:.2f} nats ({self.total / math.log(2):.1f} bits), the sum of {len(self.tokens)} per-token "
                 f"log-probabilities (the product of the probabilities would be e^{self.total:.1f}). The least expected token is "
                 f"{self.tokens[worst]!r} (p = {self.probs[worst]:.2g}, rank {self.ranks[worst]}).")
+
+
+@dataclass
+class TextScore(Result):
+    """A whole text's log-probability under the model (sliding window) and its bits per byte."""
+
+    source: str
+    n_tokens: int
+    n_bytes: int
+    stride: int
+    block: int
+    logprobs: np.ndarray  # (n_tokens - 1,): every token after the first
+
+    @property
+    def total(self) -> float:
+        return float(math.fsum(self.logprobs.tolist()))
+
+    @property
+    def bits_per_byte(self) -> float:
+        return -self.total / math.log(2) / self.n_bytes
+
+    def to_dict(self) -> dict:
+        return {"file": self.source, "total_logprob": self.total, "tokens": self.n_tokens, "bytes": self.n_bytes,
+                "bits_per_byte": self.bits_per_byte, "stride": self.stride, "scored_tokens": len(self.logprobs)}
+
+    def tables(self) -> list[Table]:
+        return [Table(f"log-probability of {self.source} (window {self.block}, stride {self.stride})",
+                      [("tokens", ",d"), ("bytes", ",d"), ("log p (nats)", ",.1f"), ("nats/token", ".3f"), ("bits/byte", ".4f")],
+                      [(self.n_tokens, self.n_bytes, self.total, -self.total / max(len(self.logprobs), 1), self.bits_per_byte)])]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("token_logprobs", "file_logprobs.csv", ["position", "logprob"],
+                         [(i + 1, float(v)) for i, v in enumerate(self.logprobs)])]
+
+    def finding(self) -> str:
+        return (f"The model gives the {self.n_bytes:,} bytes ({self.n_tokens:,} tokens) a log-probability of {self.total:,.1f} nats: "
+                f"{self.bits_per_byte:.3f} bits per byte (every token after the first scored with at least "
+                f"{self.block - self.stride} tokens of context once the text is that long).")

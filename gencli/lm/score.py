@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch import Tensor
 
 from gencli.lm.model import GPT
 
@@ -47,3 +48,42 @@ def score_tokens(model: GPT, ids: list[int], n_context: int = 0) -> list[TokenSc
             break
         start += stride
     return scores
+
+
+def window_plan(n_tokens: int, block: int, stride: int) -> list[tuple[int, int, int]]:
+    """(start, first scored position, end) of each window that scores a text of n_tokens.
+
+    Windows of `block` tokens start every `stride` tokens; each scores the positions the
+    previous ones have not, so every token after the first is scored once, with as much of
+    its window before it as there is (at least block - stride tokens once the text is long).
+    """
+    plan, start, done = [], 0, 1
+    while done < n_tokens:
+        end = min(start + block, n_tokens)
+        plan.append((start, done, end))
+        done = end
+        start += stride
+    return plan
+
+
+@torch.no_grad()
+def score_stream(model: GPT, ids: list[int], stride: int, batch: int = 32) -> Tensor:
+    """log p(ids[j] | the window before j) for j = 1..len(ids)-1 (fp32), windows batched for speed."""
+    block = model.shape.block_size
+    if not 1 <= stride <= block - 1:
+        raise ValueError(f"stride must be in 1..{block - 1}, got {stride}")
+    device = model.tok_emb.weight.device
+    plan = window_plan(len(ids), block, stride)
+    out = torch.empty(max(len(ids) - 1, 0))
+    data = torch.tensor(ids)
+    for a in range(0, len(plan), batch):
+        chunk = plan[a : a + batch]
+        width = max(end - start for start, _, end in chunk)
+        x = torch.zeros(len(chunk), width, dtype=torch.long)
+        for i, (start, _, end) in enumerate(chunk):
+            x[i, : end - start] = data[start:end]
+        logp = torch.log_softmax(model(x.to(device)).float(), dim=-1).cpu()  # (b, width, V)
+        for i, (start, first, end) in enumerate(chunk):
+            pos = torch.arange(first, end)
+            out[pos - 1] = logp[i, pos - start - 1, data[pos]]
+    return out

@@ -153,17 +153,26 @@ class LMTrainer:
     def run(
         self, max_iters: int, on_step: Callable[[int, float, float | None], None] | None = None, eval_at_end: bool = True
     ) -> None:
-        """Train until `max_iters` steps in total, evaluating every eval_every steps and (by default) at the end."""
+        """Train until `max_iters` steps in total, evaluating every eval_every steps and (by default) at the end.
+
+        With train.patience > 0, stop early once that many evaluations in a row brought no new
+        best validation loss.
+        """
         b = self.cfg.train
         self.model.train()
         if self.step and self.step % b.eval_every == 0 and (not self.history.eval_steps or self.history.eval_steps[-1] != self.step):
             self.evaluate()  # an interrupt came during this step's evaluation; do it now, as one run would have
-        while self.step < max_iters:
+        while self.step < max_iters and not self.out_of_patience():
             value = self._step()
             at_end = eval_at_end and self.step == max_iters
             val = self.evaluate() if (self.step % b.eval_every == 0 or at_end) else None
             if on_step is not None:
                 on_step(self.step, value, val)
+
+    def out_of_patience(self) -> bool:
+        """True when train.patience evaluations in a row have not improved on the best validation loss."""
+        p = self.cfg.train.patience
+        return p > 0 and sum(s > self.best_step for s in self.history.eval_steps) >= p
 
     def _step(self) -> float:
         """One optimizer step; an interrupt before the update leaves the state (data RNG too) as it was."""

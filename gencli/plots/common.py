@@ -25,7 +25,8 @@ def save(fig, path: Path) -> Path:
 
 def wrap(title: str, width: int = 70) -> str:
     """A title broken into lines of at most `width` characters."""
-    return "\n".join(textwrap.wrap(" ".join(title.split()), width)) or title
+    printable = "".join(c if c.isprintable() else " " for c in title)  # control bytes a model wrote have no glyph
+    return "\n".join(textwrap.wrap(" ".join(printable.split()), width)) or printable
 
 
 def loss_curves(

@@ -214,7 +214,8 @@ def _(r: TrainingCurve, folder: Path) -> dict[str, Path]:
     kind = "conditional" if r.conditional else "unconditional"
     return {"loss_figure": loss_curves(
         {"loss": (steps, r.losses), f"moving average ({window})": (steps[window - 1:], smooth)}, folder / "loss.png",
-        f"denoiser training loss ({kind}, {r.epochs} full-batch epochs)", ylabel="MSE of the eps prediction", xlabel="epoch")}
+        f"denoiser training loss ({kind}, {r.epochs} full-batch epochs)", ylabel="MSE of the eps prediction", xlabel="epoch",
+        logy=False)}
 
 
 @draw.register

@@ -7,7 +7,13 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import PowerNorm
 
-from gencli.lm.results import AttentionMaps, LMTrainingSummary, TextInversion, TokenLogProbs
+from gencli.lm.results import (
+    AttentionMaps,
+    LMTrainingSummary,
+    TextInversion,
+    TextScore,
+    TokenLogProbs,
+)
 from gencli.plots.common import loss_curves, plt, save, wrap
 from gencli.plots.figures import draw
 
@@ -105,7 +111,7 @@ def _(r: TextInversion, folder: Path) -> dict[str, Path]:
     verdict = f"reached after {r.steps} steps" if r.success else f"not reached in {r.steps} steps"
     return {"invert_loss_figure": loss_curves(
         {"cross-entropy over all positions": (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "invert_loss.png",
-        f"inversion of {r.target!r}: {verdict}", ylabel="loss (nats)", xlabel="Adam step")}
+        f"inversion of {r.target!r}: {verdict}", ylabel="loss (nats)", xlabel="Adam step", logy=False)}
 
 
 @draw.register
@@ -122,3 +128,23 @@ def _(r: AttentionMaps, folder: Path) -> dict[str, Path]:
 def _(r: TokenLogProbs, folder: Path) -> dict[str, Path]:
     return {"prob_figure": token_logprobs(r.tokens, r.logprobs, folder / "token_logprobs.png",
                                           f"log p = {r.total:.2f} nats, the sum over {len(r.tokens)} tokens of: {r.text.strip()[:80]}")}
+
+
+@draw.register
+def _(r: TextScore, folder: Path) -> dict[str, Path]:
+    bits = -r.logprobs / np.log(2)
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    pos = np.arange(1, len(bits) + 1)
+    ax.plot(pos, bits, lw=0.4, color="0.7", label="bits of each token")
+    window = max(1, min(200, len(bits) // 20))
+    if window > 1:
+        smooth = np.convolve(bits, np.ones(window) / window, mode="valid")
+        ax.plot(pos[window - 1:], smooth, color="tab:blue", lw=1.2, label=f"moving average ({window} tokens)")
+    ax.set_xlabel("token position in the text")
+    ax.set_ylabel("-log2 p(token | window before it)")
+    ax.set_title(wrap(f"{Path(r.source).name}: {r.bits_per_byte:.3f} bits per byte over {r.n_bytes:,} bytes "
+                      f"(window {r.block}, stride {r.stride})", 100), fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return {"file_figure": save(fig, folder / "file_logprobs.png")}
