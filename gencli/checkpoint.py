@@ -143,9 +143,10 @@ def save_checkpoint(
     assert kind in KINDS
 
     def fill(tmp: Path) -> None:
-        save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, str(tmp / WEIGHTS))
+        # clone: tied weights share memory, and safetensors stores each tensor on its own
+        save_file({k: v.detach().cpu().clone().contiguous() for k, v in weights.items()}, str(tmp / WEIGHTS))
         for name, tensors in (extra_weights or {}).items():
-            save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp / name))
+            save_file({k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()}, str(tmp / name))
         (tmp / CONFIG).write_text(yaml.safe_dump(config, sort_keys=False))
         full_meta = {"kind": kind, "format_version": FORMAT_VERSION, **meta, "versions": library_versions()}
         (tmp / META).write_text(json.dumps(full_meta, indent=2))

@@ -211,3 +211,54 @@ def test_conditional_sample_writes_the_per_class_figure(cli, diffusion_ckpts):
     res = r.json()
     assert {"samples", "samples_figure", "class_numbers_figure", "config"} <= res["files"].keys()
     assert res["own_region_mean"] == pytest.approx(sum(res["own_region_fraction"]) / 9)
+
+
+def test_guidance_options_and_the_null_class(cli, diffusion_ckpts, tmp_path):
+    ck = diffusion_ckpts["cond"]
+    base = ["diffusion", "sample", "--ckpt", ck, "--n", "90", "--steps", "10"]
+    plain = cli(*base, "--json").json()
+    guided = cli(*base, "--guidance", "2", "--guidance-interval", "0,1", "--json")
+    assert guided.exit_code == 0, guided.stderr
+    g = guided.json()
+    assert g["guidance"] == 2.0 and g["guidance_interval"] == [0.0, 1.0]
+    assert g["own_region_fraction"] != plain["own_region_fraction"] or g["tv_distance"] != plain["tv_distance"]
+    none = cli(*base, "--class", "none", "--out-dir", tmp_path / "none", "--json")
+    assert none.exit_code == 0, none.stderr
+    assert "own_region_fraction" not in none.json()
+    with open(tmp_path / "none" / "samples.csv") as f:
+        assert next(csv.reader(f)) == ["x", "y"]
+    sweep = cli(*base, "--guidance-sweep", "0,1", "--json").json()
+    assert [(r["guidance"], tuple(r["interval"])) for r in sweep["guidance_sweep"]] == [
+        (0.0, (0.0, 0.4)), (1.0, (0.0, 0.4)), (0.0, (0.0, 1.0)), (1.0, (0.0, 1.0))]
+    assert sweep["guidance_sweep"][0]["own_region_mean"] == sweep["guidance_sweep"][2]["own_region_mean"]
+    det = cli("diffusion", "determinism", "--ckpt", ck, "--repeats", "2", "--n", "20", "--steps", "5", "--guidance", "1", "--json")
+    assert det.exit_code == 0 and det.json()["identical"] is True
+    traj = cli("diffusion", "trajectory", "--ckpt", ck, "--steps", "5", "--guidance", "1", "--json")
+    assert traj.exit_code == 0 and len(traj.json()["ends"]) == 9
+
+
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (["--guidance", "1"], "null class"),
+        (["--guidance-interval", "0.5,0.2"], "guidance_interval"),
+        (["--guidance", "-1"], "guidance"),
+        (["--class", "none"], "unconditional"),
+        (["--guidance-sweep", "0,x"], "--guidance-sweep"),
+    ],
+)
+def test_guidance_errors_are_one_line(cli, diffusion_ckpts, extra, needle):
+    r = cli("diffusion", "sample", "--ckpt", diffusion_ckpts["uncond"], "--n", "10", "--steps", "5", *extra)
+    assert r.exit_code == 2 and needle in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_conditional_defaults_without_a_config_file():
+    from gencli.diffusion.config import resolve_diffusion
+
+    cond = resolve_diffusion(sets=["model.conditional=true"])
+    assert (cond.train.epochs, cond.train.class_dropout, cond.null_class) == (6000, 0.15, True)
+    assert (cond.model.hidden, cond.train.lr) == (128, 3e-3)
+    assert resolve_diffusion(sets=["model.conditional=true", "train.epochs=50"]).train.epochs == 50
+    plain = resolve_diffusion()
+    assert (plain.train.epochs, plain.train.class_dropout, plain.null_class) == (3000, 0.0, False)
+    assert (plain.model.hidden, plain.train.lr) == (64, 5e-3)

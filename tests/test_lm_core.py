@@ -130,3 +130,32 @@ def test_corpus_errors_and_download_path(tmp_path, monkeypatch):
     path.unlink()
     with pytest.raises(CorpusError, match="--corpus PATH"):
         read_corpus("alice")
+
+
+def test_learning_rate_warmup_and_cosine_against_the_formula():
+    from gencli.config import resolve
+    from gencli.lm.config import LMConfig
+    from gencli.lm.train import learning_rate
+
+    cfg = resolve(LMConfig, sets=["train.lr=1e-3", "train.min_lr=1e-4", "train.warmup_iters=10", "train.max_iters=110",
+                                  "train.lr_schedule=cosine"])
+    lrs = [learning_rate(s, cfg) for s in range(110)]
+    assert lrs[:10] == pytest.approx([1e-3 * (s + 1) / 10 for s in range(10)])
+    assert lrs[10] == pytest.approx(1e-3) and lrs[60] == pytest.approx(5.5e-4)  # half way down: the mean of lr and floor
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:])) and lrs[-1] > 1e-4
+    flat = resolve(LMConfig, sets=["train.lr=1e-3"])
+    assert {learning_rate(s, flat) for s in (0, 500, 1999)} == {1e-3}
+
+
+def test_tied_weights_share_the_matrix_and_survive_a_checkpoint(tmp_path):
+    from gencli.checkpoint import load_checkpoint, save_checkpoint
+
+    torch.manual_seed(0)
+    model = GPT(GPTShape(300, 16, 2, 2, 16, tie_weights=True)).eval()
+    assert model.head.weight is model.tok_emb.weight
+    assert model.n_params() == GPT(GPTShape(300, 16, 2, 2, 16)).n_params() - 300 * 16
+    save_checkpoint(tmp_path / "ck", "lm", model.state_dict(), {}, {})
+    other = GPT(GPTShape(300, 16, 2, 2, 16, tie_weights=True)).eval()
+    other.load_state_dict(load_checkpoint(tmp_path / "ck", "lm").weights)
+    x = torch.tensor([[1, 5, 9, 2]])
+    assert torch.equal(model(x), other(x)) and other.head.weight is other.tok_emb.weight

@@ -186,7 +186,8 @@ def train(
         console.error(f"training stopped: {e}; the checkpoint in {path} was left as it was")
         raise typer.Exit(1) from None
     names = {"metrics": "metrics.csv", "data": "data.csv", "loss_figure": "loss.png", "data_figure": "data.png"}
-    console.show(list(results), {"checkpoint": path, **{k: path / v for k, v in names.items()}}, json_)
+    files = {k: path / v for k, v in names.items() if (path / v).is_file()}
+    console.show(list(results), {"checkpoint": path, **files}, json_)
 
 
 @app.command("sample")

@@ -13,6 +13,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.data import class_moments, grid_labels, square_points
 from gencli.diffusion.model import Denoiser
+from gencli.diffusion.optim import Adam
 from gencli.diffusion.sde import VESDE
 
 
@@ -71,7 +72,7 @@ class DiffusionTrainer:
         self.model.to(self.device)
         self.x = x.to(self.device)
         self.labels = labels.to(self.device) if labels is not None else None
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.train.lr)
+        self.optimizer = Adam(self.model.parameters(), lr=cfg.train.lr)
         # the weights used for sampling: ema <- (1 - a) ema + a params after each step, from the initial weights
         self.ema = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(1.0 - cfg.train.ema))
         self.ema.update_parameters(self.model)

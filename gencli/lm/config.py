@@ -21,6 +21,7 @@ class ModelConfig:
     n_embd: int = field(0, "embedding width (0: from the preset)")
     block_size: int = field(64, "context length in tokens")
     dropout: float = field(0.0, "dropout probability")
+    tie_weights: bool = field(False, "share the token embedding matrix with the output head")
 
     def sizes(self) -> tuple[int, int, int]:
         """(n_layer, n_head, n_embd) after applying the preset."""
@@ -78,6 +79,9 @@ class TrainConfig:
     batch_size: int = field(32, "windows per step")
     lr: float = field(5e-4, "AdamW learning rate")
     weight_decay: float = field(0.1, "AdamW weight decay of the matrices")
+    lr_schedule: Literal["constant", "cosine"] = field("constant", "constant, or cosine decay to min_lr at max_iters")
+    warmup_iters: int = field(0, "steps of linear learning-rate warmup from 0")
+    min_lr: float = field(0.0, "the floor of the cosine decay")
     grad_clip: float = field(1.0, "clip the gradient norm (0: off)")
     eval_every: int = field(100, "steps between validation estimates (and best-checkpoint saves)")
     eval_batches: int = field(20, "batches per validation estimate")
@@ -101,6 +105,8 @@ class TrainConfig:
                 out.append(f"{name}: must be >= 1, got {getattr(self, name)}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             out.append(f"lr: must be > 0, got {self.lr}")
+        if self.warmup_iters < 0 or not 0 <= self.min_lr <= self.lr:
+            out.append(f"warmup_iters, min_lr: need warmup_iters >= 0 and 0 <= min_lr <= lr, got {self.warmup_iters}, {self.min_lr}")
         if self.patience < 0:
             out.append(f"patience: must be >= 0, got {self.patience}")
         if self.weight_decay < 0 or self.grad_clip < 0:

@@ -23,6 +23,7 @@ class GPTShape:
     n_head: int
     n_embd: int
     dropout: float = 0.0
+    tie_weights: bool = False  # the output head shares the token embedding matrix (Press and Wolf 2017)
 
 
 def _dropout(p: float) -> nn.Module:
@@ -88,6 +89,8 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(s.n_embd)
         self.head = nn.Linear(s.n_embd, s.vocab_size, bias=False)
         self.apply(self._init)
+        if s.tie_weights:
+            self.head.weight = self.tok_emb.weight
         for name, p in self.named_parameters():
             if name.endswith("proj.weight") or name.endswith("mlp.2.weight"):
                 nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * s.n_layer))  # GPT-2 residual scaling

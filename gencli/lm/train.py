@@ -26,7 +26,20 @@ def build_gpt(cfg: LMConfig, vocab_size: int) -> GPT:
     """A GPT of the configured size (weights from train.seed)."""
     n_layer, n_head, n_embd = cfg.model.sizes()
     torch.manual_seed(cfg.train.seed)
-    return GPT(GPTShape(vocab_size, cfg.model.block_size, n_layer, n_head, n_embd, cfg.model.dropout))
+    return GPT(GPTShape(vocab_size, cfg.model.block_size, n_layer, n_head, n_embd, cfg.model.dropout, cfg.model.tie_weights))
+
+
+def learning_rate(step: int, cfg: LMConfig) -> float:
+    """The learning rate of optimizer step `step` (0-based): linear warmup over train.warmup_iters, then constant or a
+    cosine decay to train.min_lr at train.max_iters (Loshchilov and Hutter 2017, without restarts)."""
+    b = cfg.train
+    if step < b.warmup_iters:
+        return b.lr * (step + 1) / b.warmup_iters
+    if b.lr_schedule == "constant":
+        return b.lr
+    span = max(1, b.max_iters - b.warmup_iters)
+    progress = min(1.0, (step - b.warmup_iters) / span)
+    return b.min_lr + 0.5 * (b.lr - b.min_lr) * (1 + math.cos(math.pi * progress))
 
 
 def split_tokens(tokens: Tensor, val_fraction: float, block_size: int, source: str) -> tuple[Tensor, Tensor]:
@@ -178,6 +191,8 @@ class LMTrainer:
         """One optimizer step; an interrupt before the update leaves the state (data RNG too) as it was."""
         b = self.cfg.train
         t0 = time.perf_counter()
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate(self.step, self.cfg)
         gen_state = self.gen.get_state()
         try:
             # every process draws the same global batch and trains on its own rows of it

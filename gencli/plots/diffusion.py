@@ -220,8 +220,9 @@ def _(r: TrainingCurve, folder: Path) -> dict[str, Path]:
 
 @draw.register
 def _(r: TrainingData, folder: Path) -> dict[str, Path]:
-    title = (f"training data by class ({len(r.points)} points, K = {r.n_classes})" if r.labels is not None
-             else f"training data ({len(r.points)} points uniform in the square)")
+    if r.labels is None:  # uniform points in a square need no figure (and a training run saves the time)
+        return {}
+    title = f"training data by class ({len(r.points)} points, K = {r.n_classes})"
     return {"data_figure": points(r.points, folder / "data.png", title, labels=r.labels, n_classes=r.n_classes, grid=r.grid)}
 
 
@@ -229,7 +230,7 @@ def class_numbers(own: list[float], spread: np.ndarray, data_spread: np.ndarray,
     """Per class: the fraction landing in its own cell (left) and the spread of samples vs data (right)."""
     k = len(own)
     classes = np.arange(k)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
     bars = a.bar(classes, own, color=[plt.get_cmap(CMAP)(c / max(k - 1, 1)) for c in classes])
     a.bar_label(bars, labels=[f"{v:.2f}" for v in own], fontsize=8, padding=2)
     a.axhline(0.95, color="k", ls="--", lw=0.8, label="goal 0.95")

@@ -94,7 +94,7 @@ class _Builder:
             t0 = time.perf_counter()
             cond = key == "cond"
             epochs = d.cond_epochs if cond else d.epochs
-            explicit = {"train.epochs": epochs, "model.hidden": d.hidden, "model.conditional": cond or None}
+            explicit = {"train.epochs": epochs, "model.conditional": cond or None}
             trainer = diffusion_fit.prepare(path, False, explicit=explicit, device=self.device)
             advance = self.stage(f"train {'conditional' if cond else 'unconditional'} diffusion model", epochs)
             diffusion_fit.fit(trainer, path, lambda e, loss: advance(e, f"loss {loss:.4f}") if e % 25 == 0 else None,

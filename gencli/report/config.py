@@ -13,7 +13,6 @@ class DiffusionBudget:
 
     epochs: int = field(3000, "training epochs of the unconditional model (if its checkpoint is missing)")
     cond_epochs: int = field(6000, "training epochs of the conditional model (if its checkpoint is missing)")
-    hidden: int = field(128, "hidden width of both models when they are trained here")
     n_samples: int = field(10000, "samples for the quality figures (U4, U5, C4, C5)")
     grid_points: int = field(1000, "points in each panel of the 9-seed grid (U3)")
     steps: int = field(1000, "reverse steps T of the default sampler")
@@ -27,7 +26,7 @@ class DiffusionBudget:
     guidance_weights: list[float] = field([0.0, 1.0, 2.0, 4.0], "classifier-free guidance weights compared in C7")
 
     def problems(self) -> list[str]:
-        out = [f"{k}: must be >= 1, got {getattr(self, k)}" for k in ("epochs", "cond_epochs", "hidden", "n_samples", "grid_points",
+        out = [f"{k}: must be >= 1, got {getattr(self, k)}" for k in ("epochs", "cond_epochs", "n_samples", "grid_points",
                "steps", "repeats", "determinism_points", "prob_samples", "invert_iterations", "invert_steps") if getattr(self, k) < 1]
         if not self.steps_sweep or min(self.steps_sweep) < 1:
             out.append(f"steps_sweep: must be positive integers, got {self.steps_sweep}")
@@ -63,7 +62,7 @@ class ReportConfig:
 
 
 QUICK = {
-    "diffusion": {"epochs": 1000, "cond_epochs": 1500, "hidden": 64, "n_samples": 2000, "grid_points": 500, "steps": 100,
+    "diffusion": {"epochs": 1000, "cond_epochs": 1500, "n_samples": 2000, "grid_points": 500, "steps": 100,
                   "steps_sweep": [1, 5, 20, 100], "repeats": 3, "determinism_points": 200, "prob_samples": 256,
                   "invert_iterations": 150, "invert_steps": 30},
     "lm": {"preset": "nano", "vocab_size": 512, "max_iters": 300, "eval_every": 100, "invert_steps": 300, "prob_tokens": 20},
