@@ -256,7 +256,7 @@ def test_conditional_defaults_without_a_config_file():
     from gencli.diffusion.config import resolve_diffusion
 
     cond = resolve_diffusion(sets=["model.conditional=true"])
-    assert (cond.train.epochs, cond.train.class_dropout, cond.null_class) == (6000, 0.15, True)
+    assert (cond.train.epochs, cond.train.class_dropout, cond.null_class) == (8000, 0.2, True)
     assert (cond.model.hidden, cond.train.lr) == (128, 3e-3)
     assert resolve_diffusion(sets=["model.conditional=true", "train.epochs=50"]).train.epochs == 50
     plain = resolve_diffusion()

@@ -164,7 +164,7 @@ class DiffusionConfig:
 
 # Defaults of the conditional model where they differ from the unconditional one's (chosen by measurement,
 # see the README): they sit between the built-in defaults and a YAML file, so every source can override them.
-CONDITIONAL_DEFAULTS: dict = {"model": {"hidden": 128}, "train": {"epochs": 6000, "lr": 3e-3, "class_dropout": 0.15}}
+CONDITIONAL_DEFAULTS: dict = {"model": {"hidden": 128}, "train": {"epochs": 8000, "lr": 3e-3, "class_dropout": 0.2}}
 
 
 def resolve_diffusion(

@@ -22,7 +22,7 @@ class GuidedDenoiser(nn.Module):
         super().__init__()
         if model.null_index is None:
             raise GencliError("--guidance: this checkpoint has no null class; train the conditional model with "
-                              "train.class_dropout > 0 (e.g. --set train.class_dropout=0.15)")
+                              "train.class_dropout > 0 (e.g. --set train.class_dropout=0.2)")
         self.model, self.weight = model, float(weight)
         self.lo, self.hi = float(interval[0]), float(interval[1])
         self.n_classes, self.null_index = model.n_classes, model.null_index

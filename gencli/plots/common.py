@@ -25,8 +25,11 @@ def save(fig, path: Path) -> Path:
 
 def wrap(title: str, width: int = 70) -> str:
     """A title broken into lines of at most `width` characters."""
-    printable = "".join(c if c.isprintable() else " " for c in title)  # control bytes a model wrote have no glyph
-    return "\n".join(textwrap.wrap(" ".join(printable.split()), width)) or printable
+    lines = []
+    for line in title.split("\n"):  # explicit line breaks stay; each line is wrapped on its own
+        printable = "".join(c if c.isprintable() else " " for c in line)  # control bytes a model wrote have no glyph
+        lines.extend(textwrap.wrap(" ".join(printable.split()), width) or [""])
+    return "\n".join(lines)
 
 
 def loss_curves(

@@ -48,7 +48,7 @@ def _axes(ax, lim=LIM, title: str = "") -> None:
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     if title:
-        ax.set_title(wrap(title, 60), fontsize=9)
+        ax.set_title(wrap(title, 48), fontsize=9)
 
 
 def _scatter(ax, pts: np.ndarray, labels: np.ndarray | None, n_classes: int) -> None:

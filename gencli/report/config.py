@@ -12,7 +12,7 @@ class DiffusionBudget:
     """Training and analysis budgets of the diffusion half."""
 
     epochs: int = field(3000, "training epochs of the unconditional model (if its checkpoint is missing)")
-    cond_epochs: int = field(6000, "training epochs of the conditional model (if its checkpoint is missing)")
+    cond_epochs: int = field(8000, "training epochs of the conditional model (if its checkpoint is missing)")
     n_samples: int = field(10000, "samples for the quality figures (U4, U5, C4, C5)")
     grid_points: int = field(1000, "points in each panel of the 9-seed grid (U3)")
     steps: int = field(1000, "reverse steps T of the default sampler")
