@@ -229,6 +229,9 @@ def sample_cmd(
     from uniform (about 0.04 is the floor for 10,000 samples) and, for the conditional
     model, the per-class fraction landing in its own cell.
 
+    Classifier-free guidance (conditional model): --guidance W, --guidance-interval LO,HI,
+    --guidance-sweep 0,1,2,4; --class none samples the null class (the model used unconditionally).
+
     Example: gencli diffusion sample --n 10000 --steps-sweep 1,5,10,50,100,1000 --seeds-grid
     """
     explicit = sampling(steps, *(("euler", "uniform", "standard") if exercise else (sampler, schedule, start)),
