@@ -124,3 +124,30 @@ def test_page_in_a_real_browser(quick_report):
         assert errors == []
     finally:
         driver.quit()
+
+
+def test_an_interrupted_training_is_resumed_by_the_next_report(tmp_path, monkeypatch):
+    """Ctrl-C during the report's training leaves a resumable checkpoint; the next report continues it."""
+    import gencli.diffusion.train as train_mod
+    from gencli.config import resolve
+    from gencli.report.build import _Builder
+    from gencli.report.config import QUICK, ReportConfig
+
+    cfg = resolve(ReportConfig, base=QUICK, sets=["diffusion.epochs=40"])
+    real, calls = train_mod.denoising_loss, {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 21:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "denoising_loss", interrupted)
+    builder = _Builder(tmp_path, cfg, True, False, "cpu", lambda name, total: lambda *a, **k: None)
+    with pytest.raises(Exception, match="interrupted at step 20"):
+        builder.ensure_diffusion("diffusion")
+    assert builder._todo("diffusion") == "resume"
+    monkeypatch.setattr(train_mod, "denoising_loss", real)
+    model = builder.ensure_diffusion("diffusion")
+    assert json.loads((builder.paths["diffusion"] / "meta.json").read_text())["step"] == 40
+    assert builder._todo("diffusion") == "ready" and model.cfg.train.epochs == 40

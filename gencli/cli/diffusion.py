@@ -134,8 +134,10 @@ def parse_floats(text: str | None, option: str, count: int | None = None) -> lis
 
 def parse_class(text: str | None) -> int | str | None:
     """--class: a class index, or `none` for the null class."""
-    if text is None or text.lower() == "none":
-        return text and "none"
+    if text is None:
+        return None
+    if text.lower() == "none":
+        return "none"
     try:
         return int(text)
     except ValueError:

@@ -11,6 +11,8 @@ from gencli.cli import console
 from gencli.cli.options import ConfigOpt, DeviceOpt, JsonOpt, SetOpt
 from gencli.config import resolve
 from gencli.device import resolve_device
+from gencli.diffusion import fit as diffusion_fit
+from gencli.lm import fit as lm_fit
 from gencli.outputs import output_dir
 from gencli.report.build import build_report
 from gencli.report.config import QUICK, ReportConfig
@@ -44,9 +46,13 @@ def report(
     cfg = resolve(ReportConfig, base=QUICK if quick else None, yaml_path=config, sets=set_, explicit={"lm.corpus": corpus})
     dev = resolve_device(device)
     folder = output_dir(out, Path("runs/report"))
-    with console.stages() as stage:
-        rep = build_report(folder, cfg, quick, retrain, dev, stage)
-        files = write_report(rep, folder)
+    try:
+        with console.stages() as stage:
+            rep = build_report(folder, cfg, quick, retrain, dev, stage)
+            files = write_report(rep, folder)
+    except (diffusion_fit.TrainingInterrupted, lm_fit.TrainingInterrupted) as e:
+        console.note(f"{e}; run the report again to continue from there")
+        raise typer.Exit(130) from None
     if json_:
         console.emit_json({"sections": [s.id for s in rep.sections], "timings": rep.timings, "trained": rep.trained, "files": files})
         return

@@ -9,6 +9,7 @@ sentence that states what the numbers show, and the command that reproduces them
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,17 +86,25 @@ class _Builder:
 
     # ------------------------------------------------------------ training
 
-    def _missing(self, key: str) -> bool:
-        return self.retrain or not (self.paths[key] / META).is_file()
+    def _todo(self, key: str) -> str:
+        """"train" (missing, or --retrain), "resume" (a run that was interrupted) or "ready"."""
+        meta = self.paths[key] / META
+        if self.retrain or not meta.is_file():
+            return "train"
+        try:
+            return "resume" if json.loads(meta.read_text()).get("interrupted") else "ready"
+        except ValueError:
+            return "train"
 
     def ensure_diffusion(self, key: str) -> TrainedDiffusion:
         path, d = self.paths[key], self.cfg.diffusion
-        if self._missing(key):
+        todo = self._todo(key)
+        if todo != "ready":
             t0 = time.perf_counter()
             cond = key == "cond"
             epochs = d.cond_epochs if cond else d.epochs
-            explicit = {"train.epochs": epochs, "model.conditional": cond or None}
-            trainer = diffusion_fit.prepare(path, False, explicit=explicit, device=self.device)
+            explicit = {"train.epochs": epochs} if todo == "resume" else {"train.epochs": epochs, "model.conditional": cond or None}
+            trainer = diffusion_fit.prepare(path, todo == "resume", explicit=explicit, device=self.device)
             advance = self.stage(f"train {'conditional' if cond else 'unconditional'} diffusion model", epochs)
             diffusion_fit.fit(trainer, path, lambda e, loss: advance(e, f"loss {loss:.4f}") if e % 25 == 0 else None,
                               write_figures)
@@ -106,11 +115,13 @@ class _Builder:
 
     def ensure_lm(self) -> TrainedLM:
         path, b = self.paths["lm"], self.cfg.lm
-        if self._missing("lm"):
+        todo = self._todo("lm")
+        if todo != "ready":
             t0 = time.perf_counter()
-            explicit = {"data.corpus": b.corpus, "model.preset": b.preset, "tokenizer.vocab_size": b.vocab_size,
-                        "train.max_iters": b.max_iters, "train.eval_every": b.eval_every}
-            run = lm_fit.prepare(path, False, explicit=explicit, device=self.device)
+            explicit = {"train.max_iters": b.max_iters} if todo == "resume" else {
+                "data.corpus": b.corpus, "model.preset": b.preset, "tokenizer.vocab_size": b.vocab_size,
+                "train.max_iters": b.max_iters, "train.eval_every": b.eval_every}
+            run = lm_fit.prepare(path, todo == "resume", explicit=explicit, device=self.device)
             advance = self.stage("train language model", b.max_iters)
             lm_fit.fit(run, lambda s, loss, val: advance(s, f"loss {loss:.3f}") if s % 10 == 0 else None, write_figures)
             advance(b.max_iters)
