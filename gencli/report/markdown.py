@@ -25,7 +25,7 @@ def table_md(t: Table) -> str:
 
 
 def section_md(s: Section, root: Path) -> str:
-    parts = [f"## {s.title}", f"*{QUESTIONS[s.id]}*"]
+    parts = [f'<a id="{s.id.lower()}"></a>\n\n## {s.title}', f"*{QUESTIONS[s.id]}*"]  # the anchor the contents link to
     if s.prose:
         parts.extend(" ".join(p.split()) for p in s.prose.split("\n\n") if p.strip())
     for f in s.figures:
