@@ -5,45 +5,36 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from gencli.results import DataFile, Result
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> Path:
-    """Write a CSV with a header line; floats keep full precision (repr)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for row in rows:
-        w.writerow([repr(v) if isinstance(v, float) else v for v in row])
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write a text file atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
 def write_bytes(path: Path, data: bytes) -> Path:
-    """Write a binary file atomically."""
+    """Write a file atomically: a temporary file beside it, then a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
     return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a UTF-8 text file atomically."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> Path:
+    """Write a CSV with a header line atomically; floats keep full precision (repr)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for row in rows:
+        w.writerow([repr(v) if isinstance(v, float) else v for v in row])
+    return write_text(path, buf.getvalue())
 
 
 def write_data_file(df: DataFile, folder: Path) -> Path:
@@ -59,3 +50,18 @@ def write_data_file(df: DataFile, folder: Path) -> Path:
 def write_data_files(results: list[Result], folder: Path) -> dict[str, Path]:
     """Every data file of the results in `folder`, keyed by the file's key."""
     return {df.key: write_data_file(df, folder) for r in results for df in r.data_files()}
+
+
+FigureWriter = Callable[[list[Result], Path], dict[str, Path]]
+
+
+def result_files(results: list[Result], scratch: Path, write_figures: FigureWriter | None = None) -> dict[str, bytes]:
+    """The data files and figures of results as file name -> bytes (to go into a checkpoint), made in a scratch
+    folder that is removed afterwards."""
+    try:
+        written = write_data_files(results, scratch)
+        if write_figures is not None:
+            written.update(write_figures(results, scratch))
+        return {p.name: p.read_bytes() for p in written.values()}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,4 +1,6 @@
-"""The one exception type for problems a user can cause (exit code 2)."""
+"""The exception types the front ends turn into exit codes: 2 for a user's mistake, 1 for a diverged run, 130 for Ctrl-C."""
+
+from pathlib import Path
 
 
 class GencliError(Exception):
@@ -7,3 +9,15 @@ class GencliError(Exception):
     The CLI prints its message as one line on stderr and exits with code 2.
     The message should name the file, key or value at fault.
     """
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the checkpoint was left as it was."""
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C during training; a resumable state was saved at `path`."""
+
+    def __init__(self, step: int, path: Path):
+        super().__init__(f"interrupted at step {step}; resumable state saved to {path} (use --resume)")
+        self.step, self.path = step, path

@@ -7,7 +7,7 @@ Each command parses its options, loads the checkpoint, calls one analysis of
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -27,12 +27,11 @@ from gencli.cli.options import (
 from gencli.config import require_unchanged, resolve, to_dict
 from gencli.device import resolve_device
 from gencli.diffusion import analyses
-from gencli.diffusion.config import DiffusionConfig
-from gencli.diffusion.fit import TrainingInterrupted, fit, prepare
+from gencli.diffusion.config import DiffusionConfig, Sampler, Schedule, Start, sampler_pairs
+from gencli.diffusion.fit import fit, prepare
 from gencli.diffusion.sde import VESDE
 from gencli.diffusion.store import TrainedDiffusion, load_trained
-from gencli.diffusion.train import TrainingDiverged
-from gencli.errors import GencliError
+from gencli.errors import GencliError, TrainingDiverged, TrainingInterrupted
 from gencli.outputs import output_dir, write_figures, write_outputs
 
 app = typer.Typer(
@@ -46,9 +45,6 @@ UNCOND_CKPT = Path("checkpoints/diffusion")
 COND_CKPT = Path("checkpoints/diffusion-cond")
 RUNS = Path("runs/diffusion")
 
-Sampler = Literal["euler", "ddim", "heun", "sde"]
-Schedule = Literal["uniform", "karras"]
-Start = Literal["matched", "standard"]
 ConditionalOpt = Annotated[
     bool, typer.Option("--conditional", help="Use the class-conditional model (default checkpoint checkpoints/diffusion-cond).")
 ]
@@ -61,6 +57,17 @@ GuidanceOpt = Annotated[float | None, typer.Option(
     "--guidance", help="Classifier-free guidance weight W >= 0 (conditional model trained with class dropout; 0: off).")]
 IntervalOpt = Annotated[str | None, typer.Option(
     "--guidance-interval", help="LO,HI: the times t in which guidance applies (sample.guidance_interval).")]
+SampleClassOpt = Annotated[str | None, typer.Option(
+    "--class", help="Sample only this class, or none: the null class, the model used unconditionally.")]
+GuidanceSweepOpt = Annotated[str | None, typer.Option(
+    "--guidance-sweep", help="Also compare guidance weights, e.g. 0,1,2,4, in the interval and at every step.")]
+ExerciseOpt = Annotated[bool, typer.Option(
+    "--exercise", help="The exercise's exact algorithm: N(0, I) start, Euler steps, uniform grid.")]
+SeedsGridOpt = Annotated[bool, typer.Option("--seeds-grid", help="Also a 3x3 grid of 9 seeds (U3).")]
+StepsSweepOpt = Annotated[str | None, typer.Option(
+    "--steps-sweep", help="Also compare step counts, e.g. 1,5,10,50,100,1000 (U4).")]
+CompareOpt = Annotated[str | None, typer.Option(
+    "--compare", help="Also compare SAMPLER/SCHEDULE pairs, e.g. euler/uniform,heun/karras,sde/uniform (U5).")]
 
 
 def parse_point(text: str, option: str, allow_class: bool = False) -> tuple[float, float, int | None]:
@@ -90,20 +97,6 @@ def parse_int_list(text: str, option: str) -> list[int]:
     if not values or any(v < 1 for v in values):
         raise GencliError(f"{option} {text!r}: expected positive integers")
     return values
-
-
-def parse_pairs(text: str) -> list[tuple[str, str]]:
-    """'euler/uniform,heun/karras' as (sampler, schedule) pairs (schedule defaults to uniform)."""
-    pairs = []
-    for item in filter(None, (i.strip() for i in text.split(","))):
-        s, _, g = item.partition("/")
-        if s not in Sampler.__args__ or (g or "uniform") not in Schedule.__args__:
-            raise GencliError(f"--compare {item!r}: expected SAMPLER/SCHEDULE with SAMPLER one of "
-                              f"{', '.join(Sampler.__args__)} and SCHEDULE one of {', '.join(Schedule.__args__)}")
-        pairs.append((s, g or "uniform"))
-    if not pairs:
-        raise GencliError(f"--compare {text!r}: expected SAMPLER/SCHEDULE pairs, e.g. euler/uniform,heun/karras")
-    return pairs
 
 
 def load(ckpt: Path | None, conditional: bool, device: str) -> TrainedDiffusion:
@@ -202,23 +195,14 @@ def sample_cmd(
     sampler: SamplerOpt = None,
     schedule: ScheduleOpt = None,
     start: StartOpt = None,
-    klass: Annotated[str | None, typer.Option(
-        "--class", help="Sample only this class, or none: the null class, the model used unconditionally.")] = None,
+    klass: SampleClassOpt = None,
     guidance: GuidanceOpt = None,
     guidance_interval: IntervalOpt = None,
-    guidance_sweep: Annotated[str | None, typer.Option(
-        "--guidance-sweep", help="Also compare guidance weights, e.g. 0,1,2,4, in the interval and at every step.")] = None,
-    exercise: Annotated[
-        bool, typer.Option("--exercise", help="The exercise's exact algorithm: N(0, I) start, Euler steps, uniform grid.")
-    ] = False,
-    seeds_grid: Annotated[bool, typer.Option("--seeds-grid", help="Also a 3x3 grid of 9 seeds (U3).")] = False,
-    steps_sweep: Annotated[
-        str | None, typer.Option("--steps-sweep", help="Also compare step counts, e.g. 1,5,10,50,100,1000 (U4).")
-    ] = None,
-    compare: Annotated[
-        str | None,
-        typer.Option("--compare", help="Also compare SAMPLER/SCHEDULE pairs, e.g. euler/uniform,heun/karras,sde/uniform (U5)."),
-    ] = None,
+    guidance_sweep: GuidanceSweepOpt = None,
+    exercise: ExerciseOpt = False,
+    seeds_grid: SeedsGridOpt = False,
+    steps_sweep: StepsSweepOpt = None,
+    compare: CompareOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     out_dir: OutDirOpt = None,
@@ -238,21 +222,12 @@ def sample_cmd(
     """
     explicit = sampling(steps, *(("euler", "uniform", "standard") if exercise else (sampler, schedule, start)),
                         guidance, guidance_interval)
-    sweep = parse_int_list(steps_sweep, "--steps-sweep") if steps_sweep else []
+    sweep = parse_int_list(steps_sweep, "--steps-sweep") if steps_sweep else None
     weights = parse_floats(guidance_sweep, "--guidance-sweep")
-    pairs = parse_pairs(compare) if compare else []
+    pairs = sampler_pairs(compare.split(",")) if compare else None
     trained = load(ckpt, conditional, device)
     cfg = runtime_config(trained, config, set_, explicit)
-    sc = cfg.sample
-    results = [analyses.sample_quality(trained, sc, n, seed, parse_class(klass))]
-    if seeds_grid:
-        results.append(analyses.seeds_grid(trained, sc, n, seed))
-    if sweep:
-        results.append(analyses.sampler_sweep(trained, sc, n, seed, [(sc.sampler, sc.schedule, t) for t in sweep], "steps_sweep"))
-    if pairs:
-        results.append(analyses.sampler_sweep(trained, sc, n, seed, [(s, g, sc.steps) for s, g in pairs], "compare"))
-    if weights:
-        results.append(analyses.guidance_sweep(trained, sc, n, seed, weights))
+    results = analyses.sampling_study(trained, cfg.sample, n, seed, parse_class(klass), seeds_grid, sweep, pairs, weights)
     out = output_dir(out_dir, RUNS / "sample")
     console.show(results, write_outputs(results, out, cfg), json_)
 

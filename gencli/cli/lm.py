@@ -24,14 +24,13 @@ from gencli.cli.options import (
     count_opt,
 )
 from gencli.device import resolve_device
-from gencli.errors import GencliError
+from gencli.errors import GencliError, TrainingDiverged, TrainingInterrupted
 from gencli.lm import analyses
 from gencli.lm.analyses import ATTENTION_PROMPT, EXERCISE_SENTENCE
 from gencli.lm.distributed import Distributed
-from gencli.lm.fit import TrainingInterrupted, fit, prepare
+from gencli.lm.fit import fit, prepare
 from gencli.lm.launch import interrupt_on_sigterm, launch
 from gencli.lm.store import TrainedLM, load_trained
-from gencli.lm.train import TrainingDiverged
 from gencli.outputs import output_dir, write_figures, write_outputs
 
 app = typer.Typer(

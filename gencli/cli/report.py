@@ -11,8 +11,7 @@ from gencli.cli import console
 from gencli.cli.options import ConfigOpt, DeviceOpt, JsonOpt, SetOpt
 from gencli.config import resolve
 from gencli.device import resolve_device
-from gencli.diffusion import fit as diffusion_fit
-from gencli.lm import fit as lm_fit
+from gencli.errors import TrainingInterrupted
 from gencli.outputs import output_dir
 from gencli.report.build import build_report
 from gencli.report.config import QUICK, ReportConfig
@@ -50,7 +49,7 @@ def report(
         with console.stages() as stage:
             rep = build_report(folder, cfg, quick, retrain, dev, stage)
             files = write_report(rep, folder)
-    except (diffusion_fit.TrainingInterrupted, lm_fit.TrainingInterrupted) as e:
+    except TrainingInterrupted as e:
         console.note(f"{e}; run the report again to continue from there")
         raise typer.Exit(130) from None
     if json_:

@@ -12,13 +12,14 @@ import csv
 import dataclasses
 import math
 import time
+import typing
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from gencli.diffusion import quality
-from gencli.diffusion.config import DiffusionConfig, SampleConfig
+from gencli.diffusion.config import DiffusionConfig, SampleConfig, Schedule
 from gencli.diffusion.data import grid_labels
 from gencli.diffusion.guidance import guided
 from gencli.diffusion.invert import invert_to_target
@@ -53,7 +54,7 @@ from gencli.diffusion.store import TrainedDiffusion
 from gencli.diffusion.train import make_dataset
 from gencli.errors import GencliError
 
-SCHEDULE_NAMES = ("uniform", "karras")
+SCHEDULE_NAMES = typing.get_args(Schedule)
 DEFAULT_QUERIES = ((0.0, 0.0), (0.5, -0.5), (-0.9, 0.9), (1.3, 0.0), (2.0, 2.0), (-3.0, 1.0))
 
 
@@ -341,3 +342,22 @@ def guidance_sweep(
             plain = row if w == 0 else plain
             rows.append(row)
     return GuidanceSweep(rows, labels.numpy(), cfg.n_classes, (cfg.data.grid_rows, cfg.data.grid_cols), _settings(sc), seed)
+
+
+def sampling_study(
+    trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int = 0, klass: int | str | None = None,
+    seeds: bool = False, steps_sweep: list[int] | None = None, pairs: list[tuple[str, str]] | None = None,
+    guidance_weights: list[float] | None = None,
+) -> list:
+    """Samples with their quality (C4, C5) and, when asked, the 9-seed grid (U3), a sweep over the number of steps (U4),
+    a comparison of samplers and grids (U5) and a guidance sweep: everything `gencli diffusion sample` shows."""
+    results: list = [sample_quality(trained, sc, n, seed, klass)]
+    if seeds:
+        results.append(seeds_grid(trained, sc, n, seed))
+    if steps_sweep:
+        results.append(sampler_sweep(trained, sc, n, seed, [(sc.sampler, sc.schedule, t) for t in steps_sweep], "steps_sweep"))
+    if pairs:
+        results.append(sampler_sweep(trained, sc, n, seed, [(s, g, sc.steps) for s, g in pairs], "compare"))
+    if guidance_weights:
+        results.append(guidance_sweep(trained, sc, n, seed, guidance_weights))
+    return results

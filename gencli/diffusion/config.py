@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import math
+import typing
 from dataclasses import dataclass
 from typing import Literal
 
 from gencli.config import field, resolve
+from gencli.errors import GencliError
 
-SAMPLERS = ("euler", "ddim", "heun", "sde")
-SCHEDULES = ("uniform", "karras")
-STARTS = ("matched", "standard")
+Sampler = Literal["euler", "ddim", "heun", "sde"]
+Schedule = Literal["uniform", "karras"]
+Start = Literal["matched", "standard"]
+
+
+def sampler_pairs(items: list[str], option: str = "--compare") -> list[tuple[str, str]]:
+    """'euler/uniform', 'heun/karras', ... as (sampler, schedule) pairs (the schedule defaults to uniform)."""
+    samplers, schedules = typing.get_args(Sampler), typing.get_args(Schedule)
+    pairs = []
+    for item in filter(None, (i.strip() for i in items)):
+        s, _, g = item.partition("/")
+        if s not in samplers or (g or "uniform") not in schedules:
+            raise GencliError(f"{option} {item!r}: expected SAMPLER/SCHEDULE with SAMPLER one of {', '.join(samplers)} "
+                              f"and SCHEDULE one of {', '.join(schedules)}")
+        pairs.append((s, g or "uniform"))
+    if not pairs:
+        raise GencliError(f"{option} {','.join(items)!r}: expected SAMPLER/SCHEDULE pairs, e.g. euler/uniform,heun/karras")
+    return pairs
 
 
 @dataclass
@@ -106,16 +123,16 @@ class SampleConfig:
     """Defaults of the samplers (each also a command-line option)."""
 
     steps: int = field(1000, "number of reverse steps T")
-    sampler: Literal["euler", "ddim", "heun", "sde"] = field(
+    sampler: Sampler = field(
         "euler",
         "euler: the exercise's step dz = -sigma' sigma score dt; ddim: exact step in sigma; "
         "heun: second order (Karras et al. 2022, Alg. 1); sde: Euler-Maruyama, noise in each step",
     )
-    schedule: Literal["uniform", "karras"] = field(
+    schedule: Schedule = field(
         "uniform", "time grid: uniform in t (exercise) or Karras et al. 2022 eq. 5 in sigma"
     )
     rho: float = field(7.0, "rho of the Karras time grid")
-    start: Literal["matched", "standard"] = field(
+    start: Start = field(
         "matched",
         "initial noise: matched N(mean, (sigma_max^2 + var) I) of the data (per class if conditional), "
         "or standard N(0, I) as in the exercise",

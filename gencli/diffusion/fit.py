@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,23 +10,12 @@ import torch
 
 from gencli.checkpoint import check_writable_target
 from gencli.config import require_unchanged, resolve, to_dict
-from gencli.csvio import write_data_files
+from gencli.csvio import FigureWriter, result_files
 from gencli.diffusion.config import DiffusionConfig, resolve_diffusion
 from gencli.diffusion.results import TrainingCurve, TrainingData
 from gencli.diffusion.store import load_trained, save_trained
 from gencli.diffusion.train import DiffusionTrainer
-from gencli.errors import GencliError
-from gencli.results import Result
-
-FigureWriter = Callable[[list[Result], Path], dict[str, Path]]
-
-
-class TrainingInterrupted(Exception):
-    """Ctrl-C during training; a resumable state was saved at `path`."""
-
-    def __init__(self, step: int, path: Path):
-        super().__init__(f"interrupted at step {step}; resumable state saved to {path} (use --resume)")
-        self.step, self.path = step, path
+from gencli.errors import GencliError, TrainingInterrupted
 
 
 def prepare(
@@ -75,12 +63,5 @@ def fit(
         save_trained(trainer, path, interrupted=True)
         raise TrainingInterrupted(trainer.epoch, path) from None
     results = training_results(trainer)
-    scratch = path.parent / f".{path.name}.figures"
-    try:
-        written = write_data_files(list(results), scratch)
-        if write_figures is not None:
-            written.update(write_figures(list(results), scratch))
-        save_trained(trainer, path, files={p.name: p.read_bytes() for p in written.values()})
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    save_trained(trainer, path, files=result_files(list(results), path.parent / f".{path.name}.figures", write_figures))
     return results

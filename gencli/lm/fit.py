@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,8 +12,8 @@ import torch
 
 from gencli.checkpoint import check_writable_target
 from gencli.config import require_unchanged, resolve, to_dict
-from gencli.csvio import write_data_files
-from gencli.errors import GencliError
+from gencli.csvio import FigureWriter, result_files
+from gencli.errors import GencliError, TrainingInterrupted
 from gencli.lm.config import LMConfig
 from gencli.lm.corpus import read_corpus
 from gencli.lm.distributed import Distributed
@@ -22,17 +21,6 @@ from gencli.lm.results import LMTrainingSummary
 from gencli.lm.store import LAST, load_trained, save_trained
 from gencli.lm.tokenizer import TextTokenizer
 from gencli.lm.train import LMTrainer, bits_per_byte, split_tokens
-from gencli.results import Result
-
-FigureWriter = Callable[[list[Result], Path], dict[str, Path]]
-
-
-class TrainingInterrupted(Exception):
-    """Ctrl-C during training; a resumable state was saved at `path`."""
-
-    def __init__(self, step: int, path: Path):
-        super().__init__(f"interrupted at step {step}; resumable state saved to {path} (use --resume)")
-        self.step, self.path = step, path
 
 
 @dataclass
@@ -130,12 +118,6 @@ def fit(
     summary = summary_of(run, time.perf_counter() - t0)
     if not run.trainer.dist.is_main:
         return summary
-    scratch = run.path.parent / f".{run.path.name}.figures"
-    try:
-        written = write_data_files([summary], scratch)
-        if write_figures is not None:
-            written.update(write_figures([summary], scratch))
-        save_trained(run.trainer, run.tokenizer, run.path, run.meta(), files={p.name: p.read_bytes() for p in written.values()})
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    files = result_files([summary], run.path.parent / f".{run.path.name}.figures", write_figures)
+    save_trained(run.trainer, run.tokenizer, run.path, run.meta(), files=files)
     return summary

@@ -12,14 +12,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gencli.errors import TrainingDiverged
 from gencli.lm.config import LMConfig
 from gencli.lm.corpus import CorpusError
 from gencli.lm.distributed import Distributed
 from gencli.lm.model import GPT, GPTShape
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
 
 
 def build_gpt(cfg: LMConfig, vocab_size: int) -> GPT:

@@ -21,6 +21,7 @@ from gencli.checkpoint import META, library_versions
 from gencli.config import to_dict
 from gencli.diffusion import analyses as diffusion_analyses
 from gencli.diffusion import fit as diffusion_fit
+from gencli.diffusion.config import sampler_pairs
 from gencli.diffusion.store import TrainedDiffusion
 from gencli.diffusion.store import load_trained as load_diffusion
 from gencli.lm import analyses as lm_analyses
@@ -176,7 +177,7 @@ def diffusion_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
                          [f"gencli diffusion sample {ck} --n {d.n_samples} --steps {d.steps} --steps-sweep "
                           f"{','.join(map(str, d.steps_sweep))}"], config=model.cfg))
     advance(4)
-    pairs = [(s, g or "uniform") for s, _, g in (c.partition("/") for c in d.compare)]
+    pairs = sampler_pairs(d.compare, "diffusion.compare")
     comp = diffusion_analyses.sampler_sweep(model, sc, d.n_samples, 0, [(s, g, d.steps) for s, g in pairs], "compare")
     sched = diffusion_analyses.sigma_schedules(model.sde, 50, sc.rho)
     out.append(b.section("U5", [comp, sched], [("compare_figure", "samplers and time grids side by side"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gencli.config import field
+from gencli.diffusion.config import sampler_pairs
+from gencli.errors import GencliError
 
 
 @dataclass
@@ -28,6 +30,10 @@ class DiffusionBudget:
     def problems(self) -> list[str]:
         out = [f"{k}: must be >= 1, got {getattr(self, k)}" for k in ("epochs", "cond_epochs", "n_samples", "grid_points",
                "steps", "repeats", "determinism_points", "prob_samples", "invert_iterations", "invert_steps") if getattr(self, k) < 1]
+        try:
+            sampler_pairs(self.compare, "compare")
+        except GencliError as e:
+            out.append(str(e))
         if not self.steps_sweep or min(self.steps_sweep) < 1:
             out.append(f"steps_sweep: must be positive integers, got {self.steps_sweep}")
         return out
