@@ -5,6 +5,7 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from gencli.cli.app import app
@@ -35,16 +36,22 @@ def test_train_json_files_and_metrics(lm_ckpt):
     assert len(rows) == 30 and rows[9]["val_loss"] != "" and rows[8]["val_loss"] == ""
 
 
-def test_resume_gives_the_same_curve_as_one_run(cli, lm_ckpt, tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--set", "train.ema=0.2"], ["--set", "train.bpe_dropout=0.1"]],
+                         ids=["plain", "weight-average", "bpe-dropout"])
+def test_resume_gives_the_same_curve_as_one_run(cli, lm_ckpt, tmp_path, extra):
+    from gencli.checkpoint import load_checkpoint
+
     corpus = lm_ckpt / "corpus.txt"
-    one = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *TINY, "--json")
+    one = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *TINY, *extra, "--json")
     assert one.exit_code == 0, one.stderr
-    assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "10", *TINY).exit_code == 0
-    two = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *TINY, "--resume", "--json")
+    assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "10", *TINY, *extra).exit_code == 0
+    two = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *TINY, *extra, "--resume", "--json")
     assert two.exit_code == 0, two.stderr
     a = (tmp_path / "one" / "metrics.csv").read_text()
     b = (tmp_path / "two" / "metrics.csv").read_text()
     assert a == b
+    last = [load_checkpoint(tmp_path / k, "lm", extra=("last.safetensors",)).extra_weights["last.safetensors"] for k in ("one", "two")]
+    assert all(torch.equal(last[0][k], last[1][k]) for k in last[0])
     assert {"train_loss", "val_loss", "tokens_per_s", "wall_s", "files"} <= two.json().keys()
 
 
@@ -98,6 +105,9 @@ def test_bad_input_with_a_checkpoint(cli, lm_ckpt, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     assert "empty" in cli("lm", "train", "--corpus", empty, "--ckpt", tmp_path / "x").stderr
+    r = cli("lm", "train", "--corpus", lm_ckpt / "corpus.txt", "--ckpt", tmp_path / "x", *TINY, "--set", "tokenizer.kind=char",
+            "--set", "train.bpe_dropout=0.1")
+    assert r.exit_code == 2 and "bpe_dropout" in r.stderr and not (tmp_path / "x").exists()
     r = cli("lm", "prob", "--ckpt", ck, "--text", "x", "--sample")
     assert r.exit_code == 2
     r = cli("lm", "train", "--corpus", lm_ckpt / "corpus.txt", "--ckpt", ck, "--resume", *TINY, "--set", "model.n_layer=3", "--max-iters", "40")
@@ -111,10 +121,10 @@ def test_ctrl_c_then_resume_matches_one_run(cli, lm_ckpt, tmp_path, monkeypatch)
     assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *TINY).exit_code == 0
     real = LMTrainer.loss
 
-    def interrupted(self, x, y):
+    def interrupted(self, x, y, net=None):
         if self.model.training and self.step == 13:
             raise KeyboardInterrupt
-        return real(self, x, y)
+        return real(self, x, y, net)
 
     monkeypatch.setattr(LMTrainer, "loss", interrupted)
     r = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *TINY)

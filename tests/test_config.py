@@ -63,3 +63,24 @@ def test_malformed_yaml_names_file_and_line(tmp_path):
 def test_round_trip_through_dict():
     cfg = resolve(DiffusionConfig, sets=["model.hidden=9"])
     assert resolve(DiffusionConfig, base=to_dict(cfg)) == cfg
+
+
+def test_lm_exercise_config_is_the_exercise_whatever_the_defaults():
+    from pathlib import Path
+
+    from gencli.lm.config import LMConfig
+
+    cfg = resolve(LMConfig, yaml_path=Path(__file__).parent.parent / "configs" / "lm-exercise.yaml")
+    m, t, b = cfg.model, cfg.tokenizer, cfg.train
+    assert (m.sizes(), m.block_size, m.dropout, m.tie_weights) == ((6, 6, 192), 64, 0.1, False)
+    assert (t.kind, t.vocab_size) == ("bpe", 2048)
+    assert (b.max_iters, b.batch_size, b.lr, b.lr_schedule, b.warmup_iters, b.bpe_dropout, b.ema) == (
+        2000, 32, 5e-4, "constant", 0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("sets, needle", [(["train.ema=1"], "ema: must be in"), (["train.bpe_dropout=-0.1"], "bpe_dropout")])
+def test_lm_bad_values_rejected(sets, needle):
+    from gencli.lm.config import LMConfig
+
+    with pytest.raises(ConfigError, match=needle):
+        resolve(LMConfig, sets=sets)

@@ -159,3 +159,42 @@ def test_tied_weights_share_the_matrix_and_survive_a_checkpoint(tmp_path):
     other.load_state_dict(load_checkpoint(tmp_path / "ck", "lm").weights)
     x = torch.tensor([[1, 5, 9, 2]])
     assert torch.equal(model(x), other(x)) and other.head.weight is other.tok_emb.weight
+
+
+def test_weight_average_follows_its_recursion_and_is_what_is_evaluated():
+    from gencli.config import resolve
+    from gencli.lm.config import LMConfig
+    from gencli.lm.train import LMTrainer, split_tokens
+
+    sets = ["model.preset=custom", "model.n_layer=2", "model.n_head=2", "model.n_embd=16", "model.block_size=16",
+            "model.dropout=0.1", "train.batch_size=4", "train.eval_batches=2", "train.eval_every=100"]
+    tokens = torch.tensor(TextTokenizer.train(CORPUS, "char").encode(CORPUS))
+    train, val = split_tokens(tokens, 0.1, 16, "corpus")
+    trainer = LMTrainer(resolve(LMConfig, sets=sets + ["train.ema=0.25"]), 257, train, val, torch.device("cpu"))
+    seen = []
+    trainer.run(6, on_step=lambda *_: seen.append({k: v.clone() for k, v in trainer.model.state_dict().items()}),
+                eval_at_end=False)
+    expected = seen[0]  # the first step copies the weights, then a = 0.25 per step
+    for w in seen[1:]:
+        expected = {k: 0.75 * expected[k] + 0.25 * w[k] for k in w}
+    got = trainer.weights()
+    assert all(torch.allclose(got[k], expected[k], atol=1e-6) for k in expected)
+    assert not torch.allclose(got["blocks.0.attn.qkv.weight"], seen[-1]["blocks.0.attn.qkv.weight"])
+    plain = LMTrainer(resolve(LMConfig, sets=sets), 257, train, val, torch.device("cpu"))
+    plain.model.load_state_dict(expected)
+    assert trainer.estimate(val) == pytest.approx(plain.estimate(val), rel=1e-5)  # evaluated without dropout
+
+
+def test_bpe_dropout_segments_the_same_bytes_and_matches_the_tokenizer_at_zero():
+    from gencli.lm.augment import BPESegmenter, dropout_stream
+
+    text = CORPUS + " Zebras, café; naïve\nnew line  two spaces"
+    tok = TextTokenizer.train(text, "bpe", 320)
+    seg = BPESegmenter(tok)
+    assert seg.encode(text) == tok.encode(text)  # p = 0: the tokenizers library's own (Rust) segmentation
+    a, b = seg.encode(text, 0.3, seed=1), seg.encode(text, 0.3, seed=2)
+    assert a != b and len(a) > len(tok.encode(text))  # skipped merges leave more, shorter tokens
+    assert tok.decode(a) == tok.decode(b) == text and seg.encode(text, 0.3, seed=1) == a
+    train = torch.tensor(tok.encode(text))
+    stream = dropout_stream(tok, train, 0.3, seed=5, copies=2)
+    assert torch.equal(stream[: len(train)], train) and tok.decode(stream.tolist()) == text * 3

@@ -91,6 +91,10 @@ class TrainConfig:
         "fused scaled_dot_product_attention, or explicit softmax(QK^T/sqrt(d)) matmuls; auto: explicit on the CPU "
         "(with bf16 its matmuls are about 2x faster than the fused CPU kernel's backward), fused elsewhere",
     )
+    bpe_dropout: float = field(0.0, "BPE-dropout: train on the text plus 16 segmentations that skip each merge with this "
+                                    "probability (Provilkov et al. 2020; 0: off; bpe tokenizer only)")
+    ema: float = field(0.0, "weight of each step in an exponential moving average of the weights (Polyak averaging; "
+                            "0: off); with it, evaluation and both saved weights are the average's")
     fused_adamw: bool = field(True, "use torch's fused AdamW kernel where the device has one")
     patience: int = field(0, "early stopping: evaluations without a new best validation loss before training stops "
                              "(0: off, all max_iters steps run)")
@@ -107,6 +111,10 @@ class TrainConfig:
             out.append(f"lr: must be > 0, got {self.lr}")
         if self.warmup_iters < 0 or not 0 <= self.min_lr <= self.lr:
             out.append(f"warmup_iters, min_lr: need warmup_iters >= 0 and 0 <= min_lr <= lr, got {self.warmup_iters}, {self.min_lr}")
+        if not 0 <= self.bpe_dropout < 1:
+            out.append(f"bpe_dropout: must be in [0, 1), got {self.bpe_dropout}")
+        if not 0 <= self.ema < 1:
+            out.append(f"ema: must be in [0, 1), got {self.ema}")
         if self.patience < 0:
             out.append(f"patience: must be >= 0, got {self.patience}")
         if self.weight_decay < 0 or self.grad_clip < 0:

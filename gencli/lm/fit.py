@@ -11,9 +11,10 @@ import numpy as np
 import torch
 
 from gencli.checkpoint import check_writable_target
-from gencli.config import require_unchanged, resolve, to_dict
+from gencli.config import ConfigError, require_unchanged, resolve, to_dict
 from gencli.csvio import FigureWriter, result_files
 from gencli.errors import GencliError, TrainingInterrupted
+from gencli.lm.augment import dropout_stream
 from gencli.lm.config import LMConfig
 from gencli.lm.corpus import read_corpus
 from gencli.lm.distributed import Distributed
@@ -80,7 +81,12 @@ def prepare(
         tok = TextTokenizer.train(text, cfg.tokenizer.kind, cfg.tokenizer.vocab_size)
     tokens = torch.tensor(tok.encode(text), dtype=torch.long)
     train_tokens, val_tokens = split_tokens(tokens, cfg.data.val_fraction, cfg.model.block_size, str(source))
-    trainer = LMTrainer(cfg, tok.vocab_size, train_tokens, val_tokens, torch.device(device), dist)
+    stream = None
+    if cfg.train.bpe_dropout > 0:
+        if cfg.tokenizer.kind != "bpe":
+            raise ConfigError("train.bpe_dropout: needs tokenizer.kind bpe (a char tokenizer has no merges to skip)")
+        stream = dropout_stream(tok, train_tokens, cfg.train.bpe_dropout, cfg.train.seed)
+    trainer = LMTrainer(cfg, tok.vocab_size, train_tokens, val_tokens, torch.device(device), dist, stream)
     if resume:
         trainer.load_state_dict(trained.checkpoint.extra_weights[LAST], trained.checkpoint.weights,
                                 trained.checkpoint.load_train_state())

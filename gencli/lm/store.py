@@ -32,8 +32,9 @@ class TrainedLM:
 
 
 def save_trained(trainer: LMTrainer, tokenizer: TextTokenizer, path: Path, meta: dict, files: dict | None = None) -> None:
-    """model.safetensors holds the best weights by validation loss; last.safetensors the latest."""
-    last = {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}
+    """model.safetensors holds the best weights by validation loss; last.safetensors the latest (the moving
+    average of the weights when train.ema > 0; train_state.pt then holds the weights themselves)."""
+    last = trainer.weights()
     best = trainer.best_weights or last
     save_checkpoint(
         path, KIND, best, to_dict(trainer.cfg), {"step": trainer.step, **meta}, trainer.state_dict(),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gencli.errors import TrainingDiverged
 from gencli.lm.config import LMConfig
@@ -93,12 +94,15 @@ class LMTrainer:
 
     def __init__(
         self, cfg: LMConfig, vocab_size: int, train: Tensor, val: Tensor, device: torch.device, dist: Distributed | None = None,
+        stream: Tensor | None = None,
     ):
+        """`train` and `val` are the evaluated token splits; batches come from `stream` (default: `train`)."""
         self.dist = dist or Distributed.single(device)
         self.cfg, self.device = cfg, self.dist.device
         device = self.device
         self.shard = self.dist.shard(cfg.train.batch_size, cfg.train.grad_accum)
         self.train_data, self.val_data = train, val
+        self.stream = train if stream is None else stream
         self.model = build_gpt(cfg, vocab_size).to(device)
         self.net = self.dist.wrap(self.model)  # what training calls: DistributedDataParallel with several processes
         decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2]
@@ -107,6 +111,11 @@ class LMTrainer:
             [{"params": decay, "weight_decay": cfg.train.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=cfg.train.lr, betas=(0.9, 0.95), **({"fused": True} if cfg.train.fused_adamw and device.type in ("cpu", "cuda") else {}),
         )
+        # Polyak averaging: average <- (1 - a) average + a weights after each step (the first step copies)
+        self.average = None
+        if cfg.train.ema > 0:
+            self.average = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(1.0 - cfg.train.ema))
+            self.average.module.eval()
         self.gen = torch.Generator().manual_seed(cfg.train.seed + 1)
         self.dtype = resolve_precision(cfg.train.precision, device)
         self.explicit = explicit_attention(cfg.train.attention, device)
@@ -122,8 +131,18 @@ class LMTrainer:
             return nullcontext()
         return torch.autocast(self.device.type, dtype=self.dtype)
 
-    def loss(self, x: Tensor, y: Tensor) -> Tensor:
-        net = self.net if self.model.training else self.model
+    @property
+    def eval_model(self) -> GPT:
+        """The weights that are evaluated and saved: the moving average when train.ema > 0, else the current ones."""
+        return self.average.module if self.average is not None else self.model
+
+    def weights(self) -> dict[str, Tensor]:
+        """The current evaluated weights on the CPU (last.safetensors)."""
+        return {k: v.detach().clone().cpu() for k, v in self.eval_model.state_dict().items()}
+
+    def loss(self, x: Tensor, y: Tensor, net: torch.nn.Module | None = None) -> Tensor:
+        """Mean next-token cross-entropy of `net` (default: the training network) on a batch."""
+        net = self.net if net is None else net
         with self._autocast():
             logits = net(x.to(self.device), explicit=self.explicit)  # (B, T, V)
         return F.cross_entropy(logits.float().flatten(0, 1), y.to(self.device).flatten())
@@ -136,7 +155,8 @@ class LMTrainer:
     @torch.no_grad()
     def estimate(self, data: Tensor) -> float:
         """Mean loss over eval_batches fixed windows (the same windows every time), split across the processes."""
-        self.model.eval()
+        model = self.eval_model
+        model.eval()
         gen = torch.Generator().manual_seed(12345)
         b = self.cfg.train
         per = b.batch_size // self.dist.world
@@ -144,7 +164,7 @@ class LMTrainer:
         for _ in range(b.eval_batches):
             x, y = get_batch(data, self.cfg.model.block_size, b.batch_size, gen)
             rows = self._rows(0, per)
-            losses.append(self.loss(x[rows], y[rows]).item())
+            losses.append(self.loss(x[rows], y[rows], model).item())
         self.model.train()
         return self.dist.mean(sum(losses) / len(losses))
 
@@ -157,7 +177,7 @@ class LMTrainer:
         h.eval_val.append(val)
         if val < self.best_val:
             self.best_val, self.best_step = val, self.step
-            self.best_weights = {k: v.detach().clone().cpu() for k, v in self.model.state_dict().items()}
+            self.best_weights = self.weights()
         return val
 
     def run(
@@ -193,7 +213,7 @@ class LMTrainer:
         gen_state = self.gen.get_state()
         try:
             # every process draws the same global batch and trains on its own rows of it
-            x, y = get_batch(self.train_data, self.cfg.model.block_size, b.batch_size, self.gen)
+            x, y = get_batch(self.stream, self.cfg.model.block_size, b.batch_size, self.gen)
             self.optimizer.zero_grad(set_to_none=True)
             value = 0.0
             for micro in range(b.grad_accum):
@@ -212,6 +232,8 @@ class LMTrainer:
             self.gen.set_state(gen_state)
             raise
         self.optimizer.step()
+        if self.average is not None:
+            self.average.update_parameters(self.model)
         self.train_s += time.perf_counter() - t0
         self.step += 1
         self.history.steps.append(self.step)
@@ -225,7 +247,12 @@ class LMTrainer:
     def state_dict(self) -> dict:
         """Resumable state: tensors and builtins only (safe with weights_only=True)."""
         h = self.history
+        averaged = {}
+        if self.average is not None:  # last.safetensors holds the average; resuming needs the weights too
+            averaged = {"weights": {k: v.detach().clone().cpu() for k, v in self.model.state_dict().items()},
+                        "n_averaged": int(self.average.n_averaged)}
         return {
+            **averaged,
             "step": self.step,
             "optimizer": self.optimizer.state_dict(),
             "generator": self.gen.get_state(),
@@ -236,7 +263,10 @@ class LMTrainer:
         }
 
     def load_state_dict(self, last: dict[str, Tensor], best: dict[str, Tensor], state: dict) -> None:
-        self.model.load_state_dict(last)
+        self.model.load_state_dict(state.get("weights", last))  # "weights": saved when last holds an average
+        if self.average is not None:
+            self.average.module.load_state_dict(last)
+            self.average.n_averaged.fill_(int(state.get("n_averaged", 1)))
         self.optimizer.load_state_dict(state["optimizer"])
         self.gen.set_state(state["generator"])
         self.step = int(state["step"])
