@@ -25,7 +25,7 @@ torch.set_num_threads(2)
 
 def main() -> None:
     iters = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-    sets = [f"train.max_iters={iters}", f"train.eval_every={iters}"]
+    sets = [f"train.max_iters={iters}", f"train.eval_every={iters}", "tokenizer.vocab_size=2048"]
     configs = {
         "plain fp32 loop (explicit attention)": resolve(
             LMConfig, sets=sets + ["train.precision=fp32", "train.attention=explicit", "train.fused_adamw=false"]

@@ -13,7 +13,10 @@ from tests.test_lm_core import CORPUS
 
 TINY = ["--set", "model.preset=custom", "--set", "model.n_layer=2", "--set", "model.n_head=2", "--set", "model.n_embd=16",
         "--set", "model.block_size=32", "--set", "tokenizer.vocab_size=300", "--set", "train.batch_size=4",
-        "--set", "train.eval_every=10", "--set", "train.eval_batches=2"]
+        "--set", "train.eval_every=10", "--set", "train.eval_batches=2",
+        # a constant rate without dropout: 30 steps must learn the toy corpus, and a run split by --max-iters must
+        # follow the same schedule as one run (a cosine is defined over max_iters)
+        "--set", "train.lr_schedule=constant", "--set", "train.warmup_iters=0", "--set", "model.dropout=0"]
 
 
 @pytest.fixture(scope="module")

@@ -143,8 +143,10 @@ def test_learning_rate_warmup_and_cosine_against_the_formula():
     assert lrs[:10] == pytest.approx([1e-3 * (s + 1) / 10 for s in range(10)])
     assert lrs[10] == pytest.approx(1e-3) and lrs[60] == pytest.approx(5.5e-4)  # half way down: the mean of lr and floor
     assert all(a >= b for a, b in zip(lrs[10:], lrs[11:])) and lrs[-1] > 1e-4
-    flat = resolve(LMConfig, sets=["train.lr=1e-3"])
+    flat = resolve(LMConfig, sets=["train.lr=1e-3", "train.lr_schedule=constant", "train.warmup_iters=0"])
     assert {learning_rate(s, flat) for s in (0, 500, 1999)} == {1e-3}
+    low = resolve(LMConfig, sets=["train.lr=1e-5", "train.min_lr=5e-5", "train.warmup_iters=0"])  # a floor above lr: flat
+    assert {learning_rate(s, low) for s in (0, 1000, 1999)} == {1e-5}
 
 
 def test_tied_weights_share_the_matrix_and_survive_a_checkpoint(tmp_path):

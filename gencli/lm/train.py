@@ -29,7 +29,7 @@ def build_gpt(cfg: LMConfig, vocab_size: int) -> GPT:
 
 def learning_rate(step: int, cfg: LMConfig) -> float:
     """The learning rate of optimizer step `step` (0-based): linear warmup over train.warmup_iters, then constant or a
-    cosine decay to train.min_lr at train.max_iters (Loshchilov and Hutter 2017, without restarts)."""
+    cosine decay to train.min_lr (at most train.lr) at train.max_iters (Loshchilov and Hutter 2017, without restarts)."""
     b = cfg.train
     if step < b.warmup_iters:
         return b.lr * (step + 1) / b.warmup_iters
@@ -37,7 +37,8 @@ def learning_rate(step: int, cfg: LMConfig) -> float:
         return b.lr
     span = max(1, b.max_iters - b.warmup_iters)
     progress = min(1.0, (step - b.warmup_iters) / span)
-    return b.min_lr + 0.5 * (b.lr - b.min_lr) * (1 + math.cos(math.pi * progress))
+    floor = min(b.min_lr, b.lr)
+    return floor + 0.5 * (b.lr - floor) * (1 + math.cos(math.pi * progress))
 
 
 def split_tokens(tokens: Tensor, val_fraction: float, block_size: int, source: str) -> tuple[Tensor, Tensor]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from gencli.config import field
 from gencli.diffusion.config import sampler_pairs
 from gencli.errors import GencliError
+from gencli.lm.config import TokenizerConfig
 
 
 @dataclass
@@ -45,7 +46,7 @@ class LMBudget:
 
     corpus: str = field("alice", "a UTF-8 text file, or `alice`")
     preset: str = field("mini", "model size when the checkpoint is trained here: nano, micro or mini")
-    vocab_size: int = field(2048, "BPE vocabulary when trained here")
+    vocab_size: int = field(TokenizerConfig().vocab_size, "BPE vocabulary when trained here")
     max_iters: int = field(2000, "training steps when trained here")
     eval_every: int = field(100, "steps between validation estimates")
     invert_steps: int = field(300, "Adam steps at most for the inversion (L2)")
