@@ -18,11 +18,7 @@ from pathlib import Path
 
 import torch
 
-from gencli.config import resolve
-from gencli.lm.config import LMConfig
-from gencli.lm.corpus import read_corpus
-from gencli.lm.tokenizer import TextTokenizer
-from gencli.lm.train import LMTrainer, split_tokens
+from gencli.lm.fit import prepare
 
 torch.set_num_threads(2)
 SHAPE = ["tokenizer.vocab_size=2048"]
@@ -37,14 +33,11 @@ def gencli_process(iters: int, folder: Path) -> tuple[float, dict]:
     return time.perf_counter() - t0, json.loads(out.stdout)
 
 
-def plain_steps(iters: int) -> float:
-    """Seconds of `iters` plain fp32 steps (no evaluation, no saving)."""
-    cfg = resolve(LMConfig, sets=SHAPE + [f"train.max_iters={iters}", f"train.eval_every={iters + 1}", "train.precision=fp32",
-                                          "train.attention=explicit", "train.fused_adamw=false"])
-    _, text = read_corpus("alice")
-    tok = TextTokenizer.train(text, cfg.tokenizer.kind, cfg.tokenizer.vocab_size)
-    train, val = split_tokens(torch.tensor(tok.encode(text)), cfg.data.val_fraction, cfg.model.block_size, "alice")
-    trainer = LMTrainer(cfg, tok.vocab_size, train, val, torch.device("cpu"))
+def plain_steps(iters: int, folder: Path) -> float:
+    """Seconds of `iters` plain fp32 steps (no evaluation, no saving; `folder` is never written)."""
+    sets = SHAPE + [f"train.max_iters={iters}", f"train.eval_every={iters + 1}", "train.precision=fp32",
+                    "train.attention=explicit", "train.fused_adamw=false"]
+    trainer = prepare(folder, resume=False, sets=sets).trainer
     trainer.run(iters, eval_at_end=False)
     return trainer.train_s
 
@@ -56,7 +49,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gencli-overhead-") as tmp:
         for r in range(repeats):
             runs.append(gencli_process(iters, Path(tmp) / f"run{r}"))
-            plains.append(plain_steps(iters))
+            plains.append(plain_steps(iters, Path(tmp) / f"plain{r}"))
     wall, out = min(runs, key=lambda x: x[0])
     plain = min(plains)
     steps, fit = out["train_s"], out["wall_s"]

@@ -76,16 +76,14 @@ def prepare(
         cfg = resolve(LMConfig, yaml_path=yaml_path, sets=sets, explicit=explicit)
         if dist is None or dist.is_main:
             check_writable_target(path, "lm")
+    if cfg.train.bpe_dropout > 0 and cfg.tokenizer.kind != "bpe":
+        raise ConfigError("train.bpe_dropout: needs tokenizer.kind bpe (a char tokenizer has no merges to skip)")
     source, text = read_corpus(cfg.data.corpus)
     if not resume:
         tok = TextTokenizer.train(text, cfg.tokenizer.kind, cfg.tokenizer.vocab_size)
     tokens = torch.tensor(tok.encode(text), dtype=torch.long)
     train_tokens, val_tokens = split_tokens(tokens, cfg.data.val_fraction, cfg.model.block_size, str(source))
-    stream = None
-    if cfg.train.bpe_dropout > 0:
-        if cfg.tokenizer.kind != "bpe":
-            raise ConfigError("train.bpe_dropout: needs tokenizer.kind bpe (a char tokenizer has no merges to skip)")
-        stream = dropout_stream(tok, train_tokens, cfg.train.bpe_dropout, cfg.train.seed)
+    stream = dropout_stream(tok, train_tokens, cfg.train.bpe_dropout, cfg.train.seed) if cfg.train.bpe_dropout > 0 else None
     trainer = LMTrainer(cfg, tok.vocab_size, train_tokens, val_tokens, torch.device(device), dist, stream)
     if resume:
         trainer.load_state_dict(trained.checkpoint.extra_weights[LAST], trained.checkpoint.weights,
