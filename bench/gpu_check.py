@@ -17,13 +17,13 @@ from pathlib import Path
 
 import torch
 
-GENCLI = str(Path(sys.executable).with_name("gencli"))
+GENCLI = [sys.executable, "-m", "gencli"]  # works where gencli is importable, installed or not
 LM_FAST = ["--set", "train.precision=bf16", "--set", "train.attention=fused", "--set", "train.eval_every=100"]
 
 
 def run(*args: str) -> tuple[dict | None, float]:
     t0 = time.perf_counter()
-    done = subprocess.run([GENCLI, *args, "--json"], capture_output=True, text=True)
+    done = subprocess.run([*GENCLI, *args, "--json"], capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if done.returncode:
         print(f"  FAILED: gencli {' '.join(args)}\n    {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ''}")

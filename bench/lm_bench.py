@@ -17,8 +17,9 @@ import torch
 from gencli.config import resolve
 from gencli.lm.config import LMConfig
 from gencli.lm.corpus import read_corpus
+from gencli.lm.split import encode_split, split_text
 from gencli.lm.tokenizer import TextTokenizer
-from gencli.lm.train import LMTrainer, split_tokens
+from gencli.lm.train import LMTrainer
 
 torch.set_num_threads(2)
 
@@ -33,8 +34,9 @@ def main() -> None:
         "gencli default": resolve(LMConfig, sets=sets),
     }
     _, text = read_corpus("alice")
-    tok = TextTokenizer.train(text, "bpe", 2048)
-    train, val = split_tokens(torch.tensor(tok.encode(text)), 0.1, 64, "alice")
+    train_text, val_text = split_text(text, 0.1)
+    tok = TextTokenizer.train(train_text, "bpe", 2048)
+    train, val = encode_split(tok, train_text, val_text, 64, "alice")
     trainers = {name: LMTrainer(cfg, tok.vocab_size, train, val, torch.device("cpu")) for name, cfg in configs.items()}
     t0 = time.perf_counter()
     for target in range(10, iters + 10, 10):

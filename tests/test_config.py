@@ -84,3 +84,12 @@ def test_lm_bad_values_rejected(sets, needle):
 
     with pytest.raises(ConfigError, match=needle):
         resolve(LMConfig, sets=sets)
+
+
+def test_report_yaml_states_the_built_in_defaults():
+    from pathlib import Path
+
+    from gencli.report.config import ReportConfig
+
+    path = Path(__file__).parent.parent / "configs" / "report.yaml"
+    assert to_dict(resolve(ReportConfig, yaml_path=path)) == to_dict(ReportConfig())

@@ -166,12 +166,12 @@ def test_tied_weights_share_the_matrix_and_survive_a_checkpoint(tmp_path):
 def test_weight_average_follows_its_recursion_and_is_what_is_evaluated():
     from gencli.config import resolve
     from gencli.lm.config import LMConfig
-    from gencli.lm.train import LMTrainer, split_tokens
+    from gencli.lm.split import encode_split, split_text
+    from gencli.lm.train import LMTrainer
 
     sets = ["model.preset=custom", "model.n_layer=2", "model.n_head=2", "model.n_embd=16", "model.block_size=16",
             "model.dropout=0.1", "train.batch_size=4", "train.eval_batches=2", "train.eval_every=100"]
-    tokens = torch.tensor(TextTokenizer.train(CORPUS, "char").encode(CORPUS))
-    train, val = split_tokens(tokens, 0.1, 16, "corpus")
+    train, val = encode_split(TextTokenizer.train(CORPUS, "char"), *split_text(CORPUS, 0.1), 16, "corpus")
     trainer = LMTrainer(resolve(LMConfig, sets=sets + ["train.ema=0.25"]), 257, train, val, torch.device("cpu"))
     seen = []
     trainer.run(6, on_step=lambda *_: seen.append({k: v.clone() for k, v in trainer.model.state_dict().items()}),
@@ -200,3 +200,22 @@ def test_bpe_dropout_segments_the_same_bytes_and_matches_the_tokenizer_at_zero()
     train = torch.tensor(tok.encode(text))
     stream = dropout_stream(tok, train, 0.3, seed=5, copies=2)
     assert torch.equal(stream[: len(train)], train) and tok.decode(stream.tolist()) == text * 3
+
+
+def test_evaluation_runs_eval_batches_on_validation_and_eval_train_batches_on_training():
+    from gencli.config import resolve
+    from gencli.lm.config import LMConfig
+    from gencli.lm.split import encode_split, split_text
+    from gencli.lm.train import LMTrainer
+
+    sets = ["model.preset=custom", "model.n_layer=1", "model.n_head=2", "model.n_embd=16", "model.block_size=16",
+            "train.batch_size=4", "train.eval_batches=6", "train.eval_train_batches=2"]
+    train, val = encode_split(TextTokenizer.train(CORPUS, "char"), *split_text(CORPUS, 0.1), 16, "corpus")
+    trainer = LMTrainer(resolve(LMConfig, sets=sets), 257, train, val, torch.device("cpu"))
+    seen = []
+    loss = trainer.loss
+    trainer.loss = lambda x, y, net=None: seen.append(len(x)) or loss(x, y, net)
+    val_loss = trainer.evaluate()
+    assert seen == [4] * 8  # 6 validation batches, then 2 training batches: the cost of one evaluation
+    assert trainer.history.eval_val == [val_loss] and val_loss == trainer.estimate(val)
+    assert trainer.history.eval_train == [trainer.estimate(train, 2)]

@@ -55,7 +55,8 @@ class TokenizerConfig:
     """Byte-level BPE trained on the corpus, or single bytes (character level)."""
 
     kind: Literal["bpe", "char"] = field("bpe", "bpe: byte-level BPE; char: one token per byte (character for ASCII)")
-    vocab_size: int = field(512, "BPE vocabulary size (at least 257: the 256 bytes and an end-of-text token)")
+    vocab_size: int = field(1536, "BPE vocabulary size (at least 257: the 256 bytes and an end-of-text token), "
+                                  "learned from the training part of the corpus only")
 
     def problems(self) -> list[str]:
         if self.kind == "bpe" and self.vocab_size < 257:
@@ -90,6 +91,7 @@ class TrainConfig:
     grad_clip: float = field(1.0, "clip the gradient norm (0: off)")
     eval_every: int = field(100, "steps between validation estimates (and best-checkpoint saves)")
     eval_batches: int = field(20, "batches per validation estimate")
+    eval_train_batches: int = field(5, "batches per estimate of the training loss (the curve drawn beside validation)")
     precision: Literal["auto", "bf16", "fp32"] = field("auto", "auto: bf16 autocast where the device supports it, else fp32")
     attention: Literal["auto", "fused", "explicit"] = field(
         "auto",
@@ -109,7 +111,7 @@ class TrainConfig:
 
     def problems(self) -> list[str]:
         out = []
-        for name in ("max_iters", "batch_size", "eval_every", "eval_batches", "grad_accum"):
+        for name in ("max_iters", "batch_size", "eval_every", "eval_batches", "eval_train_batches", "grad_accum"):
             if getattr(self, name) < 1:
                 out.append(f"{name}: must be >= 1, got {getattr(self, name)}")
         if not (self.lr > 0 and math.isfinite(self.lr)):

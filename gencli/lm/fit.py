@@ -19,9 +19,10 @@ from gencli.lm.config import LMConfig
 from gencli.lm.corpus import read_corpus
 from gencli.lm.distributed import Distributed
 from gencli.lm.results import LMTrainingSummary
+from gencli.lm.split import encode_split, split_text
 from gencli.lm.store import LAST, load_trained, save_trained
 from gencli.lm.tokenizer import TextTokenizer
-from gencli.lm.train import LMTrainer, bits_per_byte, split_tokens
+from gencli.lm.train import LMTrainer, bits_per_byte
 
 
 @dataclass
@@ -79,10 +80,10 @@ def prepare(
     if cfg.train.bpe_dropout > 0 and cfg.tokenizer.kind != "bpe":
         raise ConfigError("train.bpe_dropout: needs tokenizer.kind bpe (a char tokenizer has no merges to skip)")
     source, text = read_corpus(cfg.data.corpus)
+    train_text, val_text = split_text(text, cfg.data.val_fraction)
     if not resume:
-        tok = TextTokenizer.train(text, cfg.tokenizer.kind, cfg.tokenizer.vocab_size)
-    tokens = torch.tensor(tok.encode(text), dtype=torch.long)
-    train_tokens, val_tokens = split_tokens(tokens, cfg.data.val_fraction, cfg.model.block_size, str(source))
+        tok = TextTokenizer.train(train_text, cfg.tokenizer.kind, cfg.tokenizer.vocab_size)  # never sees val_text
+    train_tokens, val_tokens = encode_split(tok, train_text, val_text, cfg.model.block_size, str(source))
     stream = dropout_stream(tok, train_tokens, cfg.train.bpe_dropout, cfg.train.seed) if cfg.train.bpe_dropout > 0 else None
     trainer = LMTrainer(cfg, tok.vocab_size, train_tokens, val_tokens, torch.device(device), dist, stream)
     if resume:
@@ -91,8 +92,7 @@ def prepare(
     if trainer.step >= cfg.train.max_iters:
         raise GencliError(f"--max-iters {cfg.train.max_iters}: the checkpoint in {path} already has {trainer.step} steps; "
                           "ask for more")
-    val_bytes = len(tok.decode(val_tokens.tolist()).encode("utf-8"))
-    return LMRun(trainer, tok, source, path, len(tokens), val_bytes)
+    return LMRun(trainer, tok, source, path, len(train_tokens) + len(val_tokens), len(val_text.encode("utf-8")))
 
 
 def summary_of(run: LMRun, wall_s: float | None = None) -> LMTrainingSummary:

@@ -15,7 +15,6 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gencli.errors import TrainingDiverged
 from gencli.lm.config import LMConfig
-from gencli.lm.corpus import CorpusError
 from gencli.lm.distributed import Distributed
 from gencli.lm.model import GPT, GPTShape
 
@@ -39,18 +38,6 @@ def learning_rate(step: int, cfg: LMConfig) -> float:
     progress = min(1.0, (step - b.warmup_iters) / span)
     floor = min(b.min_lr, b.lr)
     return floor + 0.5 * (b.lr - floor) * (1 + math.cos(math.pi * progress))
-
-
-def split_tokens(tokens: Tensor, val_fraction: float, block_size: int, source: str) -> tuple[Tensor, Tensor]:
-    """Train on the first (1 - val_fraction) of the tokens, validate on the rest; both must hold a block."""
-    n_val = int(len(tokens) * val_fraction)
-    train, val = tokens[: len(tokens) - n_val], tokens[len(tokens) - n_val :]
-    if len(train) <= block_size or len(val) <= block_size:
-        raise CorpusError(
-            f"corpus {source} is too short: {len(tokens)} tokens give {len(train)} for training and {len(val)} for "
-            f"validation, each needs more than one block ({block_size}); use a longer text or a smaller model.block_size"
-        )
-    return train, val
 
 
 def get_batch(data: Tensor, block: int, batch: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
@@ -154,15 +141,16 @@ class LMTrainer:
         return slice(start, start + per)
 
     @torch.no_grad()
-    def estimate(self, data: Tensor) -> float:
-        """Mean loss over eval_batches fixed windows (the same windows every time), split across the processes."""
+    def estimate(self, data: Tensor, batches: int | None = None) -> float:
+        """Mean loss over `batches` (default: eval_batches) batches of fixed windows (the same windows every
+        time), split across the processes."""
         model = self.eval_model
         model.eval()
         gen = torch.Generator().manual_seed(12345)
         b = self.cfg.train
         per = b.batch_size // self.dist.world
         losses = []
-        for _ in range(b.eval_batches):
+        for _ in range(b.eval_batches if batches is None else batches):
             x, y = get_batch(data, self.cfg.model.block_size, b.batch_size, gen)
             rows = self._rows(0, per)
             losses.append(self.loss(x[rows], y[rows], model).item())
@@ -171,7 +159,7 @@ class LMTrainer:
 
     def evaluate(self) -> float:
         val = self.estimate(self.val_data)
-        train = self.estimate(self.train_data)
+        train = self.estimate(self.train_data, self.cfg.train.eval_train_batches)  # a cheaper curve than validation's
         h = self.history
         h.eval_steps.append(self.step)
         h.eval_train.append(train)
