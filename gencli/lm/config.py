@@ -69,7 +69,8 @@ class DataConfig:
     """Where the text comes from and how it is split."""
 
     corpus: str = field("alice", "a UTF-8 text file, or `alice` (Alice in Wonderland, resolved as the README says)")
-    val_fraction: float = field(0.1, "the last fraction of the tokens held out for validation")
+    val_fraction: float = field(0.1, "the last fraction of the text (cut at a line start) held out for validation; "
+                                     "the tokenizer learns from the rest only")
 
     def problems(self) -> list[str]:
         if not 0 < self.val_fraction < 1:
