@@ -151,3 +151,16 @@ def test_an_interrupted_training_is_resumed_by_the_next_report(tmp_path, monkeyp
     model = builder.ensure_diffusion("diffusion")
     assert json.loads((builder.paths["diffusion"] / "meta.json").read_text())["step"] == 40
     assert builder._todo("diffusion") == "ready" and model.cfg.train.epochs == 40
+
+
+@pytest.mark.parametrize("limit", [10, 25, 80])
+def test_figure_title_excerpts_end_on_a_whole_word(limit):
+    from gencli.plots.common import excerpt
+
+    text = "Alice said, and she went to the door.\n\n `I must be very careful,' said the Dormouse, and away."
+    got = excerpt(text, limit)
+    assert len(got) <= limit and got.endswith("…")
+    kept = got[:-1].rstrip()
+    assert " ".join(text.split()).startswith(kept) and (" ".join(text.split()) + " ")[len(kept)] == " "
+    assert excerpt("a" * 200, limit) == "a" * (limit - 1) + "…"
+    assert excerpt("two  words", limit) == "two words"

@@ -32,6 +32,15 @@ def wrap(title: str, width: int = 70) -> str:
     return "\n".join(lines)
 
 
+def excerpt(text: str, limit: int) -> str:
+    """`text` with its whitespace collapsed, cut at a word boundary to at most `limit` characters (with "…")."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = textwrap.shorten(flat, limit, placeholder=" …")
+    return cut if cut != "…" else flat[: limit - 1] + "…"  # a first word longer than the limit is cut inside
+
+
 def loss_curves(
     curves: dict[str, tuple], path: Path, title: str, ylabel: str = "loss", logy: bool = True, xlabel: str = "training step",
     marks: dict[str, tuple[float, float]] | None = None,

@@ -14,7 +14,7 @@ from gencli.lm.results import (
     TextScore,
     TokenLogProbs,
 )
-from gencli.plots.common import loss_curves, plt, save, wrap
+from gencli.plots.common import excerpt, loss_curves, plt, save, wrap
 from gencli.plots.figures import draw
 
 
@@ -116,7 +116,7 @@ def _(r: TextInversion, folder: Path) -> dict[str, Path]:
 
 @draw.register
 def _(r: AttentionMaps, folder: Path) -> dict[str, Path]:
-    title = f"predicting word {r.word} ({r.predicted_word!r}) of: {r.text.strip()[:100]}"
+    title = f"predicting word {r.word} ({r.predicted_word!r}) of: {excerpt(r.text, 100)}"
     files = {"attention_figure": attention(r.matrices, r.tokens, r.query_index, folder / "attention.png", title)}
     if "last" in r.matrices and len(r.matrices) > 1:
         files["attention_last_figure"] = attention({"last": r.matrices["last"]}, r.tokens, r.query_index,
@@ -127,7 +127,7 @@ def _(r: AttentionMaps, folder: Path) -> dict[str, Path]:
 @draw.register
 def _(r: TokenLogProbs, folder: Path) -> dict[str, Path]:
     return {"prob_figure": token_logprobs(r.tokens, r.logprobs, folder / "token_logprobs.png",
-                                          f"log p = {r.total:.2f} nats, the sum over {len(r.tokens)} tokens of: {r.text.strip()[:80]}")}
+                                          f"log p = {r.total:.2f} nats, the sum over {len(r.tokens)} tokens of: {excerpt(r.text, 80)}")}
 
 
 @draw.register
