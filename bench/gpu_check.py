@@ -7,28 +7,23 @@ Every step is a `gencli ... --json` process, as a user runs it; a failing step p
 check goes on. Exit code: 0 when every step passed.
 """
 
-import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
+from gencli_process import run_json  # bench/gencli_process.py: a script's folder is on sys.path
 
-GENCLI = [sys.executable, "-m", "gencli"]  # works where gencli is importable, installed or not
 LM_FAST = ["--set", "train.precision=bf16", "--set", "train.attention=fused", "--set", "train.eval_every=100"]
 
 
 def run(*args: str) -> tuple[dict | None, float]:
-    t0 = time.perf_counter()
-    done = subprocess.run([*GENCLI, *args, "--json"], capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if done.returncode:
-        print(f"  FAILED: gencli {' '.join(args)}\n    {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ''}")
-        return None, wall
-    return json.loads(done.stdout), wall
+    """A gencli step as a user runs it (python -m gencli: installed or not); a failure prints its error."""
+    res, wall, last = run_json(*args)
+    if res is None:
+        print(f"  FAILED: gencli {' '.join(args)}\n    {last}")
+    return res, wall
 
 
 def main() -> int:

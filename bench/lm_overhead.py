@@ -9,14 +9,12 @@ The two alternate, best of R each, so a change in the machine's speed affects bo
 Run alone (no other torch process): GENCLI_DATA_DIR=../shared/data .venv/bin/python bench/lm_overhead.py [N=150] [R=2]
 """
 
-import json
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
+from gencli_process import run_json  # bench/gencli_process.py: a script's folder is on sys.path
 
 from gencli.lm.fit import prepare
 
@@ -24,13 +22,13 @@ torch.set_num_threads(2)
 SHAPE = ["tokenizer.vocab_size=2048"]
 
 
-def gencli_process(iters: int, folder: Path) -> tuple[float, dict]:
+def whole_gencli_run(iters: int, folder: Path) -> tuple[float, dict]:
     """Wall seconds of one whole `gencli lm train` process, and its --json output."""
-    cmd = [sys.executable, "-m", "gencli", "lm", "train", "--corpus", "alice", "--ckpt", str(folder), "--max-iters", str(iters),
-           "--json", *[a for s in SHAPE for a in ("--set", s)]]
-    t0 = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return time.perf_counter() - t0, json.loads(out.stdout)
+    res, wall, last = run_json("lm", "train", "--corpus", "alice", "--ckpt", str(folder), "--max-iters", str(iters),
+                               *[a for s in SHAPE for a in ("--set", s)])
+    if res is None:
+        sys.exit(f"gencli lm train failed: {last}")
+    return wall, res
 
 
 def plain_steps(iters: int, folder: Path) -> float:
@@ -48,7 +46,7 @@ def main() -> None:
     runs, plains = [], []
     with tempfile.TemporaryDirectory(prefix="gencli-overhead-") as tmp:
         for r in range(repeats):
-            runs.append(gencli_process(iters, Path(tmp) / f"run{r}"))
+            runs.append(whole_gencli_run(iters, Path(tmp) / f"run{r}"))
             plains.append(plain_steps(iters, Path(tmp) / f"plain{r}"))
     wall, out = min(runs, key=lambda x: x[0])
     plain = min(plains)

@@ -12,12 +12,12 @@ order of floating-point sums; the README's CPU rows check that on the default.
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+
+from gencli_process import run_json  # bench/gencli_process.py: a script's folder is on sys.path
 
 # every recipe is a change to this base (the default before BPE 1536), pinned so that the rows do not move
 # when a default does
@@ -89,14 +89,9 @@ RECIPES: dict[str, list[str]] = {
 
 def train(name: str, sets: list[str], device: str, folder: Path) -> tuple[str, dict | None, float, str]:
     """One recipe as a gencli process: (name, its --json output or None, wall seconds, error line)."""
-    cmd = [sys.executable, "-m", "gencli", "lm", "train", "--corpus", "alice", "--ckpt", str(folder), "--device", device,
-           "--json", *[a for s in BASE + sets for a in ("--set", s)]]
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if done.returncode:
-        return name, None, wall, (done.stderr.strip().splitlines() or ["?"])[-1]
-    return name, json.loads(done.stdout), wall, ""
+    res, wall, last = run_json("lm", "train", "--corpus", "alice", "--ckpt", str(folder), "--device", device,
+                               *[a for s in BASE + sets for a in ("--set", s)])
+    return name, res, wall, last
 
 
 def main() -> int:

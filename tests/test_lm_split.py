@@ -21,7 +21,7 @@ def test_split_text_keeps_every_character_and_cuts_at_a_line_start():
     assert len(split_text(one_line, 0.1)[1]) == 500
 
 
-def test_tokenizer_never_learns_validation_only_words(tmp_path, monkeypatch):
+def test_tokenizer_never_learns_validation_only_words(tmp_path):
     text = "\n".join(TRAIN_LINES + VAL_LINES) + "\n"
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(text)
