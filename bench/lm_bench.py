@@ -1,7 +1,7 @@
 """LM training throughput: gencli's loop vs a plain fp32 loop of the same model, same batches.
 
-gencli: bf16 autocast where supported, attention matmuls chosen for the device, fused AdamW.
-plain:  fp32, explicit-softmax attention, unfused AdamW.
+gencli: the default recipe on the numeric path `auto` measures, cheap dropout masks, fused AdamW.
+plain:  bench/plain_loop.py: fp32, explicit-softmax attention, torch.nn.Dropout(0.1), unfused AdamW.
 Both start from the same weights and see the same batches of Alice (mini 6/6/192,
 vocabulary 2048, block 64, batch 32). They train in alternating chunks of 10 steps so that
 a change in the machine's speed during the run affects both alike; tokens/s counts only
@@ -13,6 +13,7 @@ import sys
 import time
 
 import torch
+from plain_loop import PLAIN, use_torch_dropout  # bench/ is on sys.path when a script there runs
 
 from gencli.config import resolve
 from gencli.lm.config import LMConfig
@@ -28,9 +29,7 @@ def main() -> None:
     iters = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     sets = [f"train.max_iters={iters}", f"train.eval_every={iters}", "tokenizer.vocab_size=2048"]
     configs = {
-        "plain fp32 loop (explicit attention)": resolve(
-            LMConfig, sets=sets + ["train.precision=fp32", "train.attention=explicit", "train.fused_adamw=false"]
-        ),
+        "plain fp32 loop (explicit attention)": resolve(LMConfig, sets=sets + PLAIN),
         "gencli default": resolve(LMConfig, sets=sets),
     }
     _, text = read_corpus("alice")
@@ -38,6 +37,7 @@ def main() -> None:
     tok = TextTokenizer.train(train_text, "bpe", 2048)
     train, val = encode_split(tok, train_text, val_text, 64, "alice")
     trainers = {name: LMTrainer(cfg, tok.vocab_size, train, val, torch.device("cpu")) for name, cfg in configs.items()}
+    use_torch_dropout(trainers["plain fp32 loop (explicit attention)"].model)
     t0 = time.perf_counter()
     for target in range(10, iters + 10, 10):
         for tr in trainers.values():

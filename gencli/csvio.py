@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from gencli.atomic import write_bytes_atomic, write_text_atomic
 from gencli.results import DataFile, Result
 
-
-def write_bytes(path: Path, data: bytes) -> Path:
-    """Write a file atomically: a temporary file beside it, then a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write a UTF-8 text file atomically."""
-    return write_bytes(path, text.encode("utf-8"))
+write_bytes = write_bytes_atomic
+write_text = write_text_atomic
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> Path:

@@ -55,3 +55,12 @@ def diffusion_ckpts(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(autouse=True)
 def _no_debug(monkeypatch):
     monkeypatch.delenv("GENCLI_DEBUG", raising=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache(tmp_path_factory):
+    """The user cache folder (the numeric-path measurements) of the tests: a fresh one, never the user's."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()

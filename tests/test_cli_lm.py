@@ -16,7 +16,8 @@ TINY = ["--set", "model.preset=custom", "--set", "model.n_layer=2", "--set", "mo
         "--set", "train.eval_every=10", "--set", "train.eval_batches=2",
         # a constant rate without dropout: 30 steps must learn the toy corpus, and a run split by --max-iters must
         # follow the same schedule as one run (a cosine is defined over max_iters)
-        "--set", "train.lr_schedule=constant", "--set", "train.warmup_iters=0", "--set", "model.dropout=0"]
+        "--set", "train.lr_schedule=constant", "--set", "train.warmup_iters=0", "--set", "model.dropout=0",
+        "--set", "model.attn_dropout=0"]
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +40,12 @@ def test_train_json_files_and_metrics(lm_ckpt):
     assert len(rows) == 30 and rows[9]["val_loss"] != "" and rows[8]["val_loss"] == ""
 
 
-@pytest.mark.parametrize("extra", [[], ["--set", "train.ema=0.2"], ["--set", "train.bpe_dropout=0.1"]],
-                         ids=["plain", "weight-average", "bpe-dropout"])
+DROPOUT = ["--set", "model.dropout=0.2", "--set", "model.attn_dropout=0.2", "--set", "train.precision=fp32"]
+
+
+@pytest.mark.parametrize("extra", [[], ["--set", "train.ema=0.2"], ["--set", "train.bpe_dropout=0.1"],
+                                   [*DROPOUT, "--set", "train.attention=explicit"], [*DROPOUT, "--set", "train.attention=fused"]],
+                         ids=["plain", "weight-average", "bpe-dropout", "dropout-explicit", "dropout-fused"])
 def test_resume_gives_the_same_curve_as_one_run(cli, lm_ckpt, tmp_path, extra):
     from gencli.checkpoint import load_checkpoint
 

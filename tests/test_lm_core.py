@@ -39,6 +39,32 @@ def test_fused_and_explicit_attention_agree():
     assert torch.allclose(m(x), m(x, explicit=True), atol=1e-5)
 
 
+def test_key_dropout_equals_dropping_weight_columns_on_both_paths():
+    torch.manual_seed(0)
+    m = GPT(GPTShape(300, 16, 1, 2, 16, attn_dropout=0.5, attn_dropout_mode="keys")).double()
+    m.train()
+    x = torch.randint(0, 300, (3, 16))
+    outs = []
+    for explicit in (True, False):
+        m.use_generator(torch.Generator().manual_seed(4))
+        outs.append(m(x, explicit=explicit))
+    assert torch.allclose(outs[0], outs[1], atol=1e-6)  # the explicit path takes its softmax in fp32
+    # the same by hand: each example and head loses whole columns of its attention weights (scaled by 1/(1-p))
+    attn = m.blocks[0].attn
+    m.use_generator(torch.Generator().manual_seed(4))
+    keep = attn.attn_drop(torch.ones((3, 2, 16, 1), dtype=torch.float64))
+    assert ((keep == 0) | (keep == 2.0)).all() and (keep == 0).any()
+    h = m.drop(m.tok_emb(x) + m.pos_emb(torch.arange(16)))
+    q, k, v = attn.qkv(m.blocks[0].ln1(h)).split(16, dim=2)
+    q, k, v = (t.view(3, 16, 2, 8).transpose(1, 2) for t in (q, k, v))
+    w = torch.softmax((q @ k.transpose(-2, -1) / math.sqrt(8)).masked_fill(~attn.causal, float("-inf")), -1)
+    y = (w * keep.transpose(-2, -1)) @ v  # column j of the weights times keep_j
+    a = attn.proj(y.transpose(1, 2).reshape(3, 16, 16))
+    h = h + a
+    h = h + m.blocks[0].mlp(m.blocks[0].ln2(h))
+    assert torch.allclose(m.head(m.ln_f(h)), outs[0], atol=1e-6)  # the explicit path takes its softmax in fp32
+
+
 def test_attention_rows_sum_to_one_and_are_causal():
     m = tiny_gpt()
     _, maps = m(torch.randint(0, 300, (1, 12)), return_attention=True)

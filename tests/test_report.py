@@ -13,9 +13,10 @@ from tests.test_lm_core import CORPUS
 SECTIONS = ["U1", "U2", "U3", "U4", "U5", "U6", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "bonus", "L1", "L2", "L3", "L4", "L5"]
 
 
-@pytest.fixture(scope="module")
-def quick_report(tmp_path_factory):
-    """One quick report in a fresh working folder, on a generated corpus."""
+@pytest.fixture(scope="module", params=["bf16", "fp32"])
+def quick_report(tmp_path_factory, request):
+    """One quick report in a fresh working folder, on a generated corpus, for each forced numeric path of training
+    (bf16 autocast runs on any x86 CPU, slowly without the instructions)."""
     root = tmp_path_factory.mktemp("report")
     (root / "corpus.txt").write_text(CORPUS)
     import os
@@ -23,7 +24,8 @@ def quick_report(tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        r = CliRunner().invoke(app, ["report", "--quick", "--out", "rep", "--corpus", "corpus.txt", "--json"])
+        r = CliRunner().invoke(app, ["report", "--quick", "--out", "rep", "--corpus", "corpus.txt",
+                                     "--set", f"lm.precision={request.param}", "--json"])
     finally:
         os.chdir(cwd)
     assert r.exit_code == 0, r.stderr
@@ -53,6 +55,8 @@ def test_quick_report_files_sections_and_own_checkpoints(quick_report):
 def test_report_numbers_are_the_analyses_numbers(quick_report):
     root, _ = quick_report
     data = json.loads((root / "rep" / "report.json").read_text())
+    forced = data["settings"]["lm"]["train"]["precision"]
+    assert forced in ("bf16", "fp32") and data["sections"]["L1"]["numbers"]["numeric_path"]["path"].startswith(forced)
     u6 = data["sections"]["U6"]["numbers"]
     assert u6["euler"]["identical"] is True and u6["euler"]["max_abs_diff"] == 0.0
     assert u6["sde"]["identical"] is False and u6["sde"]["max_abs_diff"] > 0

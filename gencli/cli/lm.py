@@ -154,6 +154,11 @@ def invert(
     init: Annotated[Literal["random", "tokens"], typer.Option(
         "--init", help="random, or tokens (start from the target's own embeddings).")] = "random",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random start.")] = 0,
+    restarts: Annotated[int, count_opt("--restarts", "Random starts optimised together; the first to reach the target "
+                                       "wins.")] = 4,
+    loss: Annotated[Literal["margin", "ce"], typer.Option(
+        "--loss", help="margin: hinge on the gap between the target's logit and the best other one (plus 0.1 x "
+        "cross-entropy); ce: the exercise's cross-entropy alone.")] = "margin",
     ckpt: CkptReadOpt = None,
     out_dir: OutDirOpt = None,
     device: DeviceOpt = "auto",
@@ -162,11 +167,14 @@ def invert(
     """Find input vectors (in place of token embeddings) whose greedy output at every position is the target (L2).
 
     Example: gencli lm invert --target "I am a little squirrel holding a walnut" --steps 300
+
+    The exercise's own setting: --loss ce --restarts 1.
     """
     lm = load(ckpt, device)
     with console.progress(steps, "inverting") as advance:
         result = analyses.invert_sentence(lm, target, steps, lr, init, seed,
-                                          on_step=lambda s, loss, text: advance(completed=s, info=f"loss {loss:.3f}  {text[:40]!r}"))
+                                          on_step=lambda s, value, text: advance(completed=s, info=f"loss {value:.3f}  {text[:40]!r}"),
+                                          restarts=restarts, loss=loss)
     out = output_dir(out_dir, RUNS / "invert")
     console.show([result], write_outputs([result], out, lm.cfg), json_)
 

@@ -13,10 +13,10 @@ import numpy as np
 import torch
 
 from gencli.errors import GencliError
-from gencli.lm.attention import attention_at_word, continue_to_words
+from gencli.lm.attention import WRITE_LIMIT, attention_at_word, continue_to_words, word_starts
 from gencli.lm.corpus import read_corpus
 from gencli.lm.generate import generate
-from gencli.lm.invert import invert_text
+from gencli.lm.invert import LOSSES, invert_text
 from gencli.lm.results import (
     AttentionMaps,
     Generation,
@@ -41,6 +41,14 @@ def encode_fitting(lm: TrainedLM, text: str, option: str, room: int = 0) -> list
     if len(ids) > limit:
         raise GencliError(f"{option}: {len(ids)} tokens is longer than the block size allows ({limit} tokens)")
     return ids
+
+
+def fitting_words(lm: TrainedLM, text: str) -> str:
+    """The longest whole-word prefix of `text` whose tokens fit the model's block (the text itself when it fits)."""
+    words = text.split()
+    while words and len(lm.tokenizer.encode(" ".join(words))) > lm.cfg.model.block_size:
+        words.pop()
+    return " ".join(words)
 
 
 def check_sampling(temperature: float, top_p: float | None) -> None:
@@ -92,39 +100,63 @@ def generate_text(
 
 def invert_sentence(
     lm: TrainedLM, target: str = EXERCISE_SENTENCE, steps: int = 300, lr: float = 0.1, init: str = "random", seed: int = 0,
-    on_step: Callable[[int, float, str], None] | None = None,
+    on_step: Callable[[int, float, str], None] | None = None, restarts: int = 4, loss: str = "margin",
 ) -> TextInversion:
-    """L2: optimise one input vector per target token until the model's greedy output at every position is the target."""
+    """L2: optimise one input vector per target token until the model's greedy output at every position is the target
+    (`restarts` random starts at once; the margin loss by default, the exercise's cross-entropy with loss="ce")."""
     if not lr > 0:
         raise GencliError(f"--lr: must be > 0, got {lr}")
+    if restarts < 1:
+        raise GencliError(f"--restarts: must be >= 1, got {restarts}")
+    if loss not in LOSSES:
+        raise GencliError(f"--loss: must be one of {', '.join(LOSSES)}, got {loss!r}")
     ids = encode_fitting(lm, target, "--target")
     tok = lm.tokenizer
-    cb = (lambda step, loss, pred: on_step(step, loss, tok.decode(pred))) if on_step else None
-    res = invert_text(lm.model, ids, steps, lr, init, seed, cb)
+    cb = (lambda step, value, pred: on_step(step, value, tok.decode(pred))) if on_step else None
+    res = invert_text(lm.model, ids, steps, lr, init, seed, cb, restarts, loss)
     return TextInversion(target, res.success, res.steps, np.asarray(res.losses), [tok.decode(d) for d in res.decoded_ids],
                          [tok.piece(i) for i in ids], [tok.piece(i) for i in res.nearest_ids], tok.decode(res.nearest_ids),
-                         res.nearest_reproduces, res.vectors.cpu().numpy())
+                         res.nearest_reproduces, res.vectors.cpu().numpy(), loss=loss, restarts=restarts, max_steps=steps)
 
 
 def attention_maps(
     lm: TrainedLM, prompt: str = ATTENTION_PROMPT, word: int = 12, extra_blocks: list[int] | None = None,
-    greedy: bool = True, seed: int = 0,
+    greedy: bool = True, seed: int = 0, max_new: int = WRITE_LIMIT,
 ) -> AttentionMaps:
     """L3/L4: the model writes on to `word` words; the head-averaged attention of the first, last (and extra) blocks
-    when it predicts that word."""
+    when it predicts that word.
+
+    Whatever the model writes, a map is made: when greedy decoding does not reach word `word`
+    within `max_new` tokens (a small model may write only newlines), a seeded sample tries; when
+    that fails too, the maps are taken at the last word the text has, and the result says so.
+    """
     ids = encode_fitting(lm, prompt, "--prompt")
     n_layer = lm.cfg.model.sizes()[0]
     for b in extra_blocks or []:
         if not 0 <= b < n_layer:
             raise GencliError(f"--block {b}: out of range, this model has blocks 0..{n_layer - 1}")
-    full = continue_to_words(lm.model, lm.tokenizer, ids, word, greedy, torch.Generator().manual_seed(seed))
-    try:
-        res = attention_at_word(lm.model, lm.tokenizer, full, word)
-    except ValueError as e:
-        raise GencliError(f"--prompt: the model did not write {word} words within 200 tokens ({e})") from None
+    tok = lm.tokenizer
+    how = "greedy" if greedy else "sampled"
+    full = continue_to_words(lm.model, tok, ids, word, greedy, torch.Generator().manual_seed(seed), max_new)
+    if len(word_starts(tok, full)) <= word and greedy:  # another word must start after word `word`: then it is whole
+        sampled = continue_to_words(lm.model, tok, ids, word, False, torch.Generator().manual_seed(seed), max_new)
+        if len(word_starts(tok, sampled)) > len(word_starts(tok, full)):
+            full, how = sampled, "sampled"
+    starts = word_starts(tok, full)
+    used = word
+    if len(starts) <= word:  # not reached: the last whole word (one followed by whitespace) with a token before it
+        used = len(starts) if tok.decode(full)[-1:].isspace() else len(starts) - 1
+        while used >= 1 and starts[used - 1] < 1:
+            used -= 1
+        how = "last word"
+        if used < 1:
+            raise GencliError("--prompt: needs at least two tokens (a word to predict and one before it)")
+    res = attention_at_word(lm.model, tok, full, used)
     names = {"first": 0, "last": n_layer - 1, **{f"block{b}": b for b in extra_blocks or []}}
-    return AttentionMaps(res.text, res.tokens, res.query_index, word, res.predicted_word,
-                         {name: res.matrices[i].numpy() for name, i in names.items()})
+    return AttentionMaps(res.text, res.tokens, res.query_index, used, res.predicted_word,
+                         {name: res.matrices[i].numpy() for name, i in names.items()},
+                         requested_word=word, how=how, prompt=prompt, new_tokens=len(full) - len(ids), max_new=max_new,
+                         query_word=res.query_word)
 
 
 def sequence_logprob(

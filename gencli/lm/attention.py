@@ -11,6 +11,8 @@ from gencli.lm.generate import generate
 from gencli.lm.model import GPT
 from gencli.lm.tokenizer import TextTokenizer
 
+WRITE_LIMIT = 200  # new tokens the model may write to reach the chosen word
+
 
 @dataclass
 class AttentionAtWord:
@@ -23,6 +25,7 @@ class AttentionAtWord:
     word_index: int
     predicted_word: str
     matrices: list[Tensor]  # per block (T, T), head-averaged
+    query_word: str  # the word the query token belongs to (the one before the predicted word)
 
 
 def word_starts(tok: TextTokenizer, ids: list[int]) -> list[int]:
@@ -50,7 +53,8 @@ def n_words(text: str) -> int:
 
 
 def continue_to_words(
-    model: GPT, tok: TextTokenizer, ids: list[int], words: int, greedy: bool, generator: torch.Generator, max_new: int = 200
+    model: GPT, tok: TextTokenizer, ids: list[int], words: int, greedy: bool, generator: torch.Generator,
+    max_new: int = WRITE_LIMIT,
 ) -> list[int]:
     """Generate after the prompt ids until the text has more than `words` words (so word `words` is complete)."""
     return generate(model, ids, max_new, greedy=greedy, generator=generator,
@@ -70,7 +74,8 @@ def attention_at_word(model: GPT, tok: TextTokenizer, ids: list[int], word: int)
     _, maps = model(torch.tensor([context], device=model.tok_emb.weight.device), return_attention=True)
     matrices = [m[0].float().mean(dim=0).cpu() for m in maps]  # (T, T) per block, averaged over heads
     word_text = tok.decode(ids[target : starts[word]] if len(starts) > word else ids[target:]).strip()
+    before = tok.decode(ids[starts[word - 2] : target]).strip() if word >= 2 else tok.decode(ids[:target]).strip()
     return AttentionAtWord(
         text=tok.decode(ids), tokens=[tok.piece(i) for i in context], token_ids=context,
-        query_index=query - offset, word_index=word, predicted_word=word_text, matrices=matrices,
+        query_index=query - offset, word_index=word, predicted_word=word_text, matrices=matrices, query_word=before,
     )

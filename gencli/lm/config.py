@@ -25,7 +25,13 @@ class ModelConfig:
     n_head: int = field(0, "attention heads per block (0: from the preset)")
     n_embd: int = field(0, "embedding width (0: from the preset)")
     block_size: int = field(64, "context length in tokens")
-    dropout: float = field(0.2, "dropout on embeddings, residual branches and attention weights (the exercise: 0.1)")
+    dropout: float = field(0.2, "dropout on the embeddings and residual branches (the exercise: 0.1); rounded to a "
+                                "multiple of 1/256 on the CPU")
+    attn_dropout: float = field(0.2, "dropout on the attention (the exercise: 0.1, as `dropout`)")
+    attn_dropout_mode: Literal["weights", "keys"] = field(
+        "weights", "weights: each attention weight (the exercise, minGPT); keys: whole key columns per example and head, "
+                   "after the softmax (DropAttention's column mode, Lin et al. 2019), which equals zeroing those keys' "
+                   "value rows and costs 1/T of the random numbers")
     tie_weights: bool = field(True, "share the token embedding matrix with the output head (Press and Wolf 2017)")
 
     def sizes(self) -> tuple[int, int, int]:
@@ -45,8 +51,9 @@ class ModelConfig:
             out.append(f"n_embd: must be divisible by n_head ({n_head}), got {n_embd}")
         if self.block_size < 2:
             out.append(f"block_size: must be >= 2, got {self.block_size}")
-        if not 0 <= self.dropout < 1:
-            out.append(f"dropout: must be in [0, 1), got {self.dropout}")
+        for name in ("dropout", "attn_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                out.append(f"{name}: must be in [0, 1), got {getattr(self, name)}")
         return out
 
 

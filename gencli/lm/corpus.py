@@ -7,6 +7,7 @@ import re
 import urllib.request
 from pathlib import Path
 
+from gencli.atomic import write_text_atomic
 from gencli.errors import GencliError
 
 ALICE_FILE = "alice_in_wonderland.txt"
@@ -45,11 +46,7 @@ def download_alice(target: Path, url: str | None = None, timeout: float = 30.0) 
             f"pass a text file with --corpus PATH or set {DATA_DIR_ENV} to a folder holding {ALICE_FILE}"
         ) from None
     text = strip_gutenberg(raw.decode("utf-8-sig", errors="replace"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_text_atomic(target, text)
 
 
 def resolve_corpus(name: str) -> Path:

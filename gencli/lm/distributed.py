@@ -69,6 +69,14 @@ class Distributed:
         dist.all_reduce(t)
         return t.item() / self.world
 
+    def broadcast(self, obj):
+        """The main process's `obj` in every process (itself for one process)."""
+        if self.world == 1:
+            return obj
+        box = [obj]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
     def shard(self, batch_size: int, grad_accum: int) -> int:
         """Rows of the global batch that one micro-step of this process trains on; an error when it does not split."""
         parts = self.world * grad_accum

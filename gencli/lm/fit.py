@@ -40,8 +40,7 @@ class LMRun:
         t = self.trainer
         n_layer, n_head, n_embd = t.cfg.model.sizes()
         return (f"{self.source}: {self.n_tokens} tokens (vocabulary {self.tokenizer.vocab_size}); GPT {n_layer}/{n_head}/{n_embd}, "
-                f"{t.model.n_params() / 1e6:.2f}M parameters, {t.dtype or torch.float32}, "
-                f"{'explicit' if t.explicit else 'fused'} attention, {t.device}"
+                f"{t.model.n_params() / 1e6:.2f}M parameters, numeric path {t.choose_path().describe()}, {t.device}"
                 + (f" x {t.dist.world} processes" if t.dist.world > 1 else ""))
 
     def meta(self) -> dict:
@@ -56,6 +55,7 @@ class LMRun:
             "best_val_bpb": bits_per_byte(best, n_val, self.val_bytes) if best is not None else None,
             "tokens_per_s": t.tokens_per_s(), "train_s": t.train_s,
             "stopped_early": t.out_of_patience() and t.step < t.cfg.train.max_iters,
+            "numeric_path": t.choose_path().to_dict(),
         }}
 
 
@@ -92,6 +92,7 @@ def prepare(
     if trainer.step >= cfg.train.max_iters:
         raise GencliError(f"--max-iters {cfg.train.max_iters}: the checkpoint in {path} already has {trainer.step} steps; "
                           "ask for more")
+    trainer.choose_path()  # measured here (once per machine), before any progress bar
     return LMRun(trainer, tok, source, path, len(train_tokens) + len(val_tokens), len(val_text.encode("utf-8")))
 
 

@@ -1,8 +1,10 @@
-"""A GPT-2 style decoder: token + position embeddings, pre-LayerNorm blocks, tied-free linear head.
+"""A GPT-2 style decoder: token + position embeddings, pre-LayerNorm blocks, a linear head (tied to the
+token embedding by default).
 
 Attention has two paths that compute the same function: `fused` uses
 torch's scaled_dot_product_attention; `explicit` computes softmax(QK^T / sqrt(d_head))
-and can return the attention weights (for the attention analysis).
+and can return the attention weights (for the attention analysis). Dropout masks come from
+`gencli.lm.dropout` (cheap masks, an explicit generator) except inside the fused kernel.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gencli.lm.dropout import Dropout
+
 
 @dataclass
 class GPTShape:
@@ -22,13 +26,10 @@ class GPTShape:
     n_layer: int
     n_head: int
     n_embd: int
-    dropout: float = 0.0
+    dropout: float = 0.0  # embeddings and residual branches
+    attn_dropout: float = 0.0  # attention weights
+    attn_dropout_mode: str = "weights"  # "weights": each weight; "keys": whole key columns per example and head
     tie_weights: bool = False  # the output head shares the token embedding matrix (Press and Wolf 2017)
-
-
-def _dropout(p: float) -> nn.Module:
-    """Dropout, or nothing at p = 0 (a p = 0 dropout still draws a mask in training mode)."""
-    return nn.Dropout(p) if p > 0 else nn.Identity()
 
 
 class CausalSelfAttention(nn.Module):
@@ -37,27 +38,44 @@ class CausalSelfAttention(nn.Module):
         self.n_head = s.n_head
         self.qkv = nn.Linear(s.n_embd, 3 * s.n_embd)
         self.proj = nn.Linear(s.n_embd, s.n_embd)
-        self.dropout = s.dropout
-        self.resid_drop = _dropout(s.dropout)
+        self.dropout = s.attn_dropout
+        self.drop_keys = s.attn_dropout_mode == "keys"
+        self.attn_drop = Dropout(s.attn_dropout)  # on the attention weights, or on whole keys (their value rows)
         self.register_buffer("causal", torch.ones(s.block_size, s.block_size, dtype=torch.bool).tril(), persistent=False)
 
     def forward(self, x: Tensor, explicit: bool = False) -> tuple[Tensor, Tensor | None]:
+        """The attention branch (before its residual dropout) and, on the explicit path, the weights."""
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
         p = self.dropout if self.training else 0.0
+        if self.drop_keys and p > 0:
+            # dropping key j's column of the weights after the softmax (per example and head) is zeroing its value row
+            keep = self.attn_drop(torch.ones((B, self.n_head, T, 1), dtype=v.dtype, device=v.device))
+            v, p = v * keep, 0.0
         att = None
         if explicit:
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))  # (B, nh, T, T)
             scores = scores.masked_fill(~self.causal[:T, :T], float("-inf"))
             att = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)  # (B, nh, T, T)
-            y = (F.dropout(att, p) if p > 0 else att) @ v  # (B, nh, T, hs)
+            y = (self.attn_drop(att) if p > 0 else att) @ v  # (B, nh, T, hs)
         else:
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, nh, T, hs)
+            y = self._fused(q, k, v, p)  # (B, nh, T, hs)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
-        return self.resid_drop(self.proj(y)), att
+        return self.proj(y), att
+
+    def _fused(self, q: Tensor, k: Tensor, v: Tensor, p: float) -> Tensor:
+        """scaled_dot_product_attention; its dropout mask (drawn from torch's global generator) is seeded from the
+        dropout generator, so the fused path is as reproducible as the explicit one."""
+        gen = self.attn_drop.generator
+        if p == 0 or gen is None or q.device.type != "cpu":
+            return F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
+        seed = int(torch.randint(0, 2**62, (1,), generator=gen))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
 
 
 class Block(nn.Module):
@@ -67,13 +85,14 @@ class Block(nn.Module):
         self.attn = CausalSelfAttention(s)
         self.ln2 = nn.LayerNorm(s.n_embd)
         self.mlp = nn.Sequential(
-            nn.Linear(s.n_embd, 4 * s.n_embd), nn.GELU(), nn.Linear(4 * s.n_embd, s.n_embd), _dropout(s.dropout)
+            nn.Linear(s.n_embd, 4 * s.n_embd), nn.GELU(), nn.Linear(4 * s.n_embd, s.n_embd)
         )
+        self.resid_drop = Dropout(s.dropout)  # on both residual branches, fused with their additions
 
     def forward(self, x: Tensor, explicit: bool = False) -> tuple[Tensor, Tensor | None]:
         a, att = self.attn(self.ln1(x), explicit)
-        x = x + a
-        return x + self.mlp(self.ln2(x)), att
+        x = self.resid_drop.add(x, a)
+        return self.resid_drop.add(x, self.mlp(self.ln2(x))), att
 
 
 class GPT(nn.Module):
@@ -84,7 +103,7 @@ class GPT(nn.Module):
         self.shape = s
         self.tok_emb = nn.Embedding(s.vocab_size, s.n_embd)
         self.pos_emb = nn.Embedding(s.block_size, s.n_embd)
-        self.drop = _dropout(s.dropout)
+        self.drop = Dropout(s.dropout)
         self.blocks = nn.ModuleList([Block(s) for _ in range(s.n_layer)])
         self.ln_f = nn.LayerNorm(s.n_embd)
         self.head = nn.Linear(s.n_embd, s.vocab_size, bias=False)
@@ -128,6 +147,12 @@ class GPT(nn.Module):
                 maps.append(att)
         logits = self.head(self.ln_f(x))  # (B, T, vocab)
         return (logits, maps) if return_attention else logits
+
+    def use_generator(self, generator: torch.Generator | None) -> None:
+        """Draw every dropout mask (but the fused kernel's) from `generator`."""
+        for m in self.modules():
+            if isinstance(m, Dropout):
+                m.generator = generator
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())

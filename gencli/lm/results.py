@@ -99,6 +99,9 @@ class TextInversion(Result):
     nearest_text: str
     nearest_reproduces: bool
     vectors: np.ndarray
+    loss: str = "margin"  # "margin" or "ce" (the exercise's cross-entropy)
+    restarts: int = 1
+    max_steps: int = 0
 
     def changes(self) -> list[tuple[int, float, str]]:
         """(step, loss, decoded) at every step where the decoded text changed."""
@@ -110,6 +113,7 @@ class TextInversion(Result):
 
     def to_dict(self) -> dict:
         return {"success": self.success, "steps": self.steps, "decoded": self.decoded[-1], "target": self.target,
+                "loss": self.loss, "restarts": self.restarts,
                 "final_loss": float(self.losses[-1]), "nearest_tokens": self.nearest_tokens, "nearest_text": self.nearest_text,
                 "nearest_reproduces": self.nearest_reproduces}
 
@@ -127,10 +131,13 @@ class TextInversion(Result):
                 DataFile("vectors", "vectors.safetensors", content=safetensors_bytes({"vectors": np.ascontiguousarray(self.vectors)}))]
 
     def finding(self) -> str:
+        how = (f"{self.restarts} random start{'s' if self.restarts > 1 else ''} optimised together, "
+               + ("margin loss" if self.loss == "margin" else "cross-entropy"))
         if self.success:
-            text = f"The greedy decode equals {self.target!r} after {self.steps} Adam steps (loss {self.losses[-1]:.3f})."
+            text = (f"The greedy decode equals {self.target!r} after {self.steps} Adam steps ({how}; loss {self.losses[-1]:.3f}).")
         else:
-            text = f"After {self.steps} steps the greedy decode is still {self.decoded[-1]!r}, not the target."
+            text = (f"The inversion did not reach the target in {self.steps} steps ({how}); the best decode is "
+                    f"{self.decoded[-1]!r} (loss {self.losses[-1]:.3f}).")
         same = sum(a == b for a, b in zip(self.target_tokens, self.nearest_tokens))
         text += (f" {same} of {len(self.target_tokens)} found vectors lie nearest to the target's own token; the nearest real "
                  f"tokens {'do' if self.nearest_reproduces else 'do not'} reproduce the target.")
@@ -147,6 +154,12 @@ class AttentionMaps(Result):
     word: int
     predicted_word: str
     matrices: dict[str, np.ndarray]  # block name -> (T, T)
+    requested_word: int = 0  # the word asked for (0: `word`)
+    how: str = "greedy"  # "greedy", "sampled" (greedy did not reach the word) or "last word" (neither did)
+    prompt: str = ""
+    new_tokens: int = 0
+    max_new: int = 0
+    query_word: str = ""  # the word the query token belongs to
 
     def rows(self) -> dict[str, np.ndarray]:
         """Each block's attention row of the query over the tokens up to it."""
@@ -155,8 +168,10 @@ class AttentionMaps(Result):
     def to_dict(self) -> dict:
         rows = self.rows()
         return {"tokens": self.tokens, "query_index": self.query_index, "text": self.text, "word": self.word,
+                "requested_word": self.requested_word or self.word, "how": self.how,
                 "predicted_word": self.predicted_word, "blocks": {k: v.tolist() for k, v in rows.items()},
-                "row_sums": {k: float(v.sum()) for k, v in rows.items()}}
+                "row_sums": {k: float(v.sum()) for k, v in rows.items()},
+                "spread_tokens": {k: spread(v) for k, v in rows.items()}}
 
     def tables(self) -> list[Table]:
         rows = self.rows()
@@ -171,15 +186,57 @@ class AttentionMaps(Result):
         payload = {**self.to_dict(), "matrices": {k: v.tolist() for k, v in self.matrices.items()}}
         return [DataFile("attention", "attention.json", content=json.dumps(payload, indent=1))]
 
+    def _written(self) -> str:
+        """What the model wrote after the prompt, shortened."""
+        new = self.text[len(self.prompt):] if self.prompt and self.text.startswith(self.prompt) else self.text
+        new = " ".join(new.split())
+        return (new[:60].rsplit(" ", 1)[0] + " …") if len(new) > 60 else new
+
     def finding(self, blocks: list[str] | None = None) -> str:
+        """What was generated, which word is predicted from which token, and each block's attention against uniform."""
+        requested = self.requested_word or self.word
+        written = self._written()
+        if self.how == "greedy":
+            intro = f"The model continued the prompt greedily with {written!r}."
+        elif self.how == "sampled" and requested == self.word:
+            intro = (f"Greedy decoding did not reach word {requested} within {self.max_new} tokens, so a seeded sample "
+                     f"was drawn: {written!r}.")
+        elif self.how == "sampled":
+            intro = f"The model continued the prompt (sampled) with {written!r}."
+        else:
+            intro = (f"The model did not write {requested} words within {self.max_new} tokens (greedy, then a seeded sample: "
+                     f"{written!r}); the maps are taken at the last whole word of the text instead.")
+        q = self.query_index
+        piece = self.tokens[q]
+        n = q + 1
+        if not piece.strip():
+            where = f"the whitespace token {piece!r} after word {self.word - 1} {self.query_word!r}"
+        elif piece.strip() == self.query_word:
+            where = f"word {self.word - 1} {self.query_word!r} itself, one token"
+        else:
+            where = f"{piece!r}, the last piece of word {self.word - 1} {self.query_word!r}"
+        text = (f"{intro} Word {self.word} ({self.predicted_word!r}) is predicted at token {q}, {where} (tokens count from 0, "
+                f"words from 1); uniform attention over the {n} visible tokens would give each 1/{n} = {1 / n:.3f}.")
         rows = {k: v for k, v in self.rows().items() if blocks is None or k in blocks}
-        parts = []
         for name, row in rows.items():
             top = int(np.argmax(row))
-            parts.append(f"the {name} block attends most to token {top} {self.tokens[top]!r} ({row[top]:.2f})")
-        sums = ", ".join(f"{v.sum():.4f}" for v in rows.values())
-        return (f"Predicting word {self.word} ({self.predicted_word!r}) from {self.tokens[self.query_index]!r}: "
-                + "; ".join(parts) + f". Each row sums to 1 ({sums}).")
+            text += (f" The {name} block puts most weight on token {top} {self.tokens[top]!r} ({row[top]:.2f}, "
+                     f"{row[top] * n:.1f}x uniform) and spreads over about {spread(row):.1f} of the {n} tokens.")
+        if "first" in rows and "last" in rows:
+            a, b = spread(rows["first"]), spread(rows["last"])
+            if abs(a - b) <= 0.05 * max(a, b):
+                text += " The two blocks are about equally concentrated."
+            else:
+                more, less = ("last", "first") if b < a else ("first", "last")
+                text += f" The {more} block is the more concentrated one ({min(a, b):.1f} against {max(a, b):.1f} tokens)."
+        return text
+
+
+def spread(row: np.ndarray) -> float:
+    """The effective number of tokens a row of attention weights covers: exp of its entropy (n for uniform, 1 for one)."""
+    p = np.asarray(row, dtype=float)
+    p = p[p > 0]
+    return float(np.exp(-(p * np.log(p)).sum()))
 
 
 @dataclass

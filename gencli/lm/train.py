@@ -1,7 +1,8 @@
-"""Training the GPT on a token stream: random windows, AdamW, bf16 autocast, best-by-validation."""
+"""Training the GPT on a token stream: random windows, AdamW, the measured numeric path, best-by-validation."""
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -17,13 +18,20 @@ from gencli.errors import TrainingDiverged
 from gencli.lm.config import LMConfig
 from gencli.lm.distributed import Distributed
 from gencli.lm.model import GPT, GPTShape
+from gencli.lm.numeric_path import NumericPath, PathChoice, candidates, choose, default_cache
+
+TIMING_SEED = 7  # the batch and dropout masks of the path measurement (never the run's own generators)
+EVAL_SEED = 12345  # the fixed windows every validation estimate uses
 
 
 def build_gpt(cfg: LMConfig, vocab_size: int) -> GPT:
-    """A GPT of the configured size (weights from train.seed)."""
+    """A GPT of the configured size, its initial weights drawn from train.seed (torch's global generator is left as
+    it was)."""
     n_layer, n_head, n_embd = cfg.model.sizes()
-    torch.manual_seed(cfg.train.seed)
-    return GPT(GPTShape(vocab_size, cfg.model.block_size, n_layer, n_head, n_embd, cfg.model.dropout, cfg.model.tie_weights))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.train.seed)
+        return GPT(GPTShape(vocab_size, cfg.model.block_size, n_layer, n_head, n_embd, cfg.model.dropout,
+                            cfg.model.attn_dropout, cfg.model.attn_dropout_mode, cfg.model.tie_weights))
 
 
 def learning_rate(step: int, cfg: LMConfig) -> float:
@@ -49,23 +57,9 @@ def get_batch(data: Tensor, block: int, batch: int, gen: torch.Generator) -> tup
     return x, y
 
 
-def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
-    """bf16 autocast where the device supports it (auto), else fp32 (None)."""
-    if precision == "fp32":
-        return None
-    if device.type == "cpu":
-        ok = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)() or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
-    elif device.type == "cuda":
-        ok = torch.cuda.is_bf16_supported()
-    else:
-        ok = False
-    if precision == "bf16" or ok:
-        return torch.bfloat16
-    return None
-
-
-def explicit_attention(choice: str, device: torch.device) -> bool:
-    return choice == "explicit" or (choice == "auto" and device.type == "cpu")
+def autocast(device: torch.device, dtype: torch.dtype | None):
+    """torch.autocast to `dtype` on the device, or nothing for fp32 (None)."""
+    return nullcontext() if dtype is None else torch.autocast(device.type, dtype=dtype)
 
 
 @dataclass
@@ -105,8 +99,10 @@ class LMTrainer:
             self.average = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(1.0 - cfg.train.ema))
             self.average.module.eval()
         self.gen = torch.Generator().manual_seed(cfg.train.seed + 1)
-        self.dtype = resolve_precision(cfg.train.precision, device)
-        self.explicit = explicit_attention(cfg.train.attention, device)
+        self.dropout_gen = torch.Generator().manual_seed(cfg.train.seed + 2)  # every dropout mask of training
+        self.model.use_generator(self.dropout_gen)
+        self.path_choice: PathChoice | None = None  # settled by choose_path() before the first step
+        self.path_cache = default_cache()
         self.step = 0
         self.history = History()
         self.best_val = math.inf
@@ -114,10 +110,57 @@ class LMTrainer:
         self.best_weights: dict[str, Tensor] | None = None
         self.train_s = 0.0
 
+    @property
+    def path(self) -> NumericPath:
+        return self.choose_path().path
+
+    @property
+    def dtype(self) -> torch.dtype | None:
+        """The autocast dtype (None: fp32)."""
+        return torch.bfloat16 if self.path.precision == "bf16" else None
+
+    @property
+    def explicit(self) -> bool:
+        return self.path.attention == "explicit"
+
+    def choose_path(self, clock=time.perf_counter) -> PathChoice:
+        """The numeric path (train.precision, train.attention; `auto` measured once per machine and shape)."""
+        if self.path_choice is None:
+            b, (n_layer, n_head, n_embd) = self.cfg.train, self.cfg.model.sizes()
+            shape = {"n_layer": n_layer, "n_head": n_head, "n_embd": n_embd, "block": self.cfg.model.block_size,
+                     "rows": self.shard, "vocab": self.model.shape.vocab_size, "dropout": self.cfg.model.dropout,
+                     "attn_dropout": self.cfg.model.attn_dropout, "attn_mode": self.cfg.model.attn_dropout_mode}
+            if self.dist.world > 1:  # one process measures, every one trains on its answer
+                choice = choose(b.precision, b.attention, self.device, shape, self.shard * self.cfg.model.block_size,
+                                self._timing_step(), self.path_cache, clock) if self.dist.is_main else None
+                self.path_choice = self.dist.broadcast(choice)
+            else:
+                self.path_choice = choose(b.precision, b.attention, self.device, shape, self.shard * self.cfg.model.block_size,
+                                          self._timing_step(), self.path_cache, clock)
+        return self.path_choice
+
+    def _timing_step(self):
+        """One forward and backward pass on a candidate path, on a copy of the model (the run's weights, optimizer
+        and generators are untouched)."""
+        state: dict = {}
+
+        def step(path: NumericPath) -> None:
+            if not state:
+                model = copy.deepcopy(self.model).train()
+                model.use_generator(torch.Generator().manual_seed(TIMING_SEED))
+                x, y = get_batch(self.stream, self.cfg.model.block_size, self.shard, torch.Generator().manual_seed(TIMING_SEED))
+                state.update(model=model, x=x.to(self.device), y=y.to(self.device))
+            model = state["model"]
+            with torch.enable_grad(), autocast(self.device, torch.bfloat16 if path.precision == "bf16" else None):
+                logits = model(state["x"], explicit=path.attention == "explicit")
+                F.cross_entropy(logits.float().flatten(0, 1), state["y"].flatten()).backward()
+            for p in model.parameters():
+                p.grad = None
+
+        return step
+
     def _autocast(self):
-        if self.dtype is None:
-            return nullcontext()
-        return torch.autocast(self.device.type, dtype=self.dtype)
+        return autocast(self.device, self.dtype)
 
     @property
     def eval_model(self) -> GPT:
@@ -146,7 +189,7 @@ class LMTrainer:
         time), split across the processes."""
         model = self.eval_model
         model.eval()
-        gen = torch.Generator().manual_seed(12345)
+        gen = torch.Generator().manual_seed(EVAL_SEED)
         b = self.cfg.train
         per = b.batch_size // self.dist.world
         losses = []
@@ -199,7 +242,7 @@ class LMTrainer:
         t0 = time.perf_counter()
         for group in self.optimizer.param_groups:
             group["lr"] = learning_rate(self.step, self.cfg)
-        gen_state = self.gen.get_state()
+        gen_state, dropout_state = self.gen.get_state(), self.dropout_gen.get_state()
         try:
             # every process draws the same global batch and trains on its own rows of it
             x, y = get_batch(self.stream, self.cfg.model.block_size, b.batch_size, self.gen)
@@ -219,6 +262,7 @@ class LMTrainer:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), b.grad_clip)
         except KeyboardInterrupt:
             self.gen.set_state(gen_state)
+            self.dropout_gen.set_state(dropout_state)
             raise
         self.optimizer.step()
         if self.average is not None:
@@ -245,6 +289,8 @@ class LMTrainer:
             "step": self.step,
             "optimizer": self.optimizer.state_dict(),
             "generator": self.gen.get_state(),
+            "dropout_generator": self.dropout_gen.get_state(),
+            "path": self.path.name,
             "history": {k: torch.tensor(getattr(h, k), dtype=torch.float64) for k in vars(h)},
             "best_val": self.best_val,
             "best_step": self.best_step,
@@ -258,6 +304,12 @@ class LMTrainer:
             self.average.n_averaged.fill_(int(state.get("n_averaged", 1)))
         self.optimizer.load_state_dict(state["optimizer"])
         self.gen.set_state(state["generator"])
+        if "dropout_generator" in state:
+            self.dropout_gen.set_state(state["dropout_generator"])
+        if "path" in state and self.path_choice is None:  # a resumed run keeps the numeric path it started on
+            saved = NumericPath.parse(state["path"])
+            if saved in candidates(self.cfg.train.precision, self.cfg.train.attention):
+                self.path_choice = PathChoice(saved, "resumed")
         self.step = int(state["step"])
         self.history = History(**{
             k: [int(v) for v in t.tolist()] if k.endswith("steps") else t.tolist() for k, t in state["history"].items()

@@ -121,7 +121,7 @@ class _Builder:
             t0 = time.perf_counter()
             explicit = {"train.max_iters": b.max_iters} if todo == "resume" else {
                 "data.corpus": b.corpus, "model.preset": b.preset, "tokenizer.vocab_size": b.vocab_size,
-                "train.max_iters": b.max_iters, "train.eval_every": b.eval_every}
+                "train.max_iters": b.max_iters, "train.eval_every": b.eval_every, "train.precision": b.precision}
             run = lm_fit.prepare(path, todo == "resume", explicit=explicit, device=self.device)
             advance = self.stage("train language model", b.max_iters)
             lm_fit.fit(run, lambda s, loss, val: advance(s, f"loss {loss:.3f}") if s % 10 == 0 else None, write_figures)
@@ -264,13 +264,19 @@ def lm_sections(b: _Builder, model: TrainedLM) -> list[Section]:
                           f"--set tokenizer.vocab_size={cfg.tokenizer.vocab_size} --set train.eval_every={cfg.train.eval_every} "
                           f"--max-iters {cfg.train.max_iters}"]))
     advance(1)
-    inv = lm_analyses.invert_sentence(model, lm_analyses.EXERCISE_SENTENCE, lb.invert_steps)
-    out.append(b.section("L2", [inv], [("invert_loss_figure", "cross-entropy over all positions per Adam step")],
-                         [f"gencli lm invert {ck} --target \"{lm_analyses.EXERCISE_SENTENCE}\" --steps {lb.invert_steps}"], config=cfg))
+    target = lm_analyses.fitting_words(model, lm_analyses.EXERCISE_SENTENCE)
+    cut = "" if target == lm_analyses.EXERCISE_SENTENCE else (
+        f"The exercise sentence is longer than this model's block of {cfg.model.block_size} tokens; "
+        f"its first {len(target.split())} words are the target. ")
+    inv = lm_analyses.invert_sentence(model, target, lb.invert_steps)
+    out.append(b.section("L2", [inv], [("invert_loss_figure", "the inversion loss per Adam step")],
+                         [f"gencli lm invert {ck} --target \"{target}\" --steps {lb.invert_steps}"], config=cfg,
+                         finding=cut + inv.finding()))
     advance(2)
-    att = lm_analyses.attention_maps(model)
+    prompt = lm_analyses.fitting_words(model, lm_analyses.ATTENTION_PROMPT)
+    att = lm_analyses.attention_maps(model, prompt)
     files = b.files("L3", [att], cfg)
-    cmd = [f"gencli lm attention {ck} --prompt \"{lm_analyses.ATTENTION_PROMPT}\""]
+    cmd = [f"gencli lm attention {ck} --prompt \"{prompt}\""]
     last_table = _attention_table(att, ["last"])
     out.append(Section("L3", SECTION_TITLES["L3"],
                        [Figure("last block: heatmap (the red line is the query) and the tokens painted by their attention",

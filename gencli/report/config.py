@@ -49,12 +49,15 @@ class LMBudget:
     vocab_size: int = field(TokenizerConfig().vocab_size, "BPE vocabulary when trained here")
     max_iters: int = field(2000, "training steps when trained here")
     eval_every: int = field(100, "steps between validation estimates")
+    precision: str = field("auto", "numeric path of training when trained here: auto (measured), bf16 or fp32")
     invert_steps: int = field(300, "Adam steps at most for the inversion (L2)")
     prob_tokens: int = field(30, "length of the sampled sentence scored in L5")
 
     def problems(self) -> list[str]:
         out = [f"{k}: must be >= 1, got {getattr(self, k)}" for k in ("max_iters", "eval_every", "invert_steps", "prob_tokens")
                if getattr(self, k) < 1]
+        if self.precision not in ("auto", "bf16", "fp32"):
+            out.append(f"precision: must be one of auto, bf16, fp32, got {self.precision!r}")
         if self.preset not in ("nano", "micro", "mini"):
             out.append(f"preset: must be one of nano, micro, mini, got {self.preset!r}")
         return out

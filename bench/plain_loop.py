@@ -1,0 +1,31 @@
+"""The reference every LM speed ratio is taken against: a plain fp32 PyTorch loop of the same model.
+
+minGPT-style: fp32, explicit softmax(QK^T/sqrt(d)) attention, torch.nn.Dropout(0.1) everywhere (torch's
+own masks), unfused AdamW, nothing measured or cached. Built through gencli.lm.fit.prepare so that the
+model, data and batches are the same as gencli's.
+"""
+
+from pathlib import Path
+
+import torch
+
+from gencli.lm.dropout import Dropout
+from gencli.lm.fit import prepare
+
+PLAIN = ["train.precision=fp32", "train.attention=explicit", "train.fused_adamw=false", "model.dropout=0.1",
+         "model.attn_dropout=0.1"]
+
+
+def use_torch_dropout(model: torch.nn.Module) -> None:
+    """Swap gencli's cheap-mask dropout modules for torch.nn.Dropout."""
+    for module in model.modules():
+        for name, child in list(module.named_children()):
+            if isinstance(child, Dropout):
+                setattr(module, name, torch.nn.Dropout(child.p))
+
+
+def plain_trainer(folder: Path, sets: list[str]):
+    """A trainer of the plain loop (`folder` is never written)."""
+    trainer = prepare(folder, resume=False, sets=sets + PLAIN).trainer
+    use_torch_dropout(trainer.model)
+    return trainer
