@@ -9,16 +9,22 @@ Layout (SPEC section 4):
     ...                 anything else the trainer adds (metrics.csv, figures, tokenizer.json)
 
 A save writes a complete new directory beside the target and swaps it in with
-renames, so an interrupted save never leaves a half-written checkpoint.
+renames, so an interrupted save never leaves a half-written checkpoint. A reader that
+meets a swap in progress (the folder briefly missing, or its meta.json changed while it
+read) reads again. One writer at a time: training holds an exclusive OS lock on
+`.NAME.lock` beside the folder (released when the process ends, however it ends).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
 import shutil
 import tempfile
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +36,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from gencli import __version__
-from gencli.errors import GencliError
+from gencli.config import MAX_CONFIG_BYTES, parse_yaml
+from gencli.errors import GencliError, WriteFailed
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows: no lock there
+    fcntl = None
 
 FORMAT_VERSION = 1
 KINDS = ("diffusion", "lm")
@@ -38,6 +50,8 @@ META = "meta.json"
 WEIGHTS = "model.safetensors"
 CONFIG = "config.yaml"
 TRAIN_STATE = "train_state.pt"
+READ_TRIES = 50  # a reader that meets a swap in progress tries again this often, READ_PAUSE_S apart
+READ_PAUSE_S = 0.02
 
 
 class CheckpointError(GencliError):
@@ -54,6 +68,7 @@ class Checkpoint:
     meta: dict
     weights: dict[str, torch.Tensor]
     extra_weights: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
+    texts: dict[str, str | None] = field(default_factory=dict)  # text files read with the rest (None: missing)
 
     def load_train_state(self) -> dict:
         """The resumable training state (optimizer, step, RNG), loaded without pickle."""
@@ -104,11 +119,64 @@ def check_writable_target(path: Path, kind: str) -> None:
         )
 
 
+_held_locks: dict[Path, tuple[int, Path]] = {}
+
+
+def lock_for_writing(path: Path) -> None:
+    """Take the exclusive writer lock of checkpoint folder `path` for this process (a no-op when it holds it already).
+
+    Another process holding it is refused at once, in one line naming the folder and that
+    process's pid. The OS releases the lock when its process ends, so a killed writer never
+    blocks the next one; the lock file is removed when the lock is given back.
+    """
+    key = Path(path).absolute()
+    if fcntl is None or key in _held_locks:
+        return
+    key.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = key.parent / f".{key.name}.lock"
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise CheckpointError(f"{path}: another gencli process (pid {holder}) is writing this checkpoint; wait for "
+                                  "it to finish or choose another --ckpt") from None
+        try:
+            same = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:  # else the holder removed the file between our open and our lock: take the new one
+            break
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    _held_locks[key] = (fd, lock_path)
+
+
+def release_writer_lock(path: Path) -> None:
+    """Give back the writer lock of `path` if this process holds it (and remove its lock file)."""
+    held = _held_locks.pop(Path(path).absolute(), None)
+    if held is not None:
+        fd, lock_path = held
+        lock_path.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _swap_in_progress(path: Path) -> bool:
+    """True while a save of `path` is between writing its new folder and removing the old one."""
+    return any(path.parent.glob(f".{path.name}.tmp-*")) or any(path.parent.glob(f".{path.name}.old-*"))
+
+
 def _atomic_dir_write(path: Path, fill: Callable[[Path], None]) -> None:
     """Create `path` with contents written by `fill(tmpdir)`, swapped in by rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    except OSError as e:
+        raise WriteFailed(f"could not write the checkpoint {path} ({e.strerror}); nothing there was changed") from None
     try:
         fill(tmp)
         old = None
@@ -120,6 +188,10 @@ def _atomic_dir_write(path: Path, fill: Callable[[Path], None]) -> None:
         os.replace(tmp, path)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        why = "the disk is full" if e.errno == errno.ENOSPC else e.strerror
+        raise WriteFailed(f"could not write the checkpoint {path} ({why}); the previous checkpoint there is intact") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -148,7 +220,8 @@ def save_checkpoint(
         for name, tensors in (extra_weights or {}).items():
             save_file({k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()}, str(tmp / name))
         (tmp / CONFIG).write_text(yaml.safe_dump(config, sort_keys=False))
-        full_meta = {"kind": kind, "format_version": FORMAT_VERSION, **meta, "versions": library_versions()}
+        full_meta = {"kind": kind, "format_version": FORMAT_VERSION, **meta, "versions": library_versions(),
+                     "save_id": uuid.uuid4().hex}
         (tmp / META).write_text(json.dumps(full_meta, indent=2))
         if train_state is not None:
             torch.save(train_state, tmp / TRAIN_STATE)
@@ -174,9 +247,33 @@ def _load_weights(path: Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: corrupt weights file ({str(e).splitlines()[0][:80]})") from None
 
 
-def load_checkpoint(path: Path, kind: str, extra: tuple[str, ...] = ()) -> Checkpoint:
-    """Load and verify a checkpoint directory of the expected kind."""
+def load_checkpoint(path: Path, kind: str, extra: tuple[str, ...] = (), texts: tuple[str, ...] = ()) -> Checkpoint:
+    """Load and verify a checkpoint directory of the expected kind (with the `extra` weight files and `texts` text
+    files); a read that overlapped a save is done again."""
     path = Path(path)
+    for _ in range(READ_TRIES):
+        try:
+            ckpt = _load_once(path, kind, extra, texts)
+            if _save_id(path) == ckpt.meta.get("save_id"):
+                return ckpt
+        except (CheckpointError, OSError):
+            if not _swap_in_progress(path):
+                break
+        time.sleep(READ_PAUSE_S)
+    try:
+        return _load_once(path, kind, extra, texts)
+    except OSError as e:
+        raise CheckpointError(f"{path}: unreadable checkpoint ({e.strerror})") from None
+
+
+def _save_id(path: Path) -> str | None:
+    try:
+        return json.loads((path / META).read_text()).get("save_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _load_once(path: Path, kind: str, extra: tuple[str, ...], texts: tuple[str, ...]) -> Checkpoint:
     hint = f"train one first with `gencli {kind} train --ckpt {path}`"
     if not path.exists():
         raise CheckpointError(f"no checkpoint at {path}; {hint}")
@@ -201,11 +298,15 @@ def load_checkpoint(path: Path, kind: str, extra: tuple[str, ...] = ()) -> Check
     if not config_path.is_file():
         raise CheckpointError(f"{config_path}: missing config")
     try:
-        config = yaml.safe_load(config_path.read_text())
+        if config_path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ValueError
+        config = parse_yaml(config_path.read_text())
         if not isinstance(config, dict):
             raise ValueError
     except (yaml.YAMLError, ValueError, UnicodeDecodeError):
         raise CheckpointError(f"{config_path}: corrupt config.yaml") from None
     weights = _load_weights(path / WEIGHTS)
     extra_weights = {name: _load_weights(path / name) for name in extra}
-    return Checkpoint(path=path, kind=kind, config=config, meta=meta, weights=weights, extra_weights=extra_weights)
+    read = {name: (path / name).read_text(encoding="utf-8") if (path / name).is_file() else None for name in texts}
+    return Checkpoint(path=path, kind=kind, config=config, meta=meta, weights=weights, extra_weights=extra_weights,
+                      texts=read)

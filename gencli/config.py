@@ -39,6 +39,36 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+EXCERPT = 80  # characters of a bad value an error message quotes at most
+MAX_CONFIG_BYTES = 1 << 20  # a config file larger than this is refused before it is parsed
+
+
+def excerpt(value: Any) -> str:
+    """A bad value as an error quotes it: its repr, cut to EXCERPT characters with its type and size when longer."""
+    text = repr(value)
+    if len(text) <= EXCERPT:
+        return text
+    size = f"{len(value)} items" if isinstance(value, (list, tuple, dict)) else f"{len(text)} characters"
+    return f"{text[:EXCERPT]}... ({type(value).__name__}, {size})"
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """yaml.SafeLoader without anchors and aliases: a config has no use for them, and nested aliases can expand a
+    dozen lines into gigabytes (the "billion laughs")."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, f"YAML aliases (*{event.anchor}) are not allowed in a config",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(text: str) -> Any:
+    """The document of a YAML text, safely: plain data only, no aliases."""
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def _coerce(value: Any, tp: Any, key: str, from_text: bool) -> tuple[Any, str | None]:
     """Check `value` against type `tp`; convert text when it came from the command line."""
     origin = typing.get_origin(tp)
@@ -46,7 +76,7 @@ def _coerce(value: Any, tp: Any, key: str, from_text: bool) -> tuple[Any, str | 
         choices = typing.get_args(tp)
         if value in choices:
             return value, None
-        return None, f"{key}: must be one of {', '.join(map(str, choices))}, got {value!r}"
+        return None, f"{key}: must be one of {', '.join(map(str, choices))}, got {excerpt(value)}"
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if value is None or (from_text and str(value).lower() in ("null", "none", "~")):
@@ -57,7 +87,7 @@ def _coerce(value: Any, tp: Any, key: str, from_text: bool) -> tuple[Any, str | 
         if from_text and isinstance(value, str):
             value = [v for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
         if not isinstance(value, (list, tuple)):
-            return None, f"{key}: must be a list, got {value!r}"
+            return None, f"{key}: must be a list, got {excerpt(value)}"
         out = []
         for i, v in enumerate(value):
             cv, err = _coerce(v.strip() if isinstance(v, str) else v, inner, f"{key}[{i}]", from_text)
@@ -72,7 +102,7 @@ def _coerce(value: Any, tp: Any, key: str, from_text: bool) -> tuple[Any, str | 
             return True, None
         if isinstance(value, str) and value.lower() in ("false", "no", "off", "0"):
             return False, None
-        return None, f"{key}: must be true or false, got {value!r}"
+        return None, f"{key}: must be true or false, got {excerpt(value)}"
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value, None
@@ -83,7 +113,7 @@ def _coerce(value: Any, tp: Any, key: str, from_text: bool) -> tuple[Any, str | 
                 pass
         if isinstance(value, float) and value.is_integer():
             return int(value), None
-        return None, f"{key}: must be an integer, got {value!r}"
+        return None, f"{key}: must be an integer, got {excerpt(value)}"
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value), None
@@ -92,13 +122,13 @@ def _coerce(value: Any, tp: Any, key: str, from_text: bool) -> tuple[Any, str | 
                 return float(value), None
             except ValueError:
                 pass
-        return None, f"{key}: must be a number, got {value!r}"
+        return None, f"{key}: must be a number, got {excerpt(value)}"
     if tp is str:
         if isinstance(value, str):
             return value, None
         if from_text or isinstance(value, (int, float)):
             return str(value), None
-        return None, f"{key}: must be a string, got {value!r}"
+        return None, f"{key}: must be a string, got {excerpt(value)}"
     return value, None
 
 
@@ -107,7 +137,7 @@ def _build(cls: type[T], data: Any, prefix: str, errors: list[str]) -> T:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        errors.append(f"{prefix.rstrip('.') or 'config'}: must be a mapping, got {data!r}")
+        errors.append(f"{prefix.rstrip('.') or 'config'}: must be a mapping, got {excerpt(data)}")
         return cls()
     hints = _hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
@@ -115,9 +145,9 @@ def _build(cls: type[T], data: Any, prefix: str, errors: list[str]) -> T:
     n_before = len(errors)
     for key, value in data.items():
         if key not in names:
-            hint = difflib.get_close_matches(str(key), names, n=1)
+            hint = difflib.get_close_matches(str(key)[:EXCERPT], names, n=1)
             extra = f" (did you mean '{prefix}{hint[0]}'?)" if hint else f" (known: {', '.join(names)})"
-            errors.append(f"{prefix}{key}: unknown key{extra}")
+            errors.append(f"{prefix}{str(key)[:EXCERPT]}: unknown key{extra}")
             continue
         tp = hints[key]
         if dataclasses.is_dataclass(tp):
@@ -174,14 +204,14 @@ def parse_sets(cls: type, sets: list[str]) -> tuple[dict, list[str]]:
     errors: list[str] = []
     for item in sets:
         if "=" not in item:
-            errors.append(f"--set {item!r}: expected key.path=value")
+            errors.append(f"--set {excerpt(item)}: expected key.path=value")
             continue
         key, text = item.split("=", 1)
         key = key.strip()
         try:
             tp = _field_type(cls, key.split("."))
         except KeyError as e:
-            errors.append(f"--set {key}: unknown key {e.args[0]!r}")
+            errors.append(f"--set {key[:EXCERPT]}: unknown key {excerpt(e.args[0])}")
             continue
         value, err = _coerce(text.strip(), tp, f"--set {key}", from_text=True)
         if err:
@@ -196,8 +226,10 @@ def read_yaml(path: Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is {path.stat().st_size:,} bytes; a config is at most {MAX_CONFIG_BYTES:,}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
     except yaml.YAMLError as e:
@@ -232,7 +264,8 @@ def resolve(
             data = _merge(data, _nest(key.split("."), value))
     obj = _build(cls, data, "", errors)
     if errors:
-        raise ConfigError(f"bad config{source}: " + "; ".join(errors))
+        more = f"; and {len(errors) - 5} more problems" if len(errors) > 5 else ""
+        raise ConfigError(f"bad config{source}: " + "; ".join(errors[:5]) + more)
     return obj
 
 

@@ -11,6 +11,12 @@ class GencliError(Exception):
     """
 
 
+class WriteFailed(GencliError):
+    """A file or folder could not be written (a full disk, no permission); what was there before is intact. Exit 1."""
+
+    exit_code = 1
+
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the checkpoint was left as it was."""
 

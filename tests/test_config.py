@@ -93,3 +93,34 @@ def test_report_yaml_states_the_built_in_defaults():
 
     path = Path(__file__).parent.parent / "configs" / "report.yaml"
     assert to_dict(resolve(ReportConfig, yaml_path=path)) == to_dict(ReportConfig())
+
+
+BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefg", "bcdefgh")) + "train:\n  epochs: *h\n"
+
+
+def test_yaml_aliases_are_refused_in_one_short_line(tmp_path, cli):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(BOMB)  # 9**8 = 43 million strings if expanded
+    r = cli("diffusion", "train", "--config", bomb, "--ckpt", tmp_path / "ck")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1 and len(r.stderr) < 200
+    assert "aliases" in r.stderr and not (tmp_path / "ck").exists()
+
+
+def test_a_checkpoint_config_with_aliases_is_a_corrupt_checkpoint(tmp_path, cli, diffusion_ckpts):
+    import shutil
+
+    ck = tmp_path / "ck"
+    shutil.copytree(diffusion_ckpts["uncond"], ck)
+    (ck / "config.yaml").write_text(BOMB)
+    r = cli("diffusion", "sample", "--ckpt", ck, "--n", "10")
+    assert r.exit_code == 2 and "config.yaml" in r.stderr and len(r.stderr) < 200
+
+
+def test_a_huge_bad_value_is_quoted_as_a_short_excerpt(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("train:\n  epochs: [" + ", ".join(["x" * 50] * 2000) + "]\n")
+    with pytest.raises(ConfigError) as e:
+        resolve(DiffusionConfig, yaml_path=f, sets=["train.lr=" + "9" * 5000 + "x"])
+    text = str(e.value)
+    assert len(text) < 400 and "list, 2000 items" in text and "characters" in text

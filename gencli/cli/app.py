@@ -50,7 +50,7 @@ class GencliGroup(TyperGroup):
             if os.environ.get(DEBUG_ENV):
                 traceback.print_exc()
             error(str(e))
-            sys.exit(2)
+            sys.exit(getattr(e, "exit_code", 2))
         except KeyboardInterrupt:
             err.print("interrupted", markup=False)
             sys.exit(130)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gencli.checkpoint import check_writable_target
+from gencli.checkpoint import check_writable_target, lock_for_writing, release_writer_lock
 from gencli.config import require_unchanged, resolve, to_dict
 from gencli.csvio import FigureWriter, result_files
 from gencli.diffusion.config import DiffusionConfig, resolve_diffusion
@@ -22,7 +22,18 @@ def prepare(
     path: Path, resume: bool, yaml_path: Path | None = None, sets: list[str] | None = None,
     explicit: dict | None = None, device: torch.device | str = "cpu",
 ) -> DiffusionTrainer:
-    """A trainer for `path`: fresh (refusing to overwrite anything but a diffusion checkpoint) or resumed."""
+    """A trainer for `path`: fresh (refusing to overwrite anything but a diffusion checkpoint) or resumed.
+
+    Takes the writer lock of `path` (given back by `fit`, or when the process ends)."""
+    lock_for_writing(path)
+    try:
+        return _prepare(path, resume, yaml_path, sets, explicit, device)
+    except BaseException:
+        release_writer_lock(path)
+        raise
+
+
+def _prepare(path: Path, resume: bool, yaml_path, sets, explicit, device) -> DiffusionTrainer:
     if resume:
         trained = load_trained(path)
         cfg = resolve(DiffusionConfig, base=to_dict(trained.cfg), yaml_path=yaml_path, sets=sets, explicit=explicit)
@@ -58,10 +69,13 @@ def fit(
     TrainingDiverged and leaves the checkpoint as it was.
     """
     try:
-        trainer.run(trainer.cfg.train.epochs, on_step)
-    except KeyboardInterrupt:
-        save_trained(trainer, path, interrupted=True)
-        raise TrainingInterrupted(trainer.epoch, path) from None
-    results = training_results(trainer)
-    save_trained(trainer, path, files=result_files(list(results), path.parent / f".{path.name}.figures", write_figures))
-    return results
+        try:
+            trainer.run(trainer.cfg.train.epochs, on_step)
+        except KeyboardInterrupt:
+            save_trained(trainer, path, interrupted=True)
+            raise TrainingInterrupted(trainer.epoch, path) from None
+        results = training_results(trainer)
+        save_trained(trainer, path, files=result_files(list(results), path.parent / f".{path.name}.figures", write_figures))
+        return results
+    finally:
+        release_writer_lock(path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gencli.checkpoint import check_writable_target
+from gencli.checkpoint import check_writable_target, lock_for_writing, release_writer_lock
 from gencli.config import ConfigError, require_unchanged, resolve, to_dict
 from gencli.csvio import FigureWriter, result_files
 from gencli.errors import GencliError, TrainingInterrupted
@@ -66,8 +66,20 @@ def prepare(
     """Read the corpus, train (or reload) the tokenizer and build a fresh or resumed trainer for `path`.
 
     Under torchrun (`dist` with several processes) every process builds the same tokenizer and
-    trainer; only the main one checks and later writes the checkpoint.
+    trainer; only the main one checks and later writes the checkpoint, and holds its writer lock
+    (given back by `fit`, or when the process ends).
     """
+    writer = dist is None or dist.is_main
+    if writer:
+        lock_for_writing(path)
+    try:
+        return _prepare(path, resume, yaml_path, sets, explicit, device, dist)
+    except BaseException:
+        release_writer_lock(path)
+        raise
+
+
+def _prepare(path: Path, resume: bool, yaml_path, sets, explicit, device, dist) -> LMRun:
     if resume:
         trained = load_trained(path, with_last=True)
         cfg = resolve(LMConfig, base=to_dict(trained.cfg), yaml_path=yaml_path, sets=sets, explicit=explicit)
@@ -115,14 +127,17 @@ def fit(
     """
     t0 = time.perf_counter()
     try:
-        run.trainer.run(run.trainer.cfg.train.max_iters, on_step)
-    except KeyboardInterrupt:
-        if run.trainer.dist.is_main:
-            save_trained(run.trainer, run.tokenizer, run.path, {**run.meta(), "interrupted": True})
-        raise TrainingInterrupted(run.trainer.step, run.path) from None
-    summary = summary_of(run, time.perf_counter() - t0)
-    if not run.trainer.dist.is_main:
+        try:
+            run.trainer.run(run.trainer.cfg.train.max_iters, on_step)
+        except KeyboardInterrupt:
+            if run.trainer.dist.is_main:
+                save_trained(run.trainer, run.tokenizer, run.path, {**run.meta(), "interrupted": True})
+            raise TrainingInterrupted(run.trainer.step, run.path) from None
+        summary = summary_of(run, time.perf_counter() - t0)
+        if not run.trainer.dist.is_main:
+            return summary
+        files = result_files([summary], run.path.parent / f".{run.path.name}.figures", write_figures)
+        save_trained(run.trainer, run.tokenizer, run.path, run.meta(), files=files)
         return summary
-    files = result_files([summary], run.path.parent / f".{run.path.name}.figures", write_figures)
-    save_trained(run.trainer, run.tokenizer, run.path, run.meta(), files=files)
-    return summary
+    finally:
+        release_writer_lock(run.path)

@@ -44,12 +44,12 @@ def save_trained(trainer: LMTrainer, tokenizer: TextTokenizer, path: Path, meta:
 
 def load_trained(path: Path, with_last: bool = False, device: torch.device | str = "cpu") -> TrainedLM:
     """Rebuild the GPT (on `device`) and its tokenizer from a checkpoint directory."""
-    ckpt = load_checkpoint(path, KIND, extra=(LAST,) if with_last else ())
+    ckpt = load_checkpoint(path, KIND, extra=(LAST,) if with_last else (), texts=(TOKENIZER,))
     try:
         cfg = resolve(LMConfig, base=ckpt.config)
     except ConfigError as e:
         raise CheckpointError(f"{path / 'config.yaml'}: {e}") from None
-    tokenizer = TextTokenizer.load(path / TOKENIZER)
+    tokenizer = TextTokenizer.load(path / TOKENIZER, ckpt.texts[TOKENIZER])
     model = build_gpt(cfg, tokenizer.vocab_size)
     try:
         model.load_state_dict(ckpt.weights)

@@ -34,9 +34,10 @@ class TextTokenizer:
         return cls(tok)
 
     @classmethod
-    def load(cls, path: Path) -> TextTokenizer:
+    def load(cls, path: Path, text: str | None = None) -> TextTokenizer:
+        """The tokenizer saved at `path` (or its JSON `text`, already read from there)."""
         try:
-            return cls(Tokenizer.from_file(str(path)))
+            return cls(Tokenizer.from_str(text) if text is not None else Tokenizer.from_file(str(path)))
         except Exception:
             raise GencliError(f"{path}: missing or corrupt tokenizer.json") from None
 

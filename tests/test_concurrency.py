@@ -1,0 +1,122 @@
+"""Concurrent and hostile use: one writer per checkpoint, readers that never see half a save, a full disk."""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import torch
+
+from gencli import checkpoint
+from gencli.atomic import replacing
+from gencli.checkpoint import load_checkpoint, save_checkpoint
+from tests.conftest import TINY_DIFFUSION
+
+SLOW_TRAIN = ["--set", "data.n_points=1000", "--set", "train.epochs=100000", "--set", "model.hidden=32"]
+
+
+def _gencli(*args, cwd):
+    return subprocess.Popen([sys.executable, "-m", "gencli", *map(str, args)], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_lock(lock, pid, seconds=60.0):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if lock.is_file() and lock.read_text().strip() == str(pid):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{lock} was never taken by pid {pid}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["diffusion", "lm"])
+def test_a_second_writer_is_refused_at_once_and_the_first_keeps_its_checkpoint(tmp_path, kind):
+    if kind == "diffusion":
+        first_args = ["diffusion", "train", "--ckpt", "same", *SLOW_TRAIN]
+        second_args = ["diffusion", "train", "--ckpt", "same", "--seed", "7", *TINY_DIFFUSION]
+    else:
+        from tests.test_cli_lm import TINY
+        from tests.test_lm_core import CORPUS
+
+        (tmp_path / "c.txt").write_text(CORPUS)
+        first_args = ["lm", "train", "--corpus", "c.txt", "--ckpt", "same", *TINY, "--max-iters", "100000"]
+        second_args = ["lm", "train", "--corpus", "c.txt", "--ckpt", "same", *TINY, "--max-iters", "5"]
+    first = _gencli(*first_args, cwd=tmp_path)
+    _wait_for_lock(tmp_path / ".same.lock", first.pid)
+    second = subprocess.run([sys.executable, "-m", "gencli", *second_args], cwd=tmp_path, capture_output=True, text=True)
+    assert second.returncode == 2, second.stderr
+    assert second.stderr.count("\n") == 1 and f"pid {first.pid}" in second.stderr and "same" in second.stderr
+    first.send_signal(signal.SIGINT)  # Ctrl-C: the first saves a resumable state and stops
+    assert first.wait(timeout=120) == 130, first.stderr.read()
+    ckpt = load_checkpoint(tmp_path / "same", kind)
+    assert ckpt.meta["interrupted"] is True and ckpt.meta["step"] > 0
+    assert not list(tmp_path.glob(".same*")), "no lock, scratch or half-written folder is left"
+
+
+@pytest.mark.slow
+def test_a_killed_writer_does_not_block_the_next(tmp_path):
+    first = _gencli("diffusion", "train", "--ckpt", "same", *SLOW_TRAIN, cwd=tmp_path)
+    _wait_for_lock(tmp_path / ".same.lock", first.pid)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=30)
+    second = subprocess.run([sys.executable, "-m", "gencli", "diffusion", "train", "--ckpt", "same", *TINY_DIFFUSION],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert load_checkpoint(tmp_path / "same", "diffusion").meta["step"] == 60
+
+
+def test_a_reader_never_sees_half_a_save(tmp_path):
+    path = tmp_path / "ck"
+
+    def save(step: int) -> None:
+        save_checkpoint(path, "diffusion", {"w": torch.full((64, 64), float(step))}, {"step": step}, {"step": step})
+
+    save(0)
+    done = threading.Event()
+
+    def writer() -> None:
+        for step in range(1, 60):
+            save(step)
+        done.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    reads = 0
+    while not done.is_set() or reads < 5:
+        ck = load_checkpoint(path, "diffusion")
+        step = ck.meta["step"]
+        assert ck.config == {"step": step} and torch.equal(ck.weights["w"], torch.full((64, 64), float(step)))
+        reads += 1
+    t.join()
+    assert reads >= 5
+
+
+def test_a_full_disk_keeps_the_checkpoint_and_says_so(tmp_path, cli, monkeypatch):
+    assert cli("diffusion", "train", "--ckpt", tmp_path / "ck", *TINY_DIFFUSION).exit_code == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "ck").iterdir()}
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint, "save_file", full)
+    r = cli("diffusion", "train", "--ckpt", tmp_path / "ck", *TINY_DIFFUSION)
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    assert "disk is full" in r.stderr and "intact" in r.stderr and str(tmp_path / "ck") in r.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "ck").iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck"]
+
+
+def test_temporary_names_never_collide(tmp_path):
+    target = tmp_path / "f.txt"
+    with replacing(target) as a, replacing(target) as b:
+        assert a != b and a.parent == b.parent == tmp_path
+        a.write_text("a")
+        b.write_text("b")
+    assert target.read_text() == "a"  # the outer block ends last
+    assert json.loads(json.dumps(sorted(p.name for p in tmp_path.iterdir()))) == ["f.txt"]
