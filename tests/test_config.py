@@ -72,7 +72,8 @@ def test_lm_exercise_config_is_the_exercise_whatever_the_defaults():
 
     cfg = resolve(LMConfig, yaml_path=Path(__file__).parent.parent / "configs" / "lm-exercise.yaml")
     m, t, b = cfg.model, cfg.tokenizer, cfg.train
-    assert (m.sizes(), m.block_size, m.dropout, m.tie_weights) == ((6, 6, 192), 64, 0.1, False)
+    assert (m.sizes(), m.block_size, m.dropout, m.attn_dropout, m.tie_weights) == ((6, 6, 192), 64, 0.1, 0.1, False)
+    assert (m.attn_dropout_mode, b.weight_decay) == ("weights", 0.1)
     assert (t.kind, t.vocab_size) == ("bpe", 2048)
     assert (b.max_iters, b.batch_size, b.lr, b.lr_schedule, b.warmup_iters, b.bpe_dropout, b.ema) == (
         2000, 32, 5e-4, "constant", 0, 0.0, 0.0)

@@ -88,7 +88,7 @@ def test_every_section_completes_on_degenerate_models(tiny_lm, one_epoch_diffusi
     cfg = resolve(ReportConfig, base=small)
     b = _Builder(tmp_path, cfg, True, False, torch.device("cpu"), lambda name, total: lambda *a, **k: None)
     uncond, cond = one_epoch_diffusion
-    sections = (diffusion_sections(b, uncond) + conditional_sections(b, cond) + lm_sections(b, _writing(tiny_lm, "x")))
+    sections = (diffusion_sections(b, uncond) + conditional_sections(b, cond, uncond) + lm_sections(b, _writing(tiny_lm, "x")))
     ids = [s.id for s in sections]
     assert {"U1", "U6", "bonus", "C6", "C7", "L2", "L3", "L4", "L5"} <= set(ids)
     for s in sections:

@@ -103,7 +103,9 @@ def test_probability_table_places_and_classes(models):
     rows = res.rows
     wheres = {(r["x"], r["y"], r["class"]): r["where"] for r in rows}
     assert wheres[(0.5, -0.5, 2)] == "inside, own cell" and wheres[(0.5, -0.5, 3)] == "inside, cell 2"
-    assert wheres[(2.0, 2.0, 0)] == "outside"
+    # an outside point is scored under the class of the cell nearest to it (col from x, row from y, clamped)
+    assert wheres[(2.0, 2.0, 8)] == "outside, nearest cell 8"
+    assert wheres[(1.3, 0.0, 5)] == "outside, nearest cell 5" and wheres[(-3.0, 1.0, 6)] == "outside, nearest cell 6"
     assert all(r["elbo"] == pytest.approx(r["reconstruction"] - r["prior_kl"] + r["neg_diffusion_loss"], abs=1e-4) for r in rows)
     assert res.truth_inside == pytest.approx(math.log(9 / 4))
     with pytest.raises(Exception, match="out of range"):

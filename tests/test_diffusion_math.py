@@ -41,8 +41,23 @@ def test_time_grids_are_decreasing_from_one_to_zero():
     for ts in (uniform_grid(10), karras_grid(10, SDE, 7.0)):
         assert ts[0].item() == pytest.approx(1.0) and ts[-1].item() == pytest.approx(0.0)
         assert (ts[1:] < ts[:-1]).all()
-    # Karras spends more steps at small sigma than the uniform grid
-    assert SDE.sigma(karras_grid(10, SDE)[5]) < SDE.sigma(uniform_grid(10)[5]) * 2
+
+
+
+def test_grids_follow_their_closed_forms_and_the_uniform_one_is_already_geometric():
+    T, rho = 50, 7.0
+    i = torch.arange(T + 1, dtype=torch.float64)
+    lo, hi = SDE.sigma_min, SDE.sigma_max
+    geometric = hi * (lo / hi) ** (i / T)  # sigma(t) = exp(5 (t - 1)) on a uniform grid in t
+    karras = (hi ** (1 / rho) + i / T * (lo ** (1 / rho) - hi ** (1 / rho))) ** rho
+    assert torch.allclose(SDE.sigma(uniform_grid(T)).double(), geometric, rtol=1e-5)
+    assert torch.allclose(SDE.sigma(karras_grid(T, SDE, rho)).double(), karras, rtol=1e-4)
+    # steps taken at sigma < 0.1: uniform 1 - ln(10)/5 of them, Karras 1 - (1 - 0.1^(1/rho)) / (1 - lo^(1/rho))
+    n_uniform = int((geometric[:-1] < 0.1).sum())
+    n_karras = int((karras[:-1] < 0.1).sum())
+    assert abs(n_uniform - T * (1 - math.log(10) / 5)) <= 1
+    assert abs(n_karras - T * (1 - (1 - 0.1 ** (1 / rho)) / (1 - lo ** (1 / rho)))) <= 1
+    assert n_uniform > n_karras  # with this sigma(t) the exercise's grid is the one that crowds the data end
 
 
 @pytest.mark.parametrize("sampler, tol", [("euler", 2e-2), ("ddim", 1e-2), ("heun", 1e-3)])

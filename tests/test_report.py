@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from gencli.cli.app import app
 from tests.test_lm_core import CORPUS
 
-SECTIONS = ["U1", "U2", "U3", "U4", "U5", "U6", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "bonus", "L1", "L2", "L3", "L4", "L5"]
+SECTIONS = ["departures", "U1", "U2", "U3", "U4", "U5", "U6", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "bonus", "L1", "L2", "L3", "L4", "L5"]
 
 
 @pytest.fixture(scope="module", params=["bf16", "fp32"])
@@ -43,7 +43,7 @@ def test_quick_report_files_sections_and_own_checkpoints(quick_report):
     for sid, sec in data["sections"].items():
         for fig in sec["figures"]:
             assert (rep / fig).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", (sid, fig)
-        if sid != "C2":
+        if sid not in ("C2", "departures"):
             assert sec["figures"] and sec["commands"] and sec["finding"], sid
             assert all(c.startswith("gencli ") for c in sec["commands"]), sid
     # --quick keeps its checkpoints under the report folder and never touches ./checkpoints
@@ -123,7 +123,7 @@ def test_page_in_a_real_browser(quick_report):
         assert len(images) >= 17
         assert all(done and width > 0 for done, width, _ in images), [alt for d, w, alt in images if not (d and w > 0)]
         ids = driver.execute_script("return Array.from(document.querySelectorAll('section')).map(s => s.id);")
-        assert [s.upper() if s != "bonus" else s for s in ids if s != "settings"] == SECTIONS
+        assert [s.upper() if s not in ("bonus", "departures") else s for s in ids if s != "settings"] == SECTIONS
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == []
     finally:

@@ -247,7 +247,11 @@ def default_queries(cfg: DiffusionConfig) -> list[tuple[float, float, int | None
     def cell(x: float, y: float) -> int:
         return int(grid_labels(torch.tensor([[x, y]]), d.grid_rows, d.grid_cols, d.half_width)[0])
 
-    out = [(x, y, cell(x, y) if abs(x) <= d.half_width and abs(y) <= d.half_width else 0) for x, y in DEFAULT_QUERIES]
+    def nearest(x: float, y: float) -> int:  # an outside point takes the class of the cell nearest to it
+        h = d.half_width
+        return cell(min(max(x, -h), h), min(max(y, -h), h))
+
+    out = [(x, y, nearest(x, y)) for x, y in DEFAULT_QUERIES]
     out.append((0.5, -0.5, (cell(0.5, -0.5) + 1) % cfg.n_classes))  # same place, a wrong class
     return out
 
@@ -266,9 +270,10 @@ def check_queries(cfg: DiffusionConfig, queries: list[tuple[float, float, int | 
 
 def probability_table(
     trained: TrainedDiffusion, sc: SampleConfig, queries: list[tuple[float, float, int | None]] | None = None,
-    samples: int = 4096, seed: int = 0,
+    samples: int = 4096, seed: int = 0, unconditional: TrainedDiffusion | None = None,
 ) -> ProbabilityTable:
-    """C6: the VDM lower bound on log p(x) [or log p(x | c)] at each point, with its Monte Carlo standard error."""
+    """C6: the VDM lower bound on log p(x) [or log p(x | c)] at each point, with its Monte Carlo standard error; with
+    an `unconditional` model beside a conditional one, also its bound on log p(x) at the same places."""
     cfg = trained.cfg
     k = cfg.n_classes
     queries = queries or default_queries(cfg)
@@ -279,14 +284,23 @@ def probability_table(
                          torch.Generator().manual_seed(seed), labels, sc.start)
     inside = (xs.abs() <= cfg.data.half_width).all(dim=1)
     cells = grid_labels(xs, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width) if k else None
+    h = cfg.data.half_width
+    nearest_cell = grid_labels(xs.clamp(-h, h), cfg.data.grid_rows, cfg.data.grid_cols, h) if k else None
     rows = []
     for i, (x, y, c) in enumerate(queries):
         where = "inside" if inside[i] else "outside"
         if k and inside[i]:
             where += ", own cell" if cells[i] == c else f", cell {int(cells[i])}"
+        elif k:
+            where += f", nearest cell {int(c)}" if c == nearest_cell[i] else f", cell {int(c)} (not the nearest)"
         rows.append({"x": x, "y": y, "class": c, "where": where, "elbo": est.elbo[i].item(), "stderr": est.stderr[i].item(),
                      "neg_diffusion_loss": -est.diffusion[i].item(), "prior_kl": est.prior_kl[i].item(),
                      "reconstruction": est.reconstruction[i].item()})
+    if unconditional is not None and k:
+        plain = log_prob_bound(unconditional.model, xs.to(unconditional.device), unconditional.sde, sc.steps, samples,
+                               torch.Generator().manual_seed(seed), None, sc.start)
+        for i, row in enumerate(rows):
+            row["unconditional_elbo"] = plain.elbo[i].item()
     area = (2 * cfg.data.half_width) ** 2
     truth = math.log((k or 1) / area)
     data, _ = make_dataset(cfg)

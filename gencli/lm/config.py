@@ -27,9 +27,9 @@ class ModelConfig:
     block_size: int = field(64, "context length in tokens")
     dropout: float = field(0.2, "dropout on the embeddings and residual branches (the exercise: 0.1); rounded to a "
                                 "multiple of 1/256 on the CPU")
-    attn_dropout: float = field(0.2, "dropout on the attention (the exercise: 0.1, as `dropout`)")
+    attn_dropout: float = field(0.3, "dropout on the attention (the exercise: 0.1, as `dropout`)")
     attn_dropout_mode: Literal["weights", "keys"] = field(
-        "weights", "weights: each attention weight (the exercise, minGPT); keys: whole key columns per example and head, "
+        "keys", "weights: each attention weight (the exercise, minGPT); keys: whole key columns per example and head, "
                    "after the softmax (DropAttention's column mode, Lin et al. 2019), which equals zeroing those keys' "
                    "value rows and costs 1/T of the random numbers")
     tie_weights: bool = field(True, "share the token embedding matrix with the output head (Press and Wolf 2017)")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.colors import SymLogNorm
 
 from gencli.diffusion.results import (
     Determinism,
@@ -187,7 +188,9 @@ def bound_overlay(
     fig, (ax, side) = plt.subplots(1, 2, figsize=(9.5, 5), gridspec_kw={"width_ratios": [1.25, 1]})
     ax.scatter(data[:, 0], data[:, 1], s=1, c="0.8", zorder=0)
     lo, hi = float(np.min(values)), float(np.max(values))
-    sc = ax.scatter(pts[:, 0], pts[:, 1], c=values, cmap="coolwarm_r", s=70, edgecolor="k", zorder=2, vmin=lo, vmax=max(hi, lo + 1e-9))
+    # one-sided (higher is brighter), symmetric-log: bounds near 0 and hundreds of nats below both stay readable
+    norm = SymLogNorm(linthresh=1.0, vmin=lo, vmax=max(hi, lo + 1e-9))
+    sc = ax.scatter(pts[:, 0], pts[:, 1], c=values, cmap="viridis", norm=norm, s=70, edgecolor="k", zorder=2)
     places: dict[tuple[float, float], list[int]] = {}
     for i, (x, y) in enumerate(pts):
         places.setdefault((round(float(x), 6), round(float(y), 6)), []).append(i + 1)
@@ -196,7 +199,7 @@ def bound_overlay(
     _square(ax, 1.0, *grid)
     lim = max(2.0, float(np.abs(pts).max()) + 0.5)
     _axes(ax, (-lim, lim), "")
-    fig.colorbar(sc, ax=ax, label="lower bound on log p (nats)", fraction=0.046)
+    fig.colorbar(sc, ax=ax, label="lower bound on log p (nats, symmetric-log scale)", fraction=0.046)
     side.axis("off")
     lines = [f"{i + 1:>2}  {name:<18} {v:>9.2f} ± {e:.2f}" for i, (name, v, e) in enumerate(zip(names, values, errors))]
     side.text(0.0, 1.0, "#   point              bound (nats)\n" + "\n".join(lines), family="monospace", fontsize=9,
@@ -276,9 +279,14 @@ def _(r: SeedsGrid, folder: Path) -> dict[str, Path]:
 @draw.register
 def _(r: SamplingSweep, folder: Path) -> dict[str, Path]:
     items = [(f"{row.name}\ninside {row.inside_fraction:.3f}, TV {row.tv_distance:.3f}", row.points) for row in r.rows]
-    ncols = len(items) if len(items) <= 4 else 3
+    pairs = len({(row.sampler, row.schedule) for row in r.rows})
+    ncols = pairs if r.key == "compare" and pairs <= 4 else (len(items) if len(items) <= 4 else 3)
     title = f"{len(r.rows[0].points)} samples by {r.what} (seed {r.seed}, {r.start} start)"
-    return {f"{r.key}_figure": panels(items, folder / f"{r.key}.png", title, ncols=ncols, labels=r.labels, n_classes=r.n_classes)}
+    # one shared limit for every panel, wide enough for 99% of all points (a T = 1 overshoot lands far out)
+    reach = float(np.quantile(np.abs(np.concatenate([row.points for row in r.rows])), 0.99))
+    half = min(max(LIM[1], 1.05 * reach), 8.0)
+    return {f"{r.key}_figure": panels(items, folder / f"{r.key}.png", title, ncols=ncols, labels=r.labels, n_classes=r.n_classes,
+                                      lim=(-half, half))}
 
 
 @draw.register

@@ -30,14 +30,16 @@ from gencli.lm.store import TrainedLM
 from gencli.lm.store import load_trained as load_lm
 from gencli.outputs import write_figures, write_outputs
 from gencli.report.config import ReportConfig
+from gencli.report.departures import departures, departures_finding, departures_table
 from gencli.report.sections import (
-    C2_PROSE,
     SECTION_TITLES,
+    c2_prose,
     network_table,
 )
 from gencli.results import Result, Table
 
 # A stage of work: `stage(name, total)` returns `advance(done, info=None)`.
+COMPARE_STEPS = (10, 20, 50)  # U5 compares the samplers at these T too (all converge at T = 1000)
 Stage = Callable[[str, int], Callable[..., None]]
 
 
@@ -171,19 +173,29 @@ def diffusion_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
     out.append(b.section("U3", [grid], [("seeds_grid_figure", "9 samplings with 9 seeds")],
                          [f"gencli diffusion sample {ck} --n {d.grid_points} --steps {d.steps} --seeds-grid"], config=model.cfg))
     advance(3)
-    sweep = diffusion_analyses.sampler_sweep(model, sc, d.n_samples, 0, [(sc.sampler, sc.schedule, t) for t in d.steps_sweep],
-                                             "steps_sweep")
-    out.append(b.section("U4", [sweep], [("steps_sweep_figure", "the same noise with different numbers of steps T")],
+    variants = [(sc.sampler, sc.schedule, t) for t in d.steps_sweep]
+    sweep = diffusion_analyses.sampler_sweep(model, sc, d.n_samples, 0, variants, "steps_sweep")
+    results, finding = [sweep], sweep.finding()
+    if sc.start != "standard":  # the exercise's own start, beside
+        plain = diffusion_analyses.sampler_sweep(model, dataclasses.replace(sc, start="standard"), d.n_samples, 0, variants,
+                                                 "steps_sweep_standard")
+        results.append(plain)
+        a, s_ = sweep.rows[-1], plain.rows[-1]
+        finding += (f" With the exercise's N(0, I) start the TV at T={a.steps} is {s_.tv_distance:.3f}, "
+                    f"{'above' if s_.tv_distance > a.tv_distance else 'at or below'} the matched start's {a.tv_distance:.3f}.")
+    out.append(b.section("U4", results, [("steps_sweep_figure", "the same noise with different numbers of steps T")],
                          [f"gencli diffusion sample {ck} --n {d.n_samples} --steps {d.steps} --steps-sweep "
-                          f"{','.join(map(str, d.steps_sweep))}"], config=model.cfg))
+                          f"{','.join(map(str, d.steps_sweep))}"], config=model.cfg, finding=finding))
     advance(4)
     pairs = sampler_pairs(d.compare, "diffusion.compare")
-    comp = diffusion_analyses.sampler_sweep(model, sc, d.n_samples, 0, [(s, g, d.steps) for s, g in pairs], "compare")
+    compare_steps = sorted({t for t in COMPARE_STEPS if t < d.steps} | {d.steps})
+    comp = diffusion_analyses.sampler_sweep(model, sc, d.n_samples, 0, [(s_, g, t) for t in compare_steps for s_, g in pairs],
+                                            "compare")
     sched = diffusion_analyses.sigma_schedules(model.sde, 50, sc.rho)
     out.append(b.section("U5", [comp, sched], [("compare_figure", "samplers and time grids side by side"),
                                                ("schedule_figure", "sigma per step: uniform (exercise) and Karras grids")],
-                         [f"gencli diffusion sample {ck} --n {d.n_samples} --steps {d.steps} --compare {','.join(d.compare)}",
-                          "gencli diffusion schedule --steps 50"], config=model.cfg))
+                         [f"gencli diffusion sample {ck} --n {d.n_samples} --steps {t} --compare {','.join(d.compare)}"
+                          for t in compare_steps] + ["gencli diffusion schedule --steps 50"], config=model.cfg))
     advance(5)
     runs = [diffusion_analyses.determinism(model, dataclasses.replace(sc, sampler=s), d.repeats, d.determinism_points, 0)
             for s in ("euler", "sde")]
@@ -206,8 +218,8 @@ def diffusion_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
     return out
 
 
-def conditional_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
-    """C1-C6 from the conditional model."""
+def conditional_sections(b: _Builder, model: TrainedDiffusion, unconditional: TrainedDiffusion | None = None) -> list[Section]:
+    """C1-C7 from the conditional model (C6 also scores its places under the `unconditional` one)."""
     d, p = b.cfg.diffusion, b.paths["cond"]
     sc = _sample_settings(model, d.steps)
     ck = f"--conditional --ckpt {p}"
@@ -217,7 +229,7 @@ def conditional_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
     out.append(b.section("C1", [data], [("data_figure", "training data coloured by class")],
                          [f"gencli diffusion train {ck} --epochs {model.cfg.train.epochs} --set model.hidden={model.cfg.model.hidden}"]))
     advance(1)
-    out.append(Section("C2", SECTION_TITLES["C2"], [], [network_table(model.model)], "", [], {}, C2_PROSE))
+    out.append(Section("C2", SECTION_TITLES["C2"], [], [network_table(model.model)], "", [], {}, c2_prose(model.cfg)))
     advance(2)
     paths = diffusion_analyses.reverse_paths(model, sc, 4, 0)
     out.append(b.section("C3", [paths], [("trajectory_figure", "one point per class, its path coloured by its class")],
@@ -236,7 +248,7 @@ def conditional_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
                        {k: v for k, v in samples.to_dict().items()
                         if k in ("own_region_fraction", "own_region_mean", "own_region_worst", "spread", "data_spread")}))
     advance(4)
-    prob = diffusion_analyses.probability_table(model, sc, None, d.prob_samples, 0)
+    prob = diffusion_analyses.probability_table(model, sc, None, d.prob_samples, 0, unconditional)
     out.append(b.section("C6", [prob], [("prob_figure", "the bound at each point, numbered; values listed on the right")],
                          [f"gencli diffusion prob {ck} --samples {d.prob_samples} --steps {d.steps}"], config=model.cfg))
     advance(5)
@@ -300,6 +312,14 @@ def _attention_table(att, names: list[str]) -> Table:
     return Table(t.title, [t.columns[i] for i in keep], [tuple(row[i] for i in keep) for row in t.rows])
 
 
+def departures_section(sections: list[Section], settings: dict) -> Section:
+    """The departures from the exercise, from the resolved configs and the LM sections' numbers."""
+    by_id = {s.id: s for s in sections}
+    rows = departures(settings, by_id["L1"].numbers if "L1" in by_id else None, by_id["L2"].numbers if "L2" in by_id else None)
+    return Section("departures", SECTION_TITLES["departures"], [], [departures_table(rows)], departures_finding(rows), [],
+                   {"departures": [dataclasses.asdict(d) for d in rows]})
+
+
 def build_report(
     out: Path, cfg: ReportConfig, quick: bool = False, retrain: bool = False, device: torch.device | str = "cpu",
     stage: Stage = _quiet,
@@ -311,12 +331,13 @@ def build_report(
     cond = b.ensure_diffusion("cond")
     lm = b.ensure_lm()
     t1 = time.perf_counter()
-    sections = diffusion_sections(b, uncond) + conditional_sections(b, cond) + lm_sections(b, lm)
+    sections = diffusion_sections(b, uncond) + conditional_sections(b, cond, uncond) + lm_sections(b, lm)
+    settings = {"report": to_dict(cfg), "quick": quick, "device": str(b.device),
+                "checkpoints": {k: str(v) for k, v in b.paths.items()},
+                "diffusion": to_dict(uncond.cfg), "diffusion-cond": to_dict(cond.cfg), "lm": to_dict(lm.cfg)}
+    sections.append(departures_section(sections, settings))
     order = list(SECTION_TITLES)
     sections.sort(key=lambda s: order.index(s.id))
     b.timings["analyses"] = time.perf_counter() - t1
     b.timings["total"] = time.perf_counter() - t0
-    settings = {"report": to_dict(cfg), "quick": quick, "device": str(b.device),
-                "checkpoints": {k: str(v) for k, v in b.paths.items()},
-                "diffusion": to_dict(uncond.cfg), "diffusion-cond": to_dict(cond.cfg), "lm": to_dict(lm.cfg)}
     return Report(sections, settings, library_versions(), b.timings, quick, b.trained)

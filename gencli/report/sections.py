@@ -1,4 +1,4 @@
-"""The report's fixed text: the 18 sections in order, the question each answers, and the C2 explanation."""
+"""The report's text: the sections in order, the question each answers, and the C2 explanation built from a config."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from torch import nn
 from gencli.results import Table
 
 SECTION_TITLES = {
+    "departures": "Where this differs from the exercise",
     "U1": "U1 · The forward process of one point",
     "U2": "U2 · Training loss",
     "U3": "U3 · Nine seeds",
@@ -29,6 +30,7 @@ SECTION_TITLES = {
 }
 
 QUESTIONS = {
+    "departures": "Which settings of this report are not the exercise's own, why, and where can the exercise's setting be seen?",
     "U1": "How does one point, starting outside the square, move under x_t = x_0 + sigma(t) eps, sigma(t) = exp(5 (t - 1))?",
     "U2": "Does the denoiser's eps-prediction loss go down over training?",
     "U3": "What do nine samplings of the same model with nine different seeds look like?",
@@ -54,18 +56,31 @@ QUESTIONS = {
     "L5": "What is the log-probability of a sampled sentence, as the sum of per-token log-probabilities?",
 }
 
-C2_PROSE = """\
-The class c (an integer 0..K-1, here the cell of a 3x3 grid, c = 3 * row + col) is looked up in an
-`nn.Embedding(K, 16)`: one learned vector of 16 numbers per class. That vector is concatenated with the noisy
-point x_t (2 numbers) and the time t (1 number), and the first fully connected layer mixes all of them, so every
-hidden unit can depend on the class. The rest of the network is unchanged (the table lists its layers).
+EXERCISE_DIFFUSION = {"hidden": "2-3 layers (width not fixed)", "lr": 1e-3, "epochs": 3000, "class_dropout": 0.0}
+
+
+def c2_prose(cfg) -> str:
+    """C2: how the class enters this checkpoint's network and which equations change, from its config."""
+    k, m, t = cfg.n_classes, cfg.model, cfg.train
+    rows = k + (1 if cfg.null_class else 0)
+    null = (f" plus one more row, index {k}, the null class: with probability {t.class_dropout:g} a training point's class "
+            f"is replaced by it, so the same network also learns the unconditional eps (classifier-free guidance, C7)"
+            if cfg.null_class else "")
+    layers = " -> ".join(["(3 + " + str(m.class_dim) + ")"] + [str(m.hidden)] * (m.n_layers - 1) + ["2"])
+    return f"""The class c (an integer 0..{k - 1}, the cell of a {cfg.data.grid_rows}x{cfg.data.grid_cols} grid, c = {cfg.data.grid_cols} * row + col)
+is looked up in an `nn.Embedding({rows}, {m.class_dim})`: one learned vector of {m.class_dim} numbers per class{null}. That
+vector is concatenated with the noisy point x_t (2 numbers) and the time t (1 number), and the first fully connected
+layer mixes all of them, so every hidden unit can depend on the class. The layers are {layers} with LeakyReLU between
+them (the table lists them); this checkpoint trained {t.epochs} full-batch epochs at learning rate {t.lr:g}. The
+unconditional model's first layer takes 3 numbers instead of {3 + m.class_dim}.
 
 Only the denoiser gains an argument: D(x_t, t) becomes D(x_t, t, c). The forward process x_t = x_0 + sigma(t) eps
 does not involve c. The loss stays the mean squared error ||D(x_t, t, c) - eps||^2, each training point with its own
 class. The denoised estimate x0_hat = z - sigma(t) D(z, t, c), the score (x0_hat - z) / sigma(t)^2 (now the score
 of p(x_t | c)) and the reverse step dz = -sigma'(t) sigma(t) score dt keep their form with D(z, t, c) in them. The
 probability estimate becomes a lower bound on log p(x | c), so the same place scores differently under different
-classes (C6). The matched start draws z(1) from N(mean_c, (1 + var_c) I), the class's own mean and variance.
+classes (C6). {"The matched start draws z(1) from N(mean_c, (1 + var_c) I), the class's own mean and variance." if
+cfg.sample.start == "matched" else "The start is the exercise's N(0, I) for every class."}
 """
 
 
