@@ -6,7 +6,7 @@ GENCLI := $(BIN)/gencli
 OUT ?= runs
 export GENCLI_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: setup report report-quick demo test lint bench clean
+.PHONY: setup report report-quick demo test test-fast lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,9 @@ report-quick: setup
 	@echo "report: $(abspath $(OUT)/report-quick/index.html)"
 
 demo: report
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow" tests
 
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests

@@ -24,6 +24,7 @@ def corpus(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_two_processes_train_like_one(cli, corpus, tmp_path):
     one = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *FP32, "--json")
     assert one.exit_code == 0, one.stderr
@@ -40,6 +41,7 @@ def test_two_processes_train_like_one(cli, corpus, tmp_path):
     assert gen.exit_code == 0 and gen.json()["samples"][0].startswith("the cat")
 
 
+@pytest.mark.slow
 def test_resume_under_two_processes_continues_the_count(cli, corpus, tmp_path):
     assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "ck", "--max-iters", "10", *FP32, "--nproc", "2").exit_code == 0
     r = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "ck", "--max-iters", "20", *FP32, "--nproc", "2", "--resume")

@@ -32,6 +32,7 @@ def quick_report(tmp_path_factory, request):
     return root, json.loads(r.stdout)
 
 
+@pytest.mark.slow
 def test_quick_report_files_sections_and_own_checkpoints(quick_report):
     root, out = quick_report
     rep = root / "rep"
@@ -52,6 +53,7 @@ def test_quick_report_files_sections_and_own_checkpoints(quick_report):
     assert all(Path(p).is_relative_to(Path("rep")) for p in data["trained"])
 
 
+@pytest.mark.slow
 def test_report_numbers_are_the_analyses_numbers(quick_report):
     root, _ = quick_report
     data = json.loads((root / "rep" / "report.json").read_text())
@@ -70,6 +72,7 @@ def test_report_numbers_are_the_analyses_numbers(quick_report):
     assert any(places.count(pl) == 2 for pl in places), "one place is scored under two classes"
 
 
+@pytest.mark.slow
 def test_section_command_reproduces_its_numbers(quick_report, cli):
     root, _ = quick_report
     data = json.loads((root / "rep" / "report.json").read_text())
@@ -83,6 +86,7 @@ def test_section_command_reproduces_its_numbers(quick_report, cli):
     assert r.json()["tv_distance"] == c4["numbers"]["tv_distance"]
 
 
+@pytest.mark.slow
 def test_page_is_self_contained(quick_report):
     root, _ = quick_report
     page = (root / "rep" / "index.html").read_text()
@@ -102,6 +106,7 @@ def _chromium():
     return None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(_chromium() is None, reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
 def test_page_in_a_real_browser(quick_report):
     webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (the dev extra)")

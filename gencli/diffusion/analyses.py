@@ -47,6 +47,7 @@ from gencli.diffusion.sampling import (
     record_trajectory,
     sample,
     sample_points,
+    start_moments,
     time_grid,
 )
 from gencli.diffusion.sde import VESDE
@@ -323,9 +324,15 @@ def steer_to_target(
     res = invert_to_target(trained.model, trained.sde, torch.tensor(target, dtype=torch.float32), ts, sampler, iterations,
                            lr, tolerance, seed, trained.cfg.sample.start, label, on_step)
     data, _ = make_dataset(trained.cfg)
+    # how likely the found noise is under the sampler's own noise: standardise z(1) by its start distribution
+    mean, std = start_moments(trained.model, label, 1, trained.cfg.sample.start, trained.sde)
+    u = ((res.z1.to(mean.device) - mean[0]) / std[0]).cpu()
+    if res.step_noise is not None:
+        u = torch.cat([u, res.step_noise.cpu().flatten()])
+    log_density = float(-0.5 * (u**2).sum() - 0.5 * u.numel() * math.log(2 * math.pi))
     return SteeredSample(tuple(target), res.final.cpu().numpy(), res.distance, res.iterations, tolerance,
                          np.asarray(res.losses), res.trajectory.cpu().numpy(), ts.numpy(), sampler, steps,
-                         res.z1.cpu().numpy(), data.numpy())
+                         res.z1.cpu().numpy(), data.numpy(), noise_numbers=u.numel(), noise_log_density=log_density)
 
 
 def guidance_sweep(

@@ -310,8 +310,9 @@ class SamplingSweep(Result):
         if len(self.rows) > 1:
             last = self.rows[-1]
             enough = next((r for r in self.rows if r.tv_distance <= last.tv_distance + floor / 4), last)
-            text += (f" From T={enough.steps} on, the TV is within {floor / 4:.3f} of T={last.steps}'s {last.tv_distance:.3f}, "
-                     f"at {enough.steps / last.steps:.0%} of its cost.")
+            if enough is not last:
+                text += (f" From T={enough.steps} on, the TV is within {floor / 4:.3f} of T={last.steps}'s "
+                         f"{last.tv_distance:.3f}, at {enough.steps / last.steps:.0%} of its cost.")
         euler = [r for r in self.rows if r.sampler == "euler" and r.schedule == "uniform"]
         if euler:
             # the exercise's step: z <- z + (5 / T) (x0_hat - z), since dz = -5 (x0_hat - z) dt and dt = -1/T
@@ -560,7 +561,7 @@ class ProbabilityTable(Result):
             parts.append(f"points outside score from {nearest['elbo']:.1f} nats at ({nearest['x']:g}, {nearest['y']:g}), the "
                          f"nearest to the square, down to {worst['elbo']:.1f} at ({worst['x']:g}, {worst['y']:g})"
                          + (" (each under the class of its nearest cell)" if self.conditional else ""))
-        text = "; ".join(parts).capitalize() + "." if parts else ""
+        text = _sentence("; ".join(parts)) if parts else ""
         if outside and inside:
             kl_share = np.mean([r["prior_kl"] / max(r["reconstruction"] - r["elbo"], 1e-9) for r in outside])
             text += (f" Outside, the prior KL is {kl_share:.0%} of what separates the bound from the reconstruction term: "
@@ -603,15 +604,27 @@ class SteeredSample(Result):
     steps: int
     z1: np.ndarray
     background: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    noise_numbers: int = 0  # how many numbers were optimised (z(1), and every step's noise for sde)
+    noise_log_density: float = 0.0  # their log-density under the sampler's own noise distribution (standardised)
+
+    @property
+    def typical_log_density(self) -> tuple[float, float]:
+        """Mean and standard deviation of that log-density for noise drawn as the sampler draws it: -d/2 (log 2 pi + 1)
+        and sqrt(d/2) (a chi-square with d degrees of freedom, halved)."""
+        d = self.noise_numbers
+        return -0.5 * d * (np.log(2 * np.pi) + 1), float(np.sqrt(d / 2))
 
     @property
     def success(self) -> bool:
         return self.distance <= max(self.tolerance, 0.05)
 
     def to_dict(self) -> dict:
+        mean, sd = self.typical_log_density
         return {"target": list(self.target), "final": self.final.tolist(), "distance": self.distance,
                 "iterations": self.iterations, "success": self.success, "z1": self.z1.tolist(),
-                "sampler": self.sampler, "steps": self.steps}
+                "sampler": self.sampler, "steps": self.steps, "tolerance": self.tolerance,
+                "noise_numbers": self.noise_numbers, "noise_log_density": self.noise_log_density,
+                "typical_log_density": mean, "typical_log_density_sd": sd}
 
     def tables(self) -> list[Table]:
         return [Table(f"steering the sampler ({self.sampler}, T={self.steps})",
@@ -626,8 +639,17 @@ class SteeredSample(Result):
     def finding(self) -> str:
         verb = "reaches" if self.success else "gets only as close as"
         noise = "the initial noise and every step's noise" if self.sampler == "sde" else "the initial noise"
-        return (f"Optimising {noise}, the frozen model's sampler {verb} ({self.final[0]:.3f}, {self.final[1]:.3f}), "
-                f"{self.distance:.4f} from ({self.target[0]:g}, {self.target[1]:g}), after {self.iterations} Adam steps.")
+        text = (f"Optimising {noise} ({self.noise_numbers} free numbers), the frozen model's sampler {verb} "
+                f"({self.final[0]:.3f}, {self.final[1]:.3f}), {self.distance:.4f} from ({self.target[0]:g}, "
+                f"{self.target[1]:g}), after {self.iterations} Adam steps (it stops within {self.tolerance:g}).")
+        if self.noise_numbers:
+            mean, sd = self.typical_log_density
+            z = (self.noise_log_density - mean) / sd
+            verdict = ("an unusually unlikely draw: the model reaches the target only through noise it would almost never "
+                       "sample" if z < -3 else "about as likely as a typical draw: the sampler could have drawn such noise")
+            text += (f" That noise has log-density {self.noise_log_density:.1f} under the sampler's own noise distribution, "
+                     f"against {mean:.1f} +- {sd:.1f} for typical draws ({z:+.1f} standard deviations): {verdict}.")
+        return text
 
 
 @dataclass
@@ -706,6 +728,11 @@ class GuidanceSweep(Result):
                 what = f"keeps the spread within the cells: the within-cell TV {_change(base.within_cell_tv, r.within_cell_tv)}"
             text += f" Guidance at every step with W = {r.guidance:g} gives {r.own_region_mean:.3f} in the own cell and {what}."
         return text
+
+
+def _sentence(text: str) -> str:
+    """`text` with its first letter in capitals and a full stop (str.capitalize would lower the rest)."""
+    return text[:1].upper() + text[1:] + "."
 
 
 def _moves(before: float, after: float) -> str:

@@ -116,7 +116,8 @@ def invert_sentence(
     res = invert_text(lm.model, ids, steps, lr, init, seed, cb, restarts, loss)
     return TextInversion(target, res.success, res.steps, np.asarray(res.losses), [tok.decode(d) for d in res.decoded_ids],
                          [tok.piece(i) for i in ids], [tok.piece(i) for i in res.nearest_ids], tok.decode(res.nearest_ids),
-                         res.nearest_reproduces, res.vectors.cpu().numpy(), loss=loss, restarts=restarts, max_steps=steps)
+                         res.nearest_reproduces, res.vectors.cpu().numpy(), loss=loss, restarts=restarts, max_steps=steps,
+                         free_run=tok.decode(res.free_run_ids or []), tied=lm.cfg.model.tie_weights)
 
 
 def attention_maps(

@@ -41,6 +41,20 @@ class LMInversion:
     nearest_ids: list[int]
     nearest_reproduces: bool
     winner: int = 0  # which start reached the target (or got closest)
+    free_run_ids: list[int] | None = None  # greedy generation from the first found vector alone
+
+
+@torch.no_grad()
+def free_run(model: GPT, first: Tensor, n: int) -> list[int]:
+    """Greedy autoregressive generation of n tokens fed the found first vector, then the embeddings of its own
+    predictions (what the model writes when it is not handed every found vector)."""
+    inputs = [first]
+    out: list[int] = []
+    for _ in range(n):
+        nxt = int(model(inputs_embeds=torch.stack(inputs)[None])[0, -1].argmax())
+        out.append(nxt)
+        inputs.append(model.tok_emb.weight[nxt])
+    return out
 
 
 def inversion_loss(logits: Tensor, target: Tensor, kind: str) -> Tensor:
@@ -105,4 +119,4 @@ def invert_text(
     with torch.no_grad():
         nearest = torch.cdist(vectors, emb).argmin(dim=1).tolist()  # nearest real token (L2)
         reproduces = model(torch.tensor([nearest], device=emb.device))[0].argmax(-1).tolist() == target
-    return LMInversion(success, step, losses, decoded, vectors, nearest, reproduces, winner)
+    return LMInversion(success, step, losses, decoded, vectors, nearest, reproduces, winner, free_run(model, vectors[0], n))

@@ -56,10 +56,20 @@ class LMTrainingSummary(Result):
         best, last = m.get("best_val_loss"), m.get("val_loss")
         if best is None or last is None:
             return ""
+        train = m["train_loss"]
+        steps = int(self.steps[-1]) if len(self.steps) else 0
         text = (f"Validation loss is lowest at step {m['best_step']} ({best:.3f} nats/token, {m['best_val_bpb']:.3f} bits per byte); "
-                f"it ends at {last:.3f} while the training estimate ends at {m['train_loss']:.3f}.")
+                f"it ends at {last:.3f} while the training estimate ends at {train:.3f}")
+        gap = last - train
+        if gap > 0.1 * last:
+            text += (f": a gap of {gap:.2f} nats/token, {gap / last:.0%} of the validation loss. The model fits the training "
+                     "text much better than held-out text (overfitting).")
+        else:
+            text += f" (a gap of {gap:.2f} nats/token): no sign of overfitting yet."
         if last > 1.05 * best:
-            text += " The gap is overfitting: the analyses use the best weights (model.safetensors)."
+            text += " Validation rose after its best step."
+        text += (f" L2-L5 use the best weights (step {m['best_step']}, model.safetensors)"
+                 + (f", not the last (step {steps})." if m["best_step"] != steps else ", which are also the last."))
         if m.get("stopped_early"):
             text += f" Training stopped early at step {int(self.steps[-1])}: validation had stopped improving (train.patience)."
         return text
@@ -102,6 +112,8 @@ class TextInversion(Result):
     loss: str = "margin"  # "margin" or "ce" (the exercise's cross-entropy)
     restarts: int = 1
     max_steps: int = 0
+    free_run: str = ""  # greedy generation fed only the first found vector, then its own predictions
+    tied: bool = False  # the model's head shares the token embedding matrix
 
     def changes(self) -> list[tuple[int, float, str]]:
         """(step, loss, decoded) at every step where the decoded text changed."""
@@ -113,7 +125,7 @@ class TextInversion(Result):
 
     def to_dict(self) -> dict:
         return {"success": self.success, "steps": self.steps, "decoded": self.decoded[-1], "target": self.target,
-                "loss": self.loss, "restarts": self.restarts,
+                "loss": self.loss, "restarts": self.restarts, "free_run": self.free_run,
                 "final_loss": float(self.losses[-1]), "nearest_tokens": self.nearest_tokens, "nearest_text": self.nearest_text,
                 "nearest_reproduces": self.nearest_reproduces}
 
@@ -138,9 +150,16 @@ class TextInversion(Result):
         else:
             text = (f"The inversion did not reach the target in {self.steps} steps ({how}); the best decode is "
                     f"{self.decoded[-1]!r} (loss {self.losses[-1]:.3f}).")
+        text += (" As in the exercise, the decode is the argmax at each position of the model fed all found vectors at "
+                 "once, not autoregressive generation: fed only the first found vector and then its own predictions, "
+                 f"the model writes {self.free_run!r}.")
         same = sum(a == b for a, b in zip(self.target_tokens, self.nearest_tokens))
         text += (f" {same} of {len(self.target_tokens)} found vectors lie nearest to the target's own token; the nearest real "
                  f"tokens {'do' if self.nearest_reproduces else 'do not'} reproduce the target.")
+        if self.tied and same > len(self.target_tokens) / 2:
+            text += (" Why the target's own token: the residual stream carries the input vector at position i straight to "
+                     "the head, and with the head tied to the embedding the head scores a token y by E[y] . h, so moving "
+                     "the vector toward E[target i] raises exactly the logit it must win.")
         return text
 
 

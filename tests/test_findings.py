@@ -1,0 +1,210 @@
+"""Every finding is computed: fed numbers pointing the other way, its sentence changes."""
+
+import numpy as np
+import pytest
+
+from gencli.diffusion.results import (
+    Determinism,
+    ForwardPath,
+    GuidanceRow,
+    GuidanceSweep,
+    ProbabilityTable,
+    SamplingSweep,
+    SeedPanel,
+    SeedsGrid,
+    SigmaSchedules,
+    SteeredSample,
+    SweepRow,
+    TrainingCurve,
+    tv_noise_floor,
+)
+from gencli.lm.results import AttentionMaps, LMTrainingSummary, TextInversion
+from gencli.report.departures import departures
+
+RNG = np.random.default_rng(0)
+
+
+def test_tv_noise_floor_matches_a_simulation():
+    for n in (1000, 10000):
+        tvs = []
+        for _ in range(200):
+            counts = np.bincount(RNG.integers(0, 100, n), minlength=100)
+            tvs.append(0.5 * np.abs(counts / n - 0.01).sum())
+        assert tv_noise_floor(n) == pytest.approx(np.mean(tvs), rel=0.05)
+
+
+def test_training_loss_falls_rises_or_stays():
+    noise = RNG.normal(0, 0.01, 1000)
+    assert " falls " in TrainingCurve(np.linspace(1.0, 0.8, 1000) + noise, 1.0, False).finding()
+    assert " rises " in TrainingCurve(np.linspace(0.8, 1.0, 1000) + noise, 1.0, False).finding()
+    assert "stays within its noise" in TrainingCurve(0.9 + noise, 1.0, False).finding()
+
+
+def _panels(tvs, n=1000):
+    return [SeedPanel(i, np.zeros((n, 2)), 0.99, tv) for i, tv in enumerate(tvs)]
+
+
+def test_seeds_same_picture_only_within_the_noise_floor():
+    same = SeedsGrid(_panels([0.13, 0.14, 0.15]), None, 0, {}).finding()
+    differ = SeedsGrid(_panels([0.13, 0.40, 0.15]), None, 0, {}).finding()
+    assert "same picture up to sampling noise" in same and "beyond sampling noise" in differ
+    assert "cannot be told from uniform" in same
+    assert "own error shows" in SeedsGrid(_panels([0.35, 0.36, 0.37]), None, 0, {}).finding()
+
+
+def test_forward_path_says_where_it_starts_and_when_it_moves():
+    ts = np.linspace(0, 1, 101)
+    late = np.outer(np.exp(5 * (ts - 1)), [1.0, 0.0]) + [1.5, 0]
+    early = np.outer(np.sqrt(ts), [1.0, 0.0]) + [0.2, 0.1]
+    a = ForwardPath((1.5, 0.0), ts, np.exp(5 * (ts - 1)), late).finding()
+    b = ForwardPath((0.2, 0.1), ts, np.exp(5 * (ts - 1)), early).finding()
+    assert "outside the square" in a and "Most of the motion comes late" in a
+    assert "inside the square" in b and "spread over the whole interval" in b
+
+
+def _schedules(n_uniform_small: int, n_karras_small: int) -> SigmaSchedules:
+    def series(n_small):
+        s = np.concatenate([np.full(10 - n_small, 0.5), np.full(n_small, 0.05), [0.01]])
+        return np.linspace(1, 0, 11), s
+    return SigmaSchedules(10, 7.0, 0.01, 1.0, {"uniform": series(n_uniform_small), "karras": series(n_karras_small)})
+
+
+def test_schedule_sentence_follows_the_counts():
+    assert "the uniform grid puts more steps near the data" in _schedules(6, 4).finding()
+    assert "the Karras grid puts more steps near the data" in _schedules(4, 6).finding()
+    assert "the same number" in _schedules(5, 5).finding()
+
+
+def test_determinism_cause_follows_the_sampler_and_the_outcome():
+    path = np.zeros((3, 2, 1, 2))
+    ends = np.zeros((3, 1, 2))
+    assert "draws noise only at the start, so the same start" in Determinism("euler", 10, 3, 5, True, 2, 0.0, path, ends).finding()
+    assert "each run is a different sample" in Determinism("sde", 10, 3, 5, False, 0, 1.0, path, ends).finding()
+    assert "arithmetic itself" in Determinism("euler", 10, 3, 5, False, 1, 1e-7, path, ends).finding()
+    assert "although sde injects" in Determinism("sde", 10, 3, 5, True, 2, 0.0, path, ends).finding()
+
+
+def _sweep(tvs, steps, key="steps_sweep", inside=None):
+    rows = [SweepRow("euler", "uniform", t, (inside or {}).get(t, 0.95), tv, 0.1, np.zeros((1000, 2)))
+            for t, tv in zip(steps, tvs)]
+    return SamplingSweep(key, "x", rows, None, 0, 0, "matched")
+
+
+def test_steps_sweep_explains_the_euler_factor_and_crowding():
+    text = _sweep([0.9, 0.5, 0.2, 0.15], [1, 5, 50, 1000], inside={5: 1.0}).finding()
+    assert "at T=1 each step moves z 5x" in text and "at T=5 the first step lands exactly" in text
+    assert "(T=5) means the samples crowd" in text
+    assert "overshoot" not in _sweep([0.3, 0.2], [10, 100]).finding()
+
+
+def test_compare_says_within_or_beyond_the_noise_floor():
+    floor = tv_noise_floor(1000)
+    within = _sweep([0.13, 0.13 + floor / 2], [10, 10], key="compare").finding()
+    beyond = _sweep([0.13, 0.13 + 2 * floor], [10, 10], key="compare").finding()
+    assert "within the noise floor" in within and "beyond the noise floor" in beyond
+
+
+def _guidance(tv_interval: float, tv_every: float) -> GuidanceSweep:
+    def row(w, interval, tv, own):
+        return GuidanceRow(w, interval, own, own - 0.05, tv, 0.99, 0.1, np.zeros((10, 2)))
+    rows = [row(0.0, (0.0, 0.4), 0.10, 0.92), row(4.0, (0.0, 0.4), tv_interval, 0.97), row(4.0, (0.0, 1.0), tv_every, 0.95)]
+    return GuidanceSweep(rows, np.zeros(10, dtype=int), 9, (3, 3), {}, 0)
+
+
+def test_guidance_change_words_are_computed():
+    up = _guidance(0.121, 0.5).finding()
+    assert "rises 21% (0.100 -> 0.121)" in up and "pulls each class's samples toward the centre" in up
+    down = _guidance(0.09, 0.11).finding()
+    assert "falls 10% (0.100 -> 0.090)" in down and "keeps the spread within the cells" in down
+    assert "stays within 2%" in _guidance(0.101, 0.11).finding()
+
+
+def _prob(rows, conditional=True):
+    return ProbabilityTable(rows, 100, 64, conditional, np.zeros((1, 2)), (3, 3), float(np.log(9 / 4)))
+
+
+def _row(x, y, c, where, elbo, kl=1.0, lt=1.0, stderr=0.1, **extra):
+    return {"x": x, "y": y, "class": c, "where": where, "elbo": elbo, "stderr": stderr, "neg_diffusion_loss": -lt,
+            "prior_kl": kl, "reconstruction": elbo + kl + lt, **extra}
+
+
+def test_probability_finding_follows_its_numbers():
+    own_above = _prob([_row(0.5, -0.5, 2, "inside, own cell", 0.5), _row(0.5, -0.5, 3, "inside, cell 2", -3.0),
+                       _row(2, 2, 8, "outside, nearest cell 8", -50, kl=45, lt=2)]).finding()
+    assert "scores 3.5 nats above the wrong class 3" in own_above and "prior KL is" in own_above
+    own_below = _prob([_row(0.5, -0.5, 2, "inside, own cell", -3.0), _row(0.5, -0.5, 3, "inside, cell 2", 0.5),
+                       _row(2, 2, 8, "outside, nearest cell 8", -50, kl=2, lt=45)]).finding()
+    assert "scores 3.5 nats below the wrong class 3" in own_below and "L_T carries" in own_below
+    close = _prob([_row(0.5, -0.5, 2, "inside, own cell", 0.5, stderr=1.0), _row(0.5, -0.5, 3, "inside, cell 2", 0.3)])
+    assert "within the Monte Carlo noise" in close.finding()
+    assert "0.31 or more below the true" in own_above and "at or above the true" in _prob(
+        [_row(0, 0, 4, "inside, own cell", 0.9)]).finding()
+    t = _prob([_row(0.5, -0.5, 2, "inside, own cell", 0.5)]).tables()[0]
+    bound, rec, kl, lt = (t.columns.index(c) for c in (("bound", ".2f"), ("= reconstruction", ".2f"),
+                                                         ("- prior KL", ".2f"), ("- L_T", ".2f")))
+    r = t.rows[0]
+    assert r[bound] == pytest.approx(r[rec] - r[kl] - r[lt])  # the columns add up to the bound
+
+
+def _steered(log_density: float) -> SteeredSample:
+    return SteeredSample((4.0, 5.5), np.array([4.0, 5.5]), 0.005, 100, 0.01, np.ones(3), np.zeros((3, 2)), np.zeros(3),
+                         "sde", 100, np.zeros(2), noise_numbers=202, noise_log_density=log_density)
+
+
+def test_steered_noise_likelihood_against_typical_draws():
+    mean, sd = _steered(0).typical_log_density
+    assert mean == pytest.approx(-101 * (np.log(2 * np.pi) + 1)) and sd == pytest.approx(np.sqrt(101))
+    assert "unusually unlikely" in _steered(mean - 10 * sd).finding()
+    assert "about as likely as a typical draw" in _steered(mean).finding()
+    assert "it stops within 0.01" in _steered(mean).finding()
+
+
+def _summary(train: float, val: float, best: float, best_step: int) -> LMTrainingSummary:
+    m = {"train_loss": train, "val_loss": val, "best_val_loss": best, "best_step": best_step, "best_val_bpb": 2.0}
+    return LMTrainingSummary(np.arange(1, 101), np.ones(100), np.array([50, 100]), np.ones(2), np.ones(2), m, "GPT", "c")
+
+
+def test_lm_training_gap_and_weights_are_computed():
+    over = _summary(2.5, 4.0, 3.9, 50).finding()
+    assert "overfitting" in over and "not the last (step 100)" in over
+    fine = _summary(3.95, 4.0, 4.0, 100).finding()
+    assert "no sign of overfitting" in fine and "which are also the last" in fine
+
+
+def _att(first_row, last_row):
+    n = len(first_row)
+    mats = {k: np.tril(np.ones((n, n))) / np.arange(1, n + 1)[:, None] for k in ("first", "last")}
+    mats["first"][-1], mats["last"][-1] = first_row, last_row
+    return AttentionMaps("p a b", ["p", " a", " b", "c"][:n], n - 1, 3, "c", mats, 3, "greedy", "p", 2, 10, "b")
+
+
+def test_attention_comparison_follows_the_rows():
+    peaked, flat = np.array([0.85, 0.05, 0.05, 0.05]), np.full(4, 0.25)
+    assert "The last block is the more concentrated" in _att(flat, peaked).finding()
+    assert "The first block is the more concentrated" in _att(peaked, flat).finding()
+    assert "about equally concentrated" in _att(flat, flat).finding()
+    assert "0.85, 3.4x uniform" in _att(flat, peaked).finding()
+
+
+def test_inversion_finding_says_success_or_what_it_reached():
+    base = dict(target="a b", losses=np.array([2.0, 1.0]), target_tokens=["a", " b"], nearest_tokens=["a", " b"],
+                nearest_text="a b", nearest_reproduces=True, vectors=np.zeros((2, 4)), free_run="a x", tied=True)
+    ok = TextInversion(success=True, steps=2, decoded=["x", "a b"], **base).finding()
+    miss = TextInversion(success=False, steps=2, decoded=["x", "a c"], **base).finding()
+    assert ok.startswith("The greedy decode equals 'a b' after 2") and "writes 'a x'" in ok and "tied" in ok
+    assert miss.startswith("The inversion did not reach the target in 2 steps") and "'a c'" in miss
+
+
+def test_departures_follow_the_configs():
+    from gencli.config import resolve, to_dict
+    from gencli.diffusion.config import resolve_diffusion
+    from gencli.lm.config import LMConfig
+
+    settings = {"diffusion": to_dict(resolve_diffusion()), "diffusion-cond": to_dict(resolve_diffusion(sets=["model.conditional=true"])),
+                "lm": to_dict(resolve(LMConfig))}
+    rows = {d.what for d in departures(settings, {"best_step": 1000, "steps": 2000}, {"loss": "margin", "restarts": 4})}
+    assert {"diffusion: sample.start", "lm: model.dropout", "lm: weights used by L2-L5", "L2: inversion loss"} <= rows
+    settings["diffusion"]["sample"]["start"] = "standard"
+    settings["lm"]["model"]["dropout"] = 0.1
+    rows = {d.what for d in departures(settings, {"best_step": 2000, "steps": 2000}, {"loss": "ce", "restarts": 1})}
+    assert not rows & {"diffusion: sample.start", "lm: model.dropout", "lm: weights used by L2-L5", "L2: inversion loss"}
