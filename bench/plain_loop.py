@@ -13,7 +13,14 @@ from gencli.lm.dropout import Dropout
 from gencli.lm.fit import prepare
 
 PLAIN = ["train.precision=fp32", "train.attention=explicit", "train.fused_adamw=false", "model.dropout=0.1",
-         "model.attn_dropout=0.1"]
+         "model.attn_dropout=0.1", "model.attn_dropout_mode=weights"]
+
+
+class TorchDropout(torch.nn.Dropout):
+    """torch.nn.Dropout with the residual form the model calls: x + dropout(branch)."""
+
+    def add(self, x: torch.Tensor, branch: torch.Tensor) -> torch.Tensor:
+        return x + self(branch)
 
 
 def use_torch_dropout(model: torch.nn.Module) -> None:
@@ -21,7 +28,7 @@ def use_torch_dropout(model: torch.nn.Module) -> None:
     for module in model.modules():
         for name, child in list(module.named_children()):
             if isinstance(child, Dropout):
-                setattr(module, name, torch.nn.Dropout(child.p))
+                setattr(module, name, TorchDropout(child.p))
 
 
 def plain_trainer(folder: Path, sets: list[str]):

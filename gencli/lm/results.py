@@ -283,7 +283,7 @@ class TokenLogProbs(Result):
         rows = [(i + 1, _label(t), p, lp, r) for i, (t, lp, p, r) in enumerate(zip(self.tokens, self.logprobs, self.probs, self.ranks))]
         rows.append(("", "total", None, self.total, None))
         given = "" if self.first_token is None else f" (first token {self.first_token!r} given, not scored)"
-        return [Table(f"per-token log-probabilities{given}", [("#", "d"), ("token", ""), ("prob", ".4f"), ("log-prob", ".3f"),
+        return [Table(f"per-token log-probabilities{given}", [("#", "d"), ("token", ""), ("prob", ".3g"), ("log-prob", ".3f"),
                                                               ("rank", "d")], rows)]
 
     def data_files(self) -> list[DataFile]:

@@ -44,9 +44,10 @@ def excerpt(text: str, limit: int) -> str:
 
 def loss_curves(
     curves: dict[str, tuple], path: Path, title: str, ylabel: str = "loss", logy: bool = True, xlabel: str = "training step",
-    marks: dict[str, tuple[float, float]] | None = None,
+    marks: dict[str, tuple[float, float]] | None = None, from_zero: bool = False, integer_x: bool = False,
 ) -> Path:
-    """Line plot of named (steps, values) curves; `marks` labels single points (e.g. the best validation)."""
+    """Line plot of named (steps, values) curves; `marks` labels single points (e.g. the best validation).
+    `from_zero`: the y axis starts at 0 (a small drop does not look large); `integer_x`: whole-number x ticks."""
     fig, ax = plt.subplots(figsize=(6.4, 4))
     for name, (xs, ys) in curves.items():
         ax.plot(xs, ys, label=name, lw=1, marker="." if len(xs) < 60 else None)
@@ -54,6 +55,12 @@ def loss_curves(
         ax.scatter([x], [y], s=60, marker="*", color="k", zorder=3, label=name)
     if logy:
         ax.set_yscale("log")
+    elif from_zero:
+        ax.set_ylim(bottom=0)
+    if integer_x:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(wrap(title), fontsize=10)

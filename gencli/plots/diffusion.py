@@ -114,12 +114,23 @@ def forward_path(path_pts: np.ndarray, ts: np.ndarray, path: Path, title: str) -
     fig, ax = plt.subplots(figsize=(5.6, 5))
     ax.plot(path_pts[:, 0], path_pts[:, 1], "-", color="0.7", lw=0.6, zorder=1)
     sc = ax.scatter(path_pts[:, 0], path_pts[:, 1], c=ts, cmap="viridis", s=10, zorder=2)
-    ax.scatter(*path_pts[0], marker="*", s=150, c="red", label="x_0", zorder=3)
+    ax.scatter(*path_pts[0], marker="*", s=150, facecolor="none", edgecolor="red", label="x_0", zorder=3)
     _square(ax)
     lim = max(2.5, float(np.abs(path_pts).max()) * 1.05)
     _axes(ax, (-lim, lim), title)
     fig.colorbar(sc, ax=ax, label="t")
     ax.legend(loc="upper left")
+    # the first half of the path stays within a few hundredths of x_0: an inset shows it at its own scale
+    early = path_pts[ts <= 0.5]
+    reach = float(np.abs(early - path_pts[0]).max()) * 1.3 or 0.01
+    ins = ax.inset_axes([0.62, 0.04, 0.34, 0.34])
+    ins.plot(early[:, 0], early[:, 1], "-", color="0.7", lw=0.6)
+    ins.scatter(early[:, 0], early[:, 1], c=ts[ts <= 0.5], cmap="viridis", s=6, vmin=0, vmax=1)
+    ins.scatter(*path_pts[0], marker="*", s=90, facecolor="none", edgecolor="red")
+    ins.set_xlim(path_pts[0][0] - reach, path_pts[0][0] + reach)
+    ins.set_ylim(path_pts[0][1] - reach, path_pts[0][1] + reach)
+    ins.set_title(f"t <= 0.5, zoomed ({2 * reach:.2g} wide)", fontsize=7)
+    ins.tick_params(labelsize=6)
     return save(fig, path)
 
 
@@ -152,6 +163,8 @@ def trajectories(
     _square(ax, 1.0, *grid)
     lim = max(2.5, float(np.abs(traj).max()) * 1.05)
     _axes(ax, (-lim, lim), title)
+    ax.scatter([], [], marker="o", color="0.4", s=25, label="start, z(1)")
+    ax.scatter([], [], marker="*", color="0.4", s=120, edgecolor="k", label="end, z(0)")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     return save(fig, path)
 
@@ -218,7 +231,7 @@ def _(r: TrainingCurve, folder: Path) -> dict[str, Path]:
     return {"loss_figure": loss_curves(
         {"loss": (steps, r.losses), f"moving average ({window})": (steps[window - 1:], smooth)}, folder / "loss.png",
         f"denoiser training loss ({kind}, {r.epochs} full-batch epochs)", ylabel="MSE of the eps prediction", xlabel="epoch",
-        logy=False)}
+        logy=False, from_zero=True)}
 
 
 @draw.register
@@ -236,13 +249,14 @@ def class_numbers(own: list[float], spread: np.ndarray, data_spread: np.ndarray,
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
     bars = a.bar(classes, own, color=[plt.get_cmap(CMAP)(c / max(k - 1, 1)) for c in classes])
     a.bar_label(bars, labels=[f"{v:.2f}" for v in own], fontsize=8, padding=2)
-    a.axhline(0.95, color="k", ls="--", lw=0.8, label="goal 0.95")
-    a.set_ylim(0, 1.12)
+    mean = float(np.nanmean(own))
+    a.axhline(mean, color="k", ls="--", lw=0.8, label=f"mean over classes {mean:.3f}")
+    a.set_ylim(0, 1.25)
     a.set_xticks(classes)
     a.set_xlabel("class")
     a.set_ylabel("fraction in its own cell")
     a.set_title("samples landing in their class's cell")
-    a.legend(loc="lower right", fontsize=8)
+    a.legend(loc="upper left", fontsize=8, ncols=2, frameon=False)
     w = 0.2
     for j, (name, vals) in enumerate((("samples std x", spread[:, 0]), ("samples std y", spread[:, 1]),
                                       ("data std x", data_spread[:, 0]), ("data std y", data_spread[:, 1]))):
@@ -251,7 +265,8 @@ def class_numbers(own: list[float], spread: np.ndarray, data_spread: np.ndarray,
     b.set_xlabel("class")
     b.set_ylabel("standard deviation")
     b.set_title("spread within each class: samples vs training data")
-    b.legend(fontsize=8, ncols=2, loc="lower right")
+    b.set_ylim(0, 1.3 * float(max(np.nanmax(spread), np.nanmax(data_spread))))
+    b.legend(fontsize=8, ncols=4, loc="upper left", frameon=False)
     fig.suptitle(wrap(title, 110))
     fig.tight_layout()
     return save(fig, path)

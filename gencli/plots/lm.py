@@ -81,13 +81,20 @@ def _paint(ax, labels: list[str], weights: np.ndarray, title: str, top: float) -
 
 
 def token_logprobs(tokens: list[str], logprobs: list[float], path: Path, title: str) -> Path:
-    """A bar per scored token: its log-probability (nats)."""
-    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(tokens)), 4))
-    ax.bar(range(len(tokens)), logprobs, color="tab:blue")
-    ax.set_xticks(range(len(tokens)), [_label(t) for t in tokens], rotation=90, fontsize=7)
-    ax.set_ylabel("log p(token | before) (nats)")
-    ax.set_title(wrap(title, 90), fontsize=10)
-    ax.grid(alpha=0.3, axis="y")
+    """A horizontal bar per scored token, top to bottom in text order: its log-probability (nats); each token is
+    written at a readable size beside its bar."""
+    n = len(tokens)
+    fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.28 * n + 1.2)))
+    pos = np.arange(n)
+    ax.barh(pos, logprobs, color="tab:blue")
+    ax.set_yticks(pos, [f"{i + 1}  {_label(t)}" for i, t in enumerate(tokens)], fontsize=9, family="monospace")
+    ax.invert_yaxis()
+    for y, v in zip(pos, logprobs):
+        ax.text(v, y, f" {v:.2f}", va="center", ha="right" if v < 0 else "left", fontsize=7, color="white" if v < -1 else "k")
+    ax.set_xlabel("log p(token | the tokens before it), nats")
+    ax.set_ylabel("token (in text order)")
+    ax.set_title(wrap(title, 80), fontsize=10)
+    ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
     return save(fig, path)
 
@@ -109,9 +116,11 @@ def _(r: LMTrainingSummary, folder: Path) -> dict[str, Path]:
 @draw.register
 def _(r: TextInversion, folder: Path) -> dict[str, Path]:
     verdict = f"reached after {r.steps} steps" if r.success else f"not reached in {r.steps} steps"
+    name = "margin loss (+ 0.1 cross-entropy)" if r.loss == "margin" else "cross-entropy over all positions"
     return {"invert_loss_figure": loss_curves(
-        {"cross-entropy over all positions": (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "invert_loss.png",
-        f"inversion of {r.target!r}: {verdict}", ylabel="loss (nats)", xlabel="Adam step", logy=False)}
+        {name: (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "invert_loss.png",
+        f"inversion of {r.target!r}: {verdict}", ylabel="loss (nats)", xlabel="Adam step", logy=False, from_zero=True,
+        integer_x=True)}
 
 
 @draw.register

@@ -176,16 +176,17 @@ def diffusion_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
     variants = [(sc.sampler, sc.schedule, t) for t in d.steps_sweep]
     sweep = diffusion_analyses.sampler_sweep(model, sc, d.n_samples, 0, variants, "steps_sweep")
     results, finding = [sweep], sweep.finding()
+    u4 = [f"gencli diffusion sample {ck} --n {d.n_samples} --steps {d.steps} --steps-sweep {','.join(map(str, d.steps_sweep))}"]
     if sc.start != "standard":  # the exercise's own start, beside
         plain = diffusion_analyses.sampler_sweep(model, dataclasses.replace(sc, start="standard"), d.n_samples, 0, variants,
                                                  "steps_sweep_standard")
         results.append(plain)
+        u4.append(u4[0] + " --start standard")
         a, s_ = sweep.rows[-1], plain.rows[-1]
         finding += (f" With the exercise's N(0, I) start the TV at T={a.steps} is {s_.tv_distance:.3f}, "
                     f"{'above' if s_.tv_distance > a.tv_distance else 'at or below'} the matched start's {a.tv_distance:.3f}.")
     out.append(b.section("U4", results, [("steps_sweep_figure", "the same noise with different numbers of steps T")],
-                         [f"gencli diffusion sample {ck} --n {d.n_samples} --steps {d.steps} --steps-sweep "
-                          f"{','.join(map(str, d.steps_sweep))}"], config=model.cfg, finding=finding))
+                         u4, config=model.cfg, finding=finding))
     advance(4)
     pairs = sampler_pairs(d.compare, "diffusion.compare")
     compare_steps = sorted({t for t in COMPARE_STEPS if t < d.steps} | {d.steps})
@@ -235,16 +236,30 @@ def conditional_sections(b: _Builder, model: TrainedDiffusion, unconditional: Tr
     out.append(b.section("C3", [paths], [("trajectory_figure", "one point per class, its path coloured by its class")],
                          [f"gencli diffusion trajectory {ck} --steps {d.steps}"], config=model.cfg))
     advance(3)
-    samples = diffusion_analyses.sample_quality(model, sc, max(d.n_samples, 1000), 0)
+    n = max(d.n_samples, 1000)
+    samples = diffusion_analyses.sample_quality(model, sc, n, 0)
     tables = samples.tables()
     files = b.files("C4", [samples], model.cfg)
-    cmd = [f"gencli diffusion sample {ck} --n {max(d.n_samples, 1000)} --steps {d.steps}"]
+    cmd = [f"gencli diffusion sample {ck} --n {n} --steps {d.steps}"]
+    c4_tables, c4_finding, c5_finding = tables[:1], samples.quality_finding(), samples.class_finding()
+    c4_numbers = {k: v for k, v in samples.to_dict().items() if k in ("n", "inside_fraction", "tv_distance", "steps")}
+    if sc.start != "standard":  # the exercise's own N(0, I) start, beside
+        plain = diffusion_analyses.sample_quality(model, dataclasses.replace(sc, start="standard"), n, 0)
+        c4_tables.append(plain.tables()[0])
+        cmd.append(cmd[0] + " --start standard")
+        c4_numbers["standard_start"] = {"inside_fraction": plain.inside_fraction, "tv_distance": plain.tv_distance,
+                                        "own_region_mean": plain.own_mean}
+        c4_finding += (f" With the exercise's N(0, I) start: {plain.inside_fraction:.1%} inside and TV "
+                       f"{plain.tv_distance:.3f}, {'above' if plain.tv_distance > samples.tv_distance else 'at or below'} "
+                       f"the matched start's {samples.tv_distance:.3f}.")
+        c5_finding += (f" With the N(0, I) start the mean own-cell fraction is {plain.own_mean:.3f}, "
+                       f"{'below' if plain.own_mean < samples.own_mean else 'at or above'} the matched start's "
+                       f"{samples.own_mean:.3f}.")
     out.append(Section("C4", SECTION_TITLES["C4"], [Figure("samples coloured by the class they were drawn for", files["samples_figure"])],
-                       tables[:1], samples.quality_finding(), cmd,
-                       {k: v for k, v in samples.to_dict().items() if k in ("n", "inside_fraction", "tv_distance", "steps")}))
+                       c4_tables, c4_finding, cmd, c4_numbers))
     out.append(Section("C5", SECTION_TITLES["C5"],
                        [Figure("own-cell fraction and spread per class", files["class_numbers_figure"])],
-                       tables[1:], samples.class_finding(), cmd,
+                       tables[1:], c5_finding, cmd[:1],
                        {k: v for k, v in samples.to_dict().items()
                         if k in ("own_region_fraction", "own_region_mean", "own_region_worst", "spread", "data_spread")}))
     advance(4)
