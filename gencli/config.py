@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import textwrap
 import types
 import typing
 from pathlib import Path
@@ -286,15 +287,20 @@ def to_yaml(obj: Any) -> str:
     return yaml.safe_dump(to_dict(obj), sort_keys=False)
 
 
-def describe(cls: type, prefix: str = "") -> list[tuple[str, str, str]]:
-    """(key, default, help) for every leaf field: the reference for `--set`."""
-    rows = []
-    hints = _hints(cls)
-    for f in dataclasses.fields(cls):
-        tp = hints[f.name]
-        if dataclasses.is_dataclass(tp):
-            rows.extend(describe(tp, f"{prefix}{f.name}."))
+def commented_yaml(obj: Any, indent: int = 0) -> str:
+    """A config as YAML with every key's help as a comment above it: what `gencli config show` prints and `--config`
+    reads back."""
+    pad = "  " * indent
+    lines = []
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        for text in textwrap.wrap(f.metadata.get("help", ""), 100 - len(pad)):
+            lines.append(f"{pad}# {text}")
+        if dataclasses.is_dataclass(value):
+            lines.append(f"{pad}{f.name}:")
+            lines.append(commented_yaml(value, indent + 1).rstrip("\n"))
         else:
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-            rows.append((f"{prefix}{f.name}", repr(default), f.metadata.get("help", "")))
-    return rows
+            shown = yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+            shown = shown.removesuffix("\n...").removesuffix("...").strip()
+            lines.append(f"{pad}{f.name}: {shown}")
+    return "\n".join(lines) + "\n"

@@ -9,11 +9,10 @@ the report lays out the same tables with `finding()`, and `gencli/outputs.py` wr
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 
 @dataclass
@@ -45,9 +44,9 @@ def format_cell(value: Any, spec: str) -> str:
     """One cell: `spec` applied to numbers, booleans as yes/no, missing values as an en dash."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # numpy's bool too, without importing numpy
         return "yes" if value else "no"
-    if spec and isinstance(value, (int, float, np.integer, np.floating)):
+    if spec and isinstance(value, numbers.Real):  # numpy's integers and floats register as numbers.Real
         if spec.endswith("d"):
             return format(int(value), spec)
         return format(float(value), spec)
@@ -56,10 +55,8 @@ def format_cell(value: Any, spec: str) -> str:
 
 def jsonable(value: Any) -> Any:
     """Plain JSON data: numpy values and arrays as numbers and lists, paths as text, NaN and infinities as None."""
-    if isinstance(value, np.ndarray):
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):  # arrays and numpy scalars
         return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, float) and not math.isfinite(value):

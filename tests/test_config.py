@@ -125,3 +125,20 @@ def test_a_huge_bad_value_is_quoted_as_a_short_excerpt(tmp_path):
         resolve(DiffusionConfig, yaml_path=f, sets=["train.lr=" + "9" * 5000 + "x"])
     text = str(e.value)
     assert len(text) < 400 and "list, 2000 items" in text and "characters" in text
+
+
+@pytest.mark.parametrize("name", ["diffusion", "diffusion-cond", "lm", "report"])
+def test_config_show_is_yaml_that_config_reads_back(name, cli, tmp_path):
+    from gencli.cli.config_cmd import defaults
+    from gencli.diffusion.config import resolve_diffusion
+    from gencli.lm.config import LMConfig
+    from gencli.report.config import ReportConfig
+
+    r = cli("config", "show", name)
+    assert r.exit_code == 0 and sum(line.strip().startswith("# ") for line in r.stdout.splitlines()) > 10  # helps
+    path = tmp_path / "shown.yaml"
+    path.write_text(r.stdout)
+    back = {"diffusion": lambda: resolve_diffusion(yaml_path=path), "diffusion-cond": lambda: resolve_diffusion(yaml_path=path),
+            "lm": lambda: resolve(LMConfig, yaml_path=path), "report": lambda: resolve(ReportConfig, yaml_path=path)}[name]()
+    assert to_dict(back) == to_dict(defaults(name))
+    assert cli("config", "show", "nope").exit_code == 2

@@ -116,3 +116,16 @@ def test_patience_stops_training_and_says_so(cli, tmp_path):
     assert out["stopped_early"] is True and out["steps"] < 200
     evals_after_best = [s for s in range(10, out["steps"] + 1, 10) if s > out["best_step"]]
     assert len(evals_after_best) == 2
+
+
+@pytest.mark.parametrize("target, forbid", [("the cat", False), ("sat on the mat", True)])
+def test_real_token_prompt_success_agrees_with_greedy_generation(lm, target, forbid):
+    res = analyses.real_token_prompt(lm, target, prompt_len=6, steps=60, topk=16, candidates=32, forbid_target_words=forbid)
+    assert lm.tokenizer.encode(res.prompt) == res.prompt_ids  # a string a user can type back
+    generated = analyses.generate_text(lm, res.prompt, len(res.target_ids), greedy=True).samples[0]
+    assert res.success == generated.startswith(res.prompt + target) == (res.continuation == target)
+    assert res.to_dict().keys() >= {"success", "prompt", "prompt_ids", "target_ids", "steps", "seconds"}
+    if forbid:
+        words = {"sat", "on", "the", "mat"}
+        assert not {lm.tokenizer.piece(i).strip().lower() for i in res.prompt_ids} & words
+    assert len(res.losses) == res.steps and all(a >= b for a, b in zip(res.losses, res.losses[1:]))  # best so far

@@ -7,11 +7,11 @@ import sys
 import traceback
 
 import typer
-from typer.core import TyperGroup
 
 from gencli import __version__
-from gencli.cli import diffusion, lm, report
+from gencli.cli import config_cmd, diffusion, lm, report
 from gencli.cli.console import err, error
+from gencli.cli.options import FlagsGroup
 from gencli.errors import GencliError
 
 DEBUG_ENV = "GENCLI_DEBUG"
@@ -30,7 +30,7 @@ _EXITS += (typer.Exit,)
 _ABORTS += (typer.Abort,)
 
 
-class GencliGroup(TyperGroup):
+class GencliGroup(FlagsGroup):
     """Runs the app with errors as one readable line: 2 for bad usage or input, 1 for failures."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
@@ -69,12 +69,13 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(diffusion.app, name="diffusion")
 app.add_typer(lm.app, name="lm")
 app.command("report")(report.report)
+app.add_typer(config_cmd.app, name="config")
 
 
 def _version(value: bool) -> None:

@@ -6,10 +6,10 @@ Each command parses its options, loads the checkpoint, calls one analysis of
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 
 from gencli.cli import console
@@ -18,6 +18,7 @@ from gencli.cli.options import (
     CkptWriteOpt,
     ConfigOpt,
     DeviceOpt,
+    FlagsGroup,
     JsonOpt,
     OutDirOpt,
     SeedOpt,
@@ -25,16 +26,23 @@ from gencli.cli.options import (
     count_opt,
 )
 from gencli.config import require_unchanged, resolve, to_dict
-from gencli.device import resolve_device
-from gencli.diffusion import analyses
 from gencli.diffusion.config import DiffusionConfig, Sampler, Schedule, Start, sampler_pairs
-from gencli.diffusion.fit import fit, prepare
-from gencli.diffusion.sde import VESDE
-from gencli.diffusion.store import TrainedDiffusion, load_trained
 from gencli.errors import GencliError, TrainingDiverged, TrainingInterrupted
+from gencli.lazy import lazy_module
 from gencli.outputs import output_dir, write_figures, write_outputs
 
+if TYPE_CHECKING:
+    from gencli.diffusion.store import TrainedDiffusion
+
+# loaded when a command runs, not for --help or completion
+analyses = lazy_module("gencli.diffusion.analyses")
+devices = lazy_module("gencli.device")
+fitting = lazy_module("gencli.diffusion.fit")
+sde = lazy_module("gencli.diffusion.sde")
+store = lazy_module("gencli.diffusion.store")
+
 app = typer.Typer(
+    cls=FlagsGroup,
     help="The 2D point diffusion model (VE SDE, sigma(t) = exp(5 (t - 1)), eps-predicting MLP).\n\n"
     "Example: gencli diffusion train && gencli diffusion sample --seeds-grid",
     no_args_is_help=True,
@@ -80,7 +88,7 @@ def parse_point(text: str, option: str, allow_class: bool = False) -> tuple[floa
         x, y = float(parts[0]), float(parts[1])
     except ValueError:
         raise GencliError(f"{option} {text!r}: expected two numbers {want}") from None
-    if not (np.isfinite(x) and np.isfinite(y)):
+    if not (math.isfinite(x) and math.isfinite(y)):
         raise GencliError(f"{option} {text!r}: coordinates must be finite")
     try:
         return x, y, int(parts[2]) if len(parts) == 3 else None
@@ -101,7 +109,7 @@ def parse_int_list(text: str, option: str) -> list[int]:
 
 def load(ckpt: Path | None, conditional: bool, device: str) -> TrainedDiffusion:
     """The checkpoint (default: the unconditional or conditional one) on the chosen device."""
-    return load_trained(ckpt or (COND_CKPT if conditional else UNCOND_CKPT), resolve_device(device))
+    return store.load_trained(ckpt or (COND_CKPT if conditional else UNCOND_CKPT), devices.resolve_device(device))
 
 
 def runtime_config(trained: TrainedDiffusion, config: Path | None, sets: list[str] | None, explicit: dict) -> DiffusionConfig:
@@ -162,7 +170,7 @@ def train(
     """
     explicit = {"train.epochs": epochs, "train.seed": seed, "model.conditional": True if conditional else None}
     path = ckpt or (COND_CKPT if conditional else UNCOND_CKPT)
-    trainer = prepare(path, resume, config, set_, explicit, resolve_device(device))
+    trainer = fitting.prepare(path, resume, config, set_, explicit, devices.resolve_device(device))
     total = trainer.cfg.train.epochs
     label = "conditional" if trainer.cfg.model.conditional else "unconditional"
     try:
@@ -173,7 +181,7 @@ def train(
                 if epoch % 25 == 0 or epoch == total:
                     advance(completed=epoch, info=f"loss {loss:.4f}")
 
-            results = fit(trainer, path, on_step, write_figures)
+            results = fitting.fit(trainer, path, on_step, write_figures)
     except TrainingInterrupted as e:
         console.note(str(e))
         raise typer.Exit(130) from None
@@ -246,7 +254,7 @@ def schedule(
     Example: gencli diffusion schedule --steps 50 --rho 7
     """
     cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit={"sample.rho": rho})
-    result = analyses.sigma_schedules(VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), steps, cfg.sample.rho)
+    result = analyses.sigma_schedules(sde.VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), steps, cfg.sample.rho)
     out = output_dir(out_dir, RUNS / "schedule")
     console.show([result], write_outputs([result], out, cfg), json_)
 
@@ -282,7 +290,7 @@ def trajectory(
     if forward:
         x, y, _ = parse_point(point, "--point")
         cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit=explicit)
-        result = analyses.forward_path(VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), (x, y), min(cfg.sample.steps, 500), seed)
+        result = analyses.forward_path(sde.VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), (x, y), min(cfg.sample.steps, 500), seed)
     else:
         trained = load(ckpt, conditional, device)
         cfg = runtime_config(trained, config, set_, explicit)
@@ -333,25 +341,30 @@ def prob(
     samples: Annotated[int, count_opt("--samples", "Monte Carlo (eps, t) pairs per point.")] = 4096,
     steps: StepsOpt = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo noise.")] = 0,
+    exact: Annotated[bool, typer.Option("--exact", help="Also the exact log p by the probability-flow ODE (exact "
+                                        "divergence, adaptive Runge-Kutta): exact_logp and exact_nfe per point.")] = False,
+    rtol: Annotated[float, typer.Option("--rtol", help="Relative tolerance of the ODE solver (--exact).")] = 1e-5,
+    atol: Annotated[float, typer.Option("--atol", help="Absolute tolerance of the ODE solver (--exact).")] = 1e-5,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     out_dir: OutDirOpt = None,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
-    """A lower bound on log p(x) (nats) for given points, with its Monte Carlo standard error (C6).
+    """A lower bound on log p(x) (nats) for given points, with its Monte Carlo standard error (C6); with --exact, the
+    exact log p beside it.
 
     The bound is VDM's (Kingma et al. 2021): reconstruction - prior KL - L_T, with
     L_T = (T/2) E[(SNR(t - 1/T) - SNR(t)) ||x - x0_hat||^2]. For reference, uniform data
     on [-1, 1]^2 has log p = log(1/4) = -1.386 inside the square; a class cell of the 3x3
     grid has log p(x | c) = log(9/4) = 0.811.
 
-    Example: gencli diffusion prob --conditional --point 0.5,-0.5,5 --point 0.5,-0.5,2
+    Example: gencli diffusion prob --conditional --point 0.5,-0.5,5 --point 0.5,-0.5,2 --exact
     """
     queries = [parse_point(p, "--point", allow_class=True) for p in point] if point else None
     trained = load(ckpt, conditional, device)
     cfg = runtime_config(trained, config, set_, sampling(steps))
-    result = analyses.probability_table(trained, cfg.sample, queries, samples, seed)
+    result = analyses.probability_table(trained, cfg.sample, queries, samples, seed, exact=exact, rtol=rtol, atol=atol)
     out = output_dir(out_dir, RUNS / "prob")
     console.show([result], write_outputs([result], out, cfg), json_)
 

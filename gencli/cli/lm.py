@@ -7,7 +7,7 @@ Each command parses its options, loads the checkpoint, calls one analysis of
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -17,23 +17,32 @@ from gencli.cli.options import (
     CkptWriteOpt,
     ConfigOpt,
     DeviceOpt,
+    FlagsGroup,
     JsonOpt,
     OutDirOpt,
     SeedOpt,
     SetOpt,
     count_opt,
 )
-from gencli.device import resolve_device
 from gencli.errors import GencliError, TrainingDiverged, TrainingInterrupted
-from gencli.lm import analyses
-from gencli.lm.analyses import ATTENTION_PROMPT, EXERCISE_SENTENCE
-from gencli.lm.distributed import Distributed
-from gencli.lm.fit import fit, prepare
-from gencli.lm.launch import interrupt_on_sigterm, launch
-from gencli.lm.store import TrainedLM, load_trained
+from gencli.lazy import lazy_module
+from gencli.lm.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE
 from gencli.outputs import output_dir, write_figures, write_outputs
 
+if TYPE_CHECKING:
+    from gencli.lm.distributed import Distributed
+    from gencli.lm.store import TrainedLM
+
+# loaded when a command runs, not for --help or completion
+analyses = lazy_module("gencli.lm.analyses")
+devices = lazy_module("gencli.device")
+distributed = lazy_module("gencli.lm.distributed")
+fitting = lazy_module("gencli.lm.fit")
+launching = lazy_module("gencli.lm.launch")
+store = lazy_module("gencli.lm.store")
+
 app = typer.Typer(
+    cls=FlagsGroup,
     help="The GPT language model (GPT-2 style decoder written here) trained on a text corpus.\n\n"
     "Example: gencli lm train --corpus alice && gencli lm generate --prompt 'Alice said'",
     no_args_is_help=True,
@@ -46,7 +55,7 @@ RUNS = Path("runs/lm")
 
 def load(ckpt: Path | None, device: str) -> TrainedLM:
     """The checkpoint (default checkpoints/lm) on the chosen device."""
-    return load_trained(ckpt or LM_CKPT, device=resolve_device(device))
+    return store.load_trained(ckpt or LM_CKPT, device=devices.resolve_device(device))
 
 
 @app.command()
@@ -74,10 +83,10 @@ def train(
     path = ckpt or LM_CKPT
     explicit = {"data.corpus": corpus, "train.max_iters": max_iters, "train.seed": seed}
     if nproc > 1:
-        raise typer.Exit(launch(nproc, path, resume, config, set_, explicit, device, json_))
-    dist = Distributed.from_env(resolve_device(device))
+        raise typer.Exit(launching.launch(nproc, path, resume, config, set_, explicit, device, json_))
+    dist = distributed.Distributed.from_env(devices.resolve_device(device))
     if dist.world > 1:
-        interrupt_on_sigterm()
+        launching.interrupt_on_sigterm()
     try:
         _train(dist, path, resume, config, set_, explicit, json_)
     finally:
@@ -86,10 +95,10 @@ def train(
 
 def _train(dist: Distributed, path: Path, resume: bool, config, set_, explicit: dict, json_: bool) -> None:
     """The training of one process (the only one, or one rank of a data-parallel job)."""
-    run = prepare(path, resume, config, set_, explicit, dist.device, dist)
+    run = fitting.prepare(path, resume, config, set_, explicit, dist.device, dist)
     if not dist.is_main:  # only the main process shows progress and writes files
         try:
-            fit(run)
+            fitting.fit(run)
         except TrainingInterrupted:
             raise typer.Exit(130) from None
         except TrainingDiverged:
@@ -106,7 +115,7 @@ def _train(dist: Distributed, path: Path, resume: bool, config, set_, explicit: 
                 if step % 10 == 0 or val is not None:
                     advance(completed=step, info=f"loss {loss:.3f}" + (f"  val {last_val[0]:.3f}" if last_val else ""))
 
-            summary = fit(run, on_step, write_figures)
+            summary = fitting.fit(run, on_step, write_figures)
     except TrainingInterrupted as e:
         console.note(str(e))
         raise typer.Exit(130) from None
@@ -149,7 +158,7 @@ def generate(
 @app.command()
 def invert(
     target: Annotated[str, typer.Option("--target", help="The sentence the model should output.")] = EXERCISE_SENTENCE,
-    steps: Annotated[int, count_opt("--steps", "Adam steps at most.")] = 300,
+    steps: Annotated[int, count_opt("--steps", "Adam steps at most (with --tokens: search steps).")] = 300,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (> 0).")] = 0.1,
     init: Annotated[Literal["random", "tokens"], typer.Option(
         "--init", help="random, or tokens (start from the target's own embeddings).")] = "random",
@@ -159,6 +168,13 @@ def invert(
     loss: Annotated[Literal["margin", "ce"], typer.Option(
         "--loss", help="margin: hinge on the gap between the target's logit and the best other one (plus 0.1 x "
         "cross-entropy); ce: the exercise's cross-entropy alone.")] = "margin",
+    tokens: Annotated[bool, typer.Option("--tokens", help="Search a prompt of real tokens instead (GCG), one whose "
+                                         "greedy continuation is the target: a text you can pass to lm generate.")] = False,
+    prompt_len: Annotated[int, count_opt("--prompt-len", "--tokens: tokens in the prompt.")] = 20,
+    topk: Annotated[int, count_opt("--topk", "--tokens: swaps tried per position (the top-k of the gradient).")] = 64,
+    candidates: Annotated[int, count_opt("--candidates", "--tokens: prompts scored per step.")] = 128,
+    forbid_target_words: Annotated[bool, typer.Option(
+        "--forbid-target-words", help="--tokens: no token that is a word of the target may appear in the prompt.")] = False,
     ckpt: CkptReadOpt = None,
     out_dir: OutDirOpt = None,
     device: DeviceOpt = "auto",
@@ -168,9 +184,20 @@ def invert(
 
     Example: gencli lm invert --target "I am a little squirrel holding a walnut" --steps 300
 
-    The exercise's own setting: --loss ce --restarts 1.
+    The exercise's own setting: --loss ce --restarts 1. With --tokens, a prompt of real tokens whose greedy
+    continuation is the target (Greedy Coordinate Gradient search, Zou et al. 2023); --steps then counts search steps.
+
+    Example: gencli lm invert --tokens --target "the Queen was very angry" --forbid-target-words --steps 400
     """
     lm = load(ckpt, device)
+    if tokens:
+        with console.progress(steps, "searching real-token prompts") as advance:
+            found = analyses.real_token_prompt(
+                lm, target, prompt_len, steps, topk, candidates, forbid_target_words, seed,
+                on_step=lambda s, value, text: advance(completed=s, info=f"loss {value:.3f}  {text[:40]!r}"))
+        out = output_dir(out_dir, RUNS / "invert-tokens")
+        console.show([found], write_outputs([found], out, lm.cfg), json_)
+        return
     with console.progress(steps, "inverting") as advance:
         result = analyses.invert_sentence(lm, target, steps, lr, init, seed,
                                           on_step=lambda s, value, text: advance(completed=s, info=f"loss {value:.3f}  {text[:40]!r}"),

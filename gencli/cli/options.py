@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from typer.core import TyperGroup
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="YAML config file (values override the built-in defaults).")
@@ -32,3 +33,25 @@ OutDirOpt = Annotated[
 def count_opt(flag: str, help: str) -> typer.models.OptionInfo:
     """An option holding a positive integer (Typer checks the range)."""
     return typer.Option(flag, help=help, min=1)
+
+
+def _bare_flags(params: list) -> list:
+    """Flags (options that take no value) shown without a type: `--json`, not `--json <bool>`."""
+    for p in params:
+        if getattr(p, "is_flag", False) and not getattr(p, "metavar", None):
+            p.metavar = ""
+    return params
+
+
+class FlagsGroup(TyperGroup):
+    """A command group whose help, and its commands' help, lists flags without a `<bool>` type."""
+
+    def get_params(self, ctx):
+        return _bare_flags(super().get_params(ctx))
+
+    def get_command(self, ctx, name):
+        cmd = super().get_command(ctx, name)
+        if cmd is not None and not isinstance(cmd, FlagsGroup):
+            get = cmd.get_params
+            cmd.get_params = lambda c, _get=get: _bare_flags(_get(c))
+        return cmd

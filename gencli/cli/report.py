@@ -10,13 +10,16 @@ import typer
 from gencli.cli import console
 from gencli.cli.options import ConfigOpt, DeviceOpt, JsonOpt, SetOpt
 from gencli.config import resolve
-from gencli.device import resolve_device
 from gencli.errors import TrainingInterrupted
+from gencli.lazy import lazy_module
 from gencli.outputs import output_dir
-from gencli.report.build import build_report
 from gencli.report.config import QUICK, ReportConfig
-from gencli.report.write import write_report
 from gencli.results import Table
+
+# loaded when the command runs, not for --help or completion
+building = lazy_module("gencli.report.build")
+devices = lazy_module("gencli.device")
+writing = lazy_module("gencli.report.write")
 
 
 def report(
@@ -43,12 +46,12 @@ def report(
     Example: gencli report --quick --out runs/report-quick
     """
     cfg = resolve(ReportConfig, base=QUICK if quick else None, yaml_path=config, sets=set_, explicit={"lm.corpus": corpus})
-    dev = resolve_device(device)
+    dev = devices.resolve_device(device)
     folder = output_dir(out, Path("runs/report"))
     try:
         with console.stages() as stage:
-            rep = build_report(folder, cfg, quick, retrain, dev, stage)
-            files = write_report(rep, folder)
+            rep = building.build_report(folder, cfg, quick, retrain, dev, stage)
+            files = writing.write_report(rep, folder)
     except TrainingInterrupted as e:
         console.note(f"{e}; run the report again to continue from there")
         raise typer.Exit(130) from None

@@ -21,10 +21,12 @@ import torch
 from gencli.diffusion import quality
 from gencli.diffusion.config import DiffusionConfig, SampleConfig, Schedule
 from gencli.diffusion.data import grid_labels
+from gencli.diffusion.exact import exact_log_prob
 from gencli.diffusion.guidance import guided
 from gencli.diffusion.invert import invert_to_target
 from gencli.diffusion.likelihood import log_prob_bound
 from gencli.diffusion.results import (
+    DensityGrid,
     Determinism,
     ForwardPath,
     GuidanceRow,
@@ -271,7 +273,8 @@ def check_queries(cfg: DiffusionConfig, queries: list[tuple[float, float, int | 
 
 def probability_table(
     trained: TrainedDiffusion, sc: SampleConfig, queries: list[tuple[float, float, int | None]] | None = None,
-    samples: int = 4096, seed: int = 0, unconditional: TrainedDiffusion | None = None,
+    samples: int = 4096, seed: int = 0, unconditional: TrainedDiffusion | None = None, exact: bool = False,
+    rtol: float = 1e-5, atol: float = 1e-5,
 ) -> ProbabilityTable:
     """C6: the VDM lower bound on log p(x) [or log p(x | c)] at each point, with its Monte Carlo standard error; with
     an `unconditional` model beside a conditional one, also its bound on log p(x) at the same places."""
@@ -297,6 +300,12 @@ def probability_table(
         rows.append({"x": x, "y": y, "class": c, "where": where, "elbo": est.elbo[i].item(), "stderr": est.stderr[i].item(),
                      "neg_diffusion_loss": -est.diffusion[i].item(), "prior_kl": est.prior_kl[i].item(),
                      "reconstruction": est.reconstruction[i].item()})
+    if exact:
+        if not (rtol > 0 and atol > 0):
+            raise GencliError(f"--rtol, --atol: must be > 0, got {rtol:g}, {atol:g}")
+        ode = exact_log_prob(trained.model, xs.to(trained.device), trained.sde, labels, sc.start, rtol, atol)
+        for i, row in enumerate(rows):
+            row["exact_logp"], row["exact_nfe"] = ode.logp[i].item(), ode.nfe
     if unconditional is not None and k:
         plain = log_prob_bound(unconditional.model, xs.to(unconditional.device), unconditional.sde, sc.steps, samples,
                                torch.Generator().manual_seed(seed), None, sc.start)
@@ -305,7 +314,33 @@ def probability_table(
     area = (2 * cfg.data.half_width) ** 2
     truth = math.log((k or 1) / area)
     data, _ = make_dataset(cfg)
-    return ProbabilityTable(rows, sc.steps, samples, bool(k), data.numpy(), _grid(cfg), truth)
+    return ProbabilityTable(rows, sc.steps, samples, bool(k), data.numpy(), _grid(cfg), truth, start=sc.start,
+                            tolerance=(rtol, atol) if exact else None)
+
+
+def exact_density_grid(trained: TrainedDiffusion, sc: SampleConfig, klass: int | None = None, size: int = 41,
+                       reach: float = 2.0, rtol: float = 1e-4, atol: float = 1e-4) -> DensityGrid:
+    """C6: the exact log p(x) (or log p(x | c)) on a size x size grid over [-reach, reach]^2, and the truth beside it:
+    the uniform density of the data (of the class's cell), -inf outside."""
+    cfg = trained.cfg
+    axis = torch.linspace(-reach, reach, size)
+    gx, gy = torch.meshgrid(axis, axis, indexing="xy")
+    pts = torch.stack([gx.flatten(), gy.flatten()], dim=1)
+    labels = None
+    if cfg.n_classes:
+        klass = 4 if klass is None else klass
+        labels = torch.full((len(pts),), klass, dtype=torch.long, device=trained.device)
+    ode = exact_log_prob(trained.model, pts.to(trained.device), trained.sde, labels, sc.start, rtol, atol)
+    h = cfg.data.half_width
+    inside = (pts.abs() <= h).all(dim=1)
+    if cfg.n_classes:
+        inside &= grid_labels(pts, cfg.data.grid_rows, cfg.data.grid_cols, h) == klass
+        truth_value = math.log(cfg.n_classes / (2 * h) ** 2)
+    else:
+        truth_value = math.log(1 / (2 * h) ** 2)
+    truth = torch.where(inside, torch.tensor(truth_value), torch.tensor(float("-inf")))
+    return DensityGrid(axis.numpy(), ode.logp.view(size, size).float().numpy(), truth.view(size, size).numpy(), truth_value,
+                       klass if cfg.n_classes else None, ode.nfe, sc.start)
 
 
 def steer_to_target(

@@ -17,6 +17,7 @@ from gencli.lm.attention import WRITE_LIMIT, attention_at_word, continue_to_word
 from gencli.lm.corpus import read_corpus
 from gencli.lm.generate import generate
 from gencli.lm.invert import LOSSES, invert_text
+from gencli.lm.prompt_search import search_prompt
 from gencli.lm.results import (
     AttentionMaps,
     Generation,
@@ -24,12 +25,11 @@ from gencli.lm.results import (
     TextInversion,
     TextScore,
     TokenLogProbs,
+    TokenPrompt,
 )
 from gencli.lm.score import score_stream, score_tokens
 from gencli.lm.store import TrainedLM
-
-EXERCISE_SENTENCE = "I am a little squirrel holding a walnut"
-ATTENTION_PROMPT = "The Queen looked at Alice and said that the little"
+from gencli.lm.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE  # noqa: F401  (the analyses' defaults)
 
 
 def encode_fitting(lm: TrainedLM, text: str, option: str, room: int = 0) -> list[int]:
@@ -43,10 +43,11 @@ def encode_fitting(lm: TrainedLM, text: str, option: str, room: int = 0) -> list
     return ids
 
 
-def fitting_words(lm: TrainedLM, text: str) -> str:
-    """The longest whole-word prefix of `text` whose tokens fit the model's block (the text itself when it fits)."""
+def fitting_words(lm: TrainedLM, text: str, room: int = 0) -> str:
+    """The longest whole-word prefix of `text` whose tokens fit the model's block, less `room` tokens (the text itself
+    when it fits)."""
     words = text.split()
-    while words and len(lm.tokenizer.encode(" ".join(words))) > lm.cfg.model.block_size:
+    while words and len(lm.tokenizer.encode(" ".join(words))) > lm.cfg.model.block_size - room:
         words.pop()
     return " ".join(words)
 
@@ -118,6 +119,40 @@ def invert_sentence(
                          [tok.piece(i) for i in ids], [tok.piece(i) for i in res.nearest_ids], tok.decode(res.nearest_ids),
                          res.nearest_reproduces, res.vectors.cpu().numpy(), loss=loss, restarts=restarts, max_steps=steps,
                          free_run=tok.decode(res.free_run_ids or []), tied=lm.cfg.model.tie_weights)
+
+
+def _words(text: str) -> list[str]:
+    """The lower-case words of a text, punctuation stripped."""
+    return [w for w in (part.strip(".,;:!?'\"()").lower() for part in text.split()) if w]
+
+
+def copies_two_words(prompt: str, target: str) -> bool:
+    """True when two consecutive words of the target appear consecutively in the prompt."""
+    pairs = set(zip(_words(target), _words(target)[1:]))
+    return any(pair in pairs for pair in zip(_words(prompt), _words(prompt)[1:]))
+
+
+def real_token_prompt(
+    lm: TrainedLM, target: str = EXERCISE_SENTENCE, prompt_len: int = 20, steps: int = 500, topk: int = 64,
+    candidates: int = 128, forbid_target_words: bool = False, seed: int = 0,
+    on_step: Callable[[int, float, str], None] | None = None,
+) -> TokenPrompt:
+    """L2 with real tokens: GCG search for a prompt of `prompt_len` tokens whose greedy continuation is `target`."""
+    for name, v in (("--prompt-len", prompt_len), ("--topk", topk), ("--candidates", candidates)):
+        if v < 1:
+            raise GencliError(f"{name}: must be >= 1, got {v}")
+    ids = encode_fitting(lm, target, "--target", room=prompt_len)
+    tok = lm.tokenizer
+    forbidden: set[int] = set()
+    if forbid_target_words:
+        words = set(_words(target))
+        forbidden = {i for i in range(tok.vocab_size) if tok.piece(i).strip().lower() in words}
+    cb = (lambda step, value, prompt: on_step(step, value, tok.decode(prompt))) if on_step else None
+    res = search_prompt(lm.model, tok, ids, prompt_len, steps, topk, candidates, forbidden, seed, cb)
+    right = next((i for i, (a, b) in enumerate(zip(res.continuation_ids, ids)) if a != b), len(ids))
+    prompt = tok.decode(res.prompt_ids)
+    return TokenPrompt(target, res.success, prompt, res.prompt_ids, ids, tok.decode(res.continuation_ids), right, res.steps,
+                       res.seconds, np.asarray(res.losses), forbid_target_words, copies_two_words(prompt, target))
 
 
 def attention_maps(

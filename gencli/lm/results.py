@@ -164,6 +164,55 @@ class TextInversion(Result):
 
 
 @dataclass
+class TokenPrompt(Result):
+    """L2 with real tokens: a prompt a user can type whose greedy continuation is the target (GCG search)."""
+
+    target: str
+    success: bool
+    prompt: str
+    prompt_ids: list[int]
+    target_ids: list[int]
+    continuation: str  # what greedy decoding writes after the best prompt, as many tokens as the target has
+    right: int  # target tokens the continuation gets right, from the start
+    steps: int
+    seconds: float
+    losses: np.ndarray
+    forbid_target_words: bool
+    copies_target: bool  # the prompt holds two consecutive words of the target
+
+    def to_dict(self) -> dict:
+        return {"success": self.success, "prompt": self.prompt, "prompt_ids": self.prompt_ids, "target_ids": self.target_ids,
+                "target": self.target, "continuation": self.continuation, "target_tokens_right": self.right,
+                "steps": self.steps, "seconds": self.seconds, "forbid_target_words": self.forbid_target_words,
+                "copies_target": self.copies_target}
+
+    def tables(self) -> list[Table]:
+        return [Table("a prompt of real tokens for the target (greedy continuation)",
+                      [("target", ""), ("prompt found", ""), ("greedy continuation", ""), ("success", ""), ("steps", "d"),
+                       ("seconds", ".1f")],
+                      [(self.target, self.prompt, self.continuation, self.success, self.steps, self.seconds)])]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("prompt_search", "prompt_search.csv", ["step", "loss"],
+                         [(i + 1, float(v)) for i, v in enumerate(self.losses)])]
+
+    def finding(self) -> str:
+        n = len(self.target_ids)
+        if self.success:
+            text = (f"The prompt {self.prompt!r} ({len(self.prompt_ids)} real tokens) makes the model continue greedily with "
+                    f"{self.target!r}, found in {self.steps} search steps ({self.seconds:.0f} s).")
+        else:
+            text = (f"No prompt of {len(self.prompt_ids)} real tokens was found in {self.steps} search steps "
+                    f"({self.seconds:.0f} s); the closest, {self.prompt!r}, continues with {self.continuation!r}: "
+                    f"{self.right} of the target's {n} tokens right from the start.")
+        if self.copies_target:
+            text += " The prompt holds two consecutive words of the target: the model may be copying, not answering."
+        elif self.forbid_target_words:
+            text += " No word of the target appears in the prompt."
+        return text
+
+
+@dataclass
 class AttentionMaps(Result):
     """L3/L4: head-averaged attention softmax(QK^T / sqrt(d_head)) of chosen blocks at the prediction of a word."""
 

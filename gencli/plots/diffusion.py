@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.colors import SymLogNorm
 
 from gencli.diffusion.results import (
+    DensityGrid,
     Determinism,
     ForwardPath,
     GuidanceSweep,
@@ -346,6 +347,26 @@ def _(r: ProbabilityTable, folder: Path) -> dict[str, Path]:
     errors = np.array([row["stderr"] for row in r.rows])
     title = f"lower bound on log p(x{' | c' if r.conditional else ''}), T={r.steps}, {r.samples} Monte Carlo samples per point"
     return {"prob_figure": bound_overlay(r.background, pts, names, values, errors, folder / "prob.png", title, grid=r.grid)}
+
+
+@draw.register
+def _(r: DensityGrid, folder: Path) -> dict[str, Path]:
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.6))
+    lo, hi = r.truth_value - 8.0, max(r.truth_value + 1.0, float(np.nanmax(r.logp)))
+    extent = (r.axis[0], r.axis[-1], r.axis[0], r.axis[-1])
+    truth = np.where(np.isfinite(r.truth), r.truth, lo)  # minus infinity drawn at the bottom of the scale
+    for ax, values, name in ((axes[0], r.logp, "the model: exact log p (probability-flow ODE)"),
+                             (axes[1], truth, "the data: true log p (minus infinity outside)")):
+        im = ax.imshow(np.clip(values, lo, hi), origin="lower", extent=extent, cmap="viridis", vmin=lo, vmax=hi)
+        _square(ax, 1.0)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.set_title(name, fontsize=10)
+    fig.colorbar(im, ax=axes, fraction=0.03, label=f"log p (nats; clipped below at {lo:.1f})")
+    what = f"log p(x | class {r.klass})" if r.klass is not None else "log p(x)"
+    fig.suptitle(wrap(f"{what} on a {len(r.axis)}x{len(r.axis)} grid ({r.start} start as the prior, {r.nfe} ODE "
+                      "evaluations)", 110), fontsize=11)
+    return {"density_figure": save(fig, folder / "density_grid.png")}
 
 
 @draw.register

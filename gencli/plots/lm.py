@@ -13,6 +13,7 @@ from gencli.lm.results import (
     TextInversion,
     TextScore,
     TokenLogProbs,
+    TokenPrompt,
 )
 from gencli.plots.common import excerpt, loss_curves, plt, save, wrap
 from gencli.plots.figures import draw
@@ -121,6 +122,15 @@ def _(r: TextInversion, folder: Path) -> dict[str, Path]:
         {name: (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "invert_loss.png",
         f"inversion of {r.target!r}: {verdict}", ylabel="loss (nats)", xlabel="Adam step", logy=False, from_zero=True,
         integer_x=True)}
+
+
+@draw.register
+def _(r: TokenPrompt, folder: Path) -> dict[str, Path]:
+    verdict = f"found after {r.steps} steps" if r.success else f"not found in {r.steps} steps"
+    return {"prompt_search_figure": loss_curves(
+        {"best prompt's margin loss": (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "prompt_search.png",
+        f"a real-token prompt for {r.target!r}: {verdict}", ylabel="loss (nats)", xlabel="search step", logy=False,
+        from_zero=True, integer_x=True)}
 
 
 @draw.register

@@ -39,7 +39,8 @@ from gencli.report.sections import (
 from gencli.results import Result, Table
 
 # A stage of work: `stage(name, total)` returns `advance(done, info=None)`.
-COMPARE_STEPS = (10, 20, 50)  # U5 compares the samplers at these T too (all converge at T = 1000)
+COMPARE_STEPS = (10, 20, 50)
+PROMPT_TOKENS = 20  # L2's real-token prompts (at most half the block)  # U5 compares the samplers at these T too (all converge at T = 1000)
 Stage = Callable[[str, int], Callable[..., None]]
 
 
@@ -185,8 +186,11 @@ def diffusion_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
         a, s_ = sweep.rows[-1], plain.rows[-1]
         finding += (f" With the exercise's N(0, I) start the TV at T={a.steps} is {s_.tv_distance:.3f}, "
                     f"{'above' if s_.tv_distance > a.tv_distance else 'at or below'} the matched start's {a.tv_distance:.3f}.")
-    out.append(b.section("U4", results, [("steps_sweep_figure", "the same noise with different numbers of steps T")],
-                         u4, config=model.cfg, finding=finding))
+    u4_section = b.section("U4", results, [("steps_sweep_figure", "the same noise with different numbers of steps T")],
+                           u4, config=model.cfg, finding=finding)
+    if "steps_sweep_standard" in u4_section.numbers:  # as `--start standard` prints it
+        u4_section.numbers["standard_start"] = {"steps_sweep": u4_section.numbers.pop("steps_sweep_standard")}
+    out.append(u4_section)
     advance(4)
     pairs = sampler_pairs(d.compare, "diffusion.compare")
     compare_steps = sorted({t for t in COMPARE_STEPS if t < d.steps} | {d.steps})
@@ -242,13 +246,14 @@ def conditional_sections(b: _Builder, model: TrainedDiffusion, unconditional: Tr
     files = b.files("C4", [samples], model.cfg)
     cmd = [f"gencli diffusion sample {ck} --n {n} --steps {d.steps}"]
     c4_tables, c4_finding, c5_finding = tables[:1], samples.quality_finding(), samples.class_finding()
-    c4_numbers = {k: v for k, v in samples.to_dict().items() if k in ("n", "inside_fraction", "tv_distance", "steps")}
+    c4_numbers = {k: v for k, v in samples.to_dict().items()
+                  if k in ("n", "inside_fraction", "tv_distance", "steps", "own_region_mean", "own_region_worst")}
     if sc.start != "standard":  # the exercise's own N(0, I) start, beside
         plain = diffusion_analyses.sample_quality(model, dataclasses.replace(sc, start="standard"), n, 0)
         c4_tables.append(plain.tables()[0])
         cmd.append(cmd[0] + " --start standard")
         c4_numbers["standard_start"] = {"inside_fraction": plain.inside_fraction, "tv_distance": plain.tv_distance,
-                                        "own_region_mean": plain.own_mean}
+                                        "own_region_mean": plain.own_mean, "own_region_worst": plain.own_worst[1]}
         c4_finding += (f" With the exercise's N(0, I) start: {plain.inside_fraction:.1%} inside and TV "
                        f"{plain.tv_distance:.3f}, {'above' if plain.tv_distance > samples.tv_distance else 'at or below'} "
                        f"the matched start's {samples.tv_distance:.3f}.")
@@ -263,9 +268,11 @@ def conditional_sections(b: _Builder, model: TrainedDiffusion, unconditional: Tr
                        {k: v for k, v in samples.to_dict().items()
                         if k in ("own_region_fraction", "own_region_mean", "own_region_worst", "spread", "data_spread")}))
     advance(4)
-    prob = diffusion_analyses.probability_table(model, sc, None, d.prob_samples, 0, unconditional)
-    out.append(b.section("C6", [prob], [("prob_figure", "the bound at each point, numbered; values listed on the right")],
-                         [f"gencli diffusion prob {ck} --samples {d.prob_samples} --steps {d.steps}"], config=model.cfg))
+    prob = diffusion_analyses.probability_table(model, sc, None, d.prob_samples, 0, unconditional, exact=True)
+    grid = diffusion_analyses.exact_density_grid(model, sc, size=d.density_grid)
+    out.append(b.section("C6", [prob, grid], [("prob_figure", "the bound at each point, numbered; values listed on the right"),
+                                              ("density_figure", "the model's exact log p(x | c) over a grid, beside the truth")],
+                         [f"gencli diffusion prob {ck} --samples {d.prob_samples} --steps {d.steps} --exact"], config=model.cfg))
     advance(5)
     if model.model.null_index is not None:
         n = max(d.n_samples, 1000)
@@ -289,16 +296,35 @@ def lm_sections(b: _Builder, model: TrainedLM) -> list[Section]:
     out.append(b.section("L1", [summary], [("loss_figure", "train and validation loss; the star marks the best validation")],
                          [f"gencli lm train --corpus {cfg.data.corpus} {ck} --set model.preset={cfg.model.preset} "
                           f"--set tokenizer.vocab_size={cfg.tokenizer.vocab_size} --set train.eval_every={cfg.train.eval_every} "
-                          f"--max-iters {cfg.train.max_iters}"]))
+                          f"--max-iters {cfg.train.max_iters}"
+                          + (f" --set train.precision={cfg.train.precision}" if cfg.train.precision != "auto" else "")]))
     advance(1)
     target = lm_analyses.fitting_words(model, lm_analyses.EXERCISE_SENTENCE)
     cut = "" if target == lm_analyses.EXERCISE_SENTENCE else (
         f"The exercise sentence is longer than this model's block of {cfg.model.block_size} tokens; "
         f"its first {len(target.split())} words are the target. ")
     inv = lm_analyses.invert_sentence(model, target, lb.invert_steps)
-    out.append(b.section("L2", [inv], [("invert_loss_figure", "the inversion loss per Adam step")],
-                         [f"gencli lm invert {ck} --target \"{target}\" --steps {lb.invert_steps}"], config=cfg,
-                         finding=cut + inv.finding()))
+    prompt_len = min(PROMPT_TOKENS, cfg.model.block_size // 2)
+    searches = [lm_analyses.real_token_prompt(model, t, prompt_len, lb.prompt_steps, forbid_target_words=True)
+                for t in (lm_analyses.fitting_words(model, t, room=prompt_len) for t in [target, *lb.prompt_targets]) if t]
+    found = sum(r.success for r in searches)
+    rate = (f" With real tokens instead (a GCG search of {lb.prompt_steps} steps per sentence, no word of the target in "
+            f"the prompt), {found} of {len(searches)} sentences got a prompt whose greedy continuation is the sentence. "
+            + " ".join(r.finding() for r in searches))
+    table = Table("real-token prompts (GCG; no word of the target in the prompt)",
+                  [("target", ""), ("prompt found", ""), ("greedy continuation", ""), ("success", ""), ("steps", "d"),
+                   ("seconds", ".1f")],
+                  [(r.target, r.prompt, r.continuation, r.success, r.steps, r.seconds) for r in searches])
+    files = b.files("L2", [inv, *searches[:1]], cfg)
+    out.append(Section("L2", SECTION_TITLES["L2"],
+                       [Figure("the inversion loss per Adam step", files["invert_loss_figure"]),
+                        Figure("the real-token search for the exercise sentence: best margin loss per step",
+                               files["prompt_search_figure"])],
+                       inv.tables() + [table], cut + inv.finding() + rate,
+                       [f"gencli lm invert {ck} --target \"{target}\" --steps {lb.invert_steps}"]
+                       + [f"gencli lm invert {ck} --tokens --forbid-target-words --target \"{r.target}\" --steps "
+                          f"{lb.prompt_steps} --prompt-len {prompt_len}" for r in searches],
+                       {**inv.to_dict(), "real_token_prompts": [r.to_dict() for r in searches]}))
     advance(2)
     prompt = lm_analyses.fitting_words(model, lm_analyses.ATTENTION_PROMPT)
     att = lm_analyses.attention_maps(model, prompt)

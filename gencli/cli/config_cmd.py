@@ -1,0 +1,49 @@
+"""`gencli config show NAME`: every key of a config with its default and help, as YAML that `--config` accepts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from gencli.cli.options import FlagsGroup
+from gencli.config import commented_yaml, resolve
+
+app = typer.Typer(
+    cls=FlagsGroup,help="The configs: every key, its default and what it does.\n\nExample: gencli config show lm > lm.yaml",
+                  no_args_is_help=True, rich_markup_mode="markdown")
+
+HEADERS = {
+    "diffusion": "gencli diffusion train --config FILE",
+    "diffusion-cond": "gencli diffusion train --conditional --config FILE",
+    "lm": "gencli lm train --config FILE",
+    "report": "gencli report --config FILE",
+}
+
+
+def defaults(name: str):
+    """The built-in defaults of a config (the conditional diffusion model's own where they differ)."""
+    if name in ("diffusion", "diffusion-cond"):
+        from gencli.diffusion.config import resolve_diffusion
+
+        return resolve_diffusion(explicit={"model.conditional": True} if name == "diffusion-cond" else None)
+    if name == "lm":
+        from gencli.lm.config import LMConfig
+
+        return resolve(LMConfig)
+    from gencli.report.config import ReportConfig
+
+    return resolve(ReportConfig)
+
+
+@app.command()
+def show(
+    name: Annotated[Literal["diffusion", "diffusion-cond", "lm", "report"], typer.Argument(
+        help="Which config: diffusion, diffusion-cond, lm or report.")],
+) -> None:
+    """Print every key of a config with its default and help, as commented YAML that --config accepts back.
+
+    Example: gencli config show lm > lm.yaml && gencli lm train --config lm.yaml
+    """
+    print(f"# The built-in defaults of `{HEADERS[name]}`; edit and pass back with --config.")
+    print(commented_yaml(defaults(name)), end="")

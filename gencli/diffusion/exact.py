@@ -1,0 +1,82 @@
+"""The exact log-likelihood of points under a trained model: the probability-flow ODE with an exact divergence.
+
+For this VE SDE the probability-flow ODE (Song et al. 2021, eq. 13) is
+    dx/dt = -(1/2) g(t)^2 score(x, t) = 5 sigma(t) D(x, t),   since g^2 = d sigma^2/dt = 10 sigma^2
+and score = -D / sigma. Along its path, d log p_t(x_t) / dt = -div f(x_t, t), so
+    log p_0(x_0) = log p_1(x_1) + integral_0^1 5 sigma(t) tr(dD/dx)(x_t, t) dt.
+In 2D the trace is exact: two autograd passes, one per output. The ODE runs from t = 0 up to
+t = 1 with scipy's adaptive Runge-Kutta (solve_ivp, RK45 by default) on every point at once.
+
+Two known biases, both stated with the result: p_1 is the sampler's start distribution (the
+matched Gaussian N(mean, (sigma_max^2 + var) I) by default), while the true x_1 of uniform data is
+a uniform square blurred by N(0, sigma_max^2); and t = 0 is sigma_min = exp(-5), so what is
+measured is the density of the data smoothed by N(0, sigma_min^2), not of the data itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from gencli.diffusion.model import Denoiser
+from gencli.diffusion.sampling import start_moments
+from gencli.diffusion.sde import VESDE
+
+
+@dataclass
+class ExactLogProb:
+    """Per point: log p_0(x) in nats, its two parts, and the number of denoiser evaluations the solver used."""
+
+    logp: Tensor  # (N,) log p_1(x_1) + integral of the divergence
+    prior: Tensor  # (N,) log p_1(x_1)
+    divergence: Tensor  # (N,) integral_0^1 div f dt
+    ends: Tensor  # (N, 2) x_1, where each path arrives at t = 1
+    nfe: int
+
+
+def divergence(model: Denoiser, x: Tensor, t: float, labels: Tensor | None) -> tuple[Tensor, Tensor]:
+    """D(x, t) (N, 2) and the exact trace of its Jacobian dD/dx (N,), by one autograd pass per output."""
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        d = model(x, t, labels)
+        trace = sum(torch.autograd.grad(d[:, i].sum(), x, retain_graph=i < d.shape[1] - 1)[0][:, i]
+                    for i in range(d.shape[1]))
+    return d.detach(), trace.detach()
+
+
+def exact_log_prob(
+    model: Denoiser, x: Tensor, sde: VESDE, labels: Tensor | None = None, start: str = "matched",
+    rtol: float = 1e-5, atol: float = 1e-5, method: str = "RK45",
+) -> ExactLogProb:
+    """log p_0(x) of points x (N, 2) by the probability-flow ODE from t = 0 to 1 (deterministic)."""
+    from scipy.integrate import solve_ivp  # scipy loads only when an exact likelihood is asked for
+
+    net = copy.deepcopy(model).double().eval()  # float64 keeps the solver's error estimates clean
+    n = x.shape[0]
+    device = x.device
+    nfe = 0
+
+    def rhs(t: float, state: np.ndarray) -> np.ndarray:
+        nonlocal nfe
+        nfe += 1
+        z = torch.from_numpy(state[: 2 * n].reshape(n, 2)).to(device)
+        d, tr = divergence(net, z, t, labels)
+        rate = 5.0 * float(sde.sigma(torch.tensor(t, dtype=torch.float64)))
+        return np.concatenate([(rate * d).cpu().numpy().ravel(), (rate * tr).cpu().numpy()])
+
+    y0 = np.concatenate([x.detach().double().cpu().numpy().ravel(), np.zeros(n)])
+    sol = solve_ivp(rhs, (0.0, 1.0), y0, method=method, rtol=rtol, atol=atol)
+    if not sol.success:
+        raise RuntimeError(f"the probability-flow ODE did not reach t = 1: {sol.message}")
+    end = sol.y[:, -1]
+    x1 = torch.from_numpy(end[: 2 * n].reshape(n, 2))
+    integral = torch.from_numpy(end[2 * n:])
+    mean, std = start_moments(model, labels, n, start, sde)
+    mean, std = mean.double().cpu(), std.double().cpu()
+    prior = (-0.5 * ((x1 - mean) / std) ** 2 - torch.log(std) - 0.5 * math.log(2 * math.pi)).sum(dim=1)
+    return ExactLogProb(prior + integral, prior, integral, x1, nfe)
