@@ -120,11 +120,13 @@ def forward_path(path_pts: np.ndarray, ts: np.ndarray, path: Path, title: str) -
     lim = max(2.5, float(np.abs(path_pts).max()) * 1.05)
     _axes(ax, (-lim, lim), title)
     fig.colorbar(sc, ax=ax, label="t")
-    ax.legend(loc="upper left")
-    # the first half of the path stays within a few hundredths of x_0: an inset shows it at its own scale
+    # the first half of the path stays within a few hundredths of x_0: an inset, in the corner away from x_0, shows it
+    # at its own scale; the legend takes another free corner
+    right, top = path_pts[0][0] < 0, path_pts[0][1] < 0
+    ax.legend(loc=f"{'lower' if top else 'upper'} {'right' if right else 'left'}")
     early = path_pts[ts <= 0.5]
     reach = float(np.abs(early - path_pts[0]).max()) * 1.3 or 0.01
-    ins = ax.inset_axes([0.62, 0.04, 0.34, 0.34])
+    ins = ax.inset_axes([0.64 if right else 0.14, 0.56 if top else 0.1, 0.32, 0.32])
     ins.plot(early[:, 0], early[:, 1], "-", color="0.7", lw=0.6)
     ins.scatter(early[:, 0], early[:, 1], c=ts[ts <= 0.5], cmap="viridis", s=6, vmin=0, vmax=1)
     ins.scatter(*path_pts[0], marker="*", s=90, facecolor="none", edgecolor="red")
@@ -266,8 +268,8 @@ def class_numbers(own: list[float], spread: np.ndarray, data_spread: np.ndarray,
     b.set_xlabel("class")
     b.set_ylabel("standard deviation")
     b.set_title("spread within each class: samples vs training data")
-    b.set_ylim(0, 1.3 * float(max(np.nanmax(spread), np.nanmax(data_spread))))
-    b.legend(fontsize=8, ncols=4, loc="upper left", frameon=False)
+    b.set_ylim(0, 1.45 * float(max(np.nanmax(spread), np.nanmax(data_spread))))
+    b.legend(fontsize=8, ncols=2, loc="upper left", frameon=False)
     fig.suptitle(wrap(title, 110))
     fig.tight_layout()
     return save(fig, path)

@@ -90,8 +90,10 @@ def token_logprobs(tokens: list[str], logprobs: list[float], path: Path, title: 
     ax.barh(pos, logprobs, color="tab:blue")
     ax.set_yticks(pos, [f"{i + 1}  {_label(t)}" for i, t in enumerate(tokens)], fontsize=9, family="monospace")
     ax.invert_yaxis()
-    for y, v in zip(pos, logprobs):
-        ax.text(v, y, f" {v:.2f}", va="center", ha="right" if v < 0 else "left", fontsize=7, color="white" if v < -1 else "k")
+    for y, v in zip(pos, logprobs):  # the value at the bar's tip, inside the bar when it is long enough
+        inside = v < -0.6
+        ax.text(v, y, f" {v:.2f} ", va="center", ha="left" if inside else "right", fontsize=7,
+                color="white" if inside else "k")
     ax.set_xlabel("log p(token | the tokens before it), nats")
     ax.set_ylabel("token (in text order)")
     ax.set_title(wrap(title, 80), fontsize=10)

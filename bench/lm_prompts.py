@@ -1,0 +1,45 @@
+"""L2 with real tokens: GCG prompt search for 10 sentences on a trained checkpoint, each checked by greedy generation.
+
+Every sentence's words occur in the training text, except the exercise sentence ("squirrel" and "walnut" do not).
+The search forbids the target's own words in the prompt; success means `gencli lm generate --greedy --prompt
+PROMPT` continues with the sentence. Budget per sentence: --steps search steps (default 500).
+Run: GENCLI_DATA_DIR=../shared/data .venv/bin/python bench/lm_prompts.py [--ckpt checkpoints/lm] [--steps 500]
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+from cpu_info import cpu_line  # bench/ is on sys.path when a script there runs
+
+from gencli.lm.analyses import EXERCISE_SENTENCE, copies_two_words, generate_text, real_token_prompt
+from gencli.lm.store import load_trained
+
+SENTENCES = [EXERCISE_SENTENCE, "said the Hatter", "the Queen was very angry", "Alice went on", "said the King",
+             "the Mock Turtle sighed", "she said to herself", "Off with her head", "the White Rabbit", "said Alice"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", default="checkpoints/lm")
+    ap.add_argument("--steps", type=int, default=500)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    lm = load_trained(Path(args.ckpt))
+    print(f"CPU: {cpu_line()}; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}; checkpoint {args.ckpt}; "
+          f"prompt 20 tokens, top-64, 128 candidates, at most {args.steps} steps")
+    print(f"{'target':<42} {'ok':>3} {'check':>5} {'steps':>5} {'s':>6}  prompt -> greedy continuation")
+    wins = 0
+    for sentence in SENTENCES:
+        r = real_token_prompt(lm, sentence, steps=args.steps, forbid_target_words=True)
+        written = generate_text(lm, r.prompt, len(r.target_ids), greedy=True).samples[0][len(r.prompt):]
+        check = written == sentence and not copies_two_words(r.prompt, sentence)
+        wins += r.success
+        print(f"{sentence:<42} {'yes' if r.success else 'no':>3} {'yes' if check else 'no':>5} {r.steps:>5} "
+              f"{r.seconds:>6.0f}  {r.prompt!r} -> {written!r}", flush=True)
+    print(f"success: {wins} of {len(SENTENCES)}")
+
+
+if __name__ == "__main__":
+    main()
