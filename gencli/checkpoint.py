@@ -1,6 +1,6 @@
 """The checkpoint directory: weights, resolved config, meta, train state; atomic save, checked load.
 
-Layout (SPEC section 4):
+Layout:
     model.safetensors   weights (safetensors: no pickle)
     config.yaml         the resolved config, enough to rebuild the model
     meta.json           kind, format version, step, metrics, library versions

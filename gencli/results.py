@@ -83,12 +83,8 @@ class Result:
     """Base of every analysis result.
 
     Subclasses are dataclasses holding plain numbers and numpy arrays (no torch), so
-    that `gencli/plots` can draw them without importing a model. `json_key` is None for
-    a command's main result (its keys go to the top level of `--json`) or the key under
-    which a secondary result (a sweep, a grid) appears.
+    that `gencli/plots` can draw them without importing a model.
     """
-
-    json_key: str | None = None
 
     def to_dict(self) -> dict:
         """The numbers of the result (JSON-ready: lists, floats, strings)."""

@@ -1,4 +1,4 @@
-"""`gencli report --quick` end to end: the files, the 18 sections, commands that reproduce them, a real browser."""
+"""`gencli report --quick` end to end: the files, every section, commands that reproduce them, a real browser."""
 
 import json
 import shutil

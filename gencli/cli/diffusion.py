@@ -26,7 +26,14 @@ from gencli.cli.options import (
     count_opt,
 )
 from gencli.config import require_unchanged, resolve, to_dict
-from gencli.diffusion.config import DiffusionConfig, Sampler, Schedule, Start, sampler_pairs
+from gencli.diffusion.config import (
+    BONUS_TARGET,
+    DiffusionConfig,
+    Sampler,
+    Schedule,
+    Start,
+    sampler_pairs,
+)
 from gencli.errors import GencliError, TrainingDiverged, TrainingInterrupted
 from gencli.lazy import lazy_module
 from gencli.outputs import output_dir, write_figures, write_outputs
@@ -373,7 +380,8 @@ def prob(
 def invert(
     ckpt: CkptReadOpt = None,
     conditional: ConditionalOpt = False,
-    target: Annotated[str, typer.Option("--target", help="The point X,Y the sampler should output.")] = "4,5.5",
+    target: Annotated[str, typer.Option("--target", help="The point X,Y the sampler should output.")] = (
+        f"{BONUS_TARGET[0]:g},{BONUS_TARGET[1]:g}"),
     klass: Annotated[int | None, typer.Option("--class", help="Class to condition on (conditional model).")] = None,
     iterations: Annotated[int, count_opt("--iterations", "Adam steps at most.")] = 1000,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (> 0).")] = 0.1,

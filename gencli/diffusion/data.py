@@ -23,13 +23,6 @@ def grid_labels(x: Tensor, rows: int, cols: int, half_width: float) -> Tensor:
     return torch.where(inside, row * cols + col, torch.full_like(col, -1))
 
 
-def cell_bounds(c: int, rows: int, cols: int, half_width: float) -> tuple[float, float, float, float]:
-    """(x_lo, x_hi, y_lo, y_hi) of class c's cell."""
-    row, col = divmod(c, cols)
-    w, h = 2 * half_width / cols, 2 * half_width / rows
-    return (-half_width + col * w, -half_width + (col + 1) * w, -half_width + row * h, -half_width + (row + 1) * h)
-
-
 def class_moments(x: Tensor, labels: Tensor | None, n_classes: int) -> tuple[Tensor, Tensor]:
     """Per-class mean and per-dimension variance, shapes (K, 2); one row when unconditional."""
     if labels is None or n_classes == 0:

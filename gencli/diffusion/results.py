@@ -26,6 +26,7 @@ TV_FLOOR_10K = tv_noise_floor(10000)
 
 
 STOCHASTIC_SAMPLERS = {"sde"}  # samplers that draw noise in every step
+REACHED = 0.05  # a steered sample within this distance of its target counts as reaching it, whatever the tolerance
 
 
 def settings_text(s: dict) -> str:
@@ -208,7 +209,6 @@ class SeedsGrid(Result):
     labels: np.ndarray | None
     n_classes: int
     settings: dict
-    json_key = "seeds_grid"
 
     def to_dict(self) -> dict:
         return {"seeds_grid": [{"seed": p.seed, "inside_fraction": p.inside_fraction, "tv_distance": p.tv_distance}
@@ -269,10 +269,6 @@ class SamplingSweep(Result):
     n_classes: int
     seed: int
     start: str
-
-    @property
-    def json_key(self) -> str:  # type: ignore[override]
-        return self.key
 
     def to_dict(self) -> dict:
         return {self.key: [{"sampler": r.sampler, "schedule": r.schedule, "steps": r.steps,
@@ -682,7 +678,7 @@ class SteeredSample(Result):
 
     @property
     def success(self) -> bool:
-        return self.distance <= max(self.tolerance, 0.05)
+        return self.distance <= max(self.tolerance, REACHED)
 
     def to_dict(self) -> dict:
         mean, sd = self.typical_log_density
@@ -745,7 +741,6 @@ class GuidanceSweep(Result):
     grid: tuple[int, int]
     settings: dict
     seed: int
-    json_key = "guidance_sweep"
 
     def to_dict(self) -> dict:
         return {"guidance_sweep": [{"guidance": r.guidance, "interval": list(r.interval), "own_region_mean": r.own_region_mean,

@@ -29,7 +29,7 @@ def karras_grid(steps: int, sde: VESDE, rho: float = 7.0) -> Tensor:
     ramp = torch.linspace(0.0, 1.0, steps + 1, dtype=torch.float64)
     lo, hi = sde.sigma_min ** (1 / rho), sde.sigma_max ** (1 / rho)
     sigmas = (hi + ramp * (lo - hi)) ** rho
-    ts = torch.log(sigmas / sde.sigma_min) / sde.log_ratio
+    ts = sde.t_of_sigma(sigmas)
     ts[0], ts[-1] = 1.0, 0.0
     return ts.float()
 

@@ -27,9 +27,10 @@ def make_dataset(cfg: DiffusionConfig) -> tuple[Tensor, Tensor | None]:
 
 
 def build_model(cfg: DiffusionConfig) -> Denoiser:
-    """A freshly initialised denoiser (weights from train.seed)."""
-    torch.manual_seed(cfg.train.seed)
-    return Denoiser(cfg.model, cfg.n_classes, cfg.null_class)
+    """A freshly initialised denoiser, its weights drawn from train.seed (torch's global generator is left as it was)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.train.seed)
+        return Denoiser(cfg.model, cfg.n_classes, cfg.null_class)
 
 
 def denoising_loss(

@@ -21,7 +21,7 @@ from gencli.checkpoint import META, library_versions
 from gencli.config import to_dict
 from gencli.diffusion import analyses as diffusion_analyses
 from gencli.diffusion import fit as diffusion_fit
-from gencli.diffusion.config import sampler_pairs
+from gencli.diffusion.config import BONUS_TARGET, sampler_pairs
 from gencli.diffusion.store import TrainedDiffusion
 from gencli.diffusion.store import load_trained as load_diffusion
 from gencli.lm import analyses as lm_analyses
@@ -214,10 +214,12 @@ def diffusion_sections(b: _Builder, model: TrainedDiffusion) -> list[Section]:
                        [f"gencli diffusion determinism {ck} --repeats {d.repeats} --n {d.determinism_points} --steps {d.steps} "
                         f"--sampler {s}" for s in ("euler", "sde")], numbers))
     advance(6)
-    steer = diffusion_analyses.steer_to_target(model, (4.0, 5.5), None, "sde", d.invert_steps, d.invert_iterations)
-    out.append(b.section("bonus", [steer], [("invert_figure", "the steered trajectory to (4, 5.5)"),
+    tx, ty = BONUS_TARGET
+    steer = diffusion_analyses.steer_to_target(model, BONUS_TARGET, None, "sde", d.invert_steps, d.invert_iterations)
+    out.append(b.section("bonus", [steer], [("invert_figure", f"the steered trajectory to ({tx:g}, {ty:g})"),
                                             ("invert_loss_figure", "distance to the target per Adam step")],
-                         [f"gencli diffusion invert {ck} --target 4,5.5 --iterations {d.invert_iterations} --steps {d.invert_steps}"],
+                         [f"gencli diffusion invert {ck} --target {tx:g},{ty:g} --iterations {d.invert_iterations} "
+                          f"--steps {d.invert_steps}"],
                          config=model.cfg))
     advance(7)
     return out

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
+from gencli.diffusion.config import BONUS_TARGET
 from gencli.results import Table
+
+_TARGET = f"({BONUS_TARGET[0]:g}, {BONUS_TARGET[1]:g})"
 
 SECTION_TITLES = {
     "departures": "Where this differs from the exercise",
@@ -21,7 +24,7 @@ SECTION_TITLES = {
     "C5": "C5 · Per-class numbers",
     "C6": "C6 · Probability estimates",
     "C7": "C7 · Classifier-free guidance",
-    "bonus": "Bonus · Steering the sampler to (4, 5.5)",
+    "bonus": f"Bonus · Steering the sampler to {_TARGET}",
     "L1": "L1 · Language-model training",
     "L2": "L2 · Inversion: input vectors for a target sentence",
     "L3": "L3 · Attention of the last block",
@@ -46,7 +49,7 @@ QUESTIONS = {
     "C6": "What lower bound on log p does the model give to points inside and outside the square, and to one place "
           "under the matching class and a wrong one?",
     "C7": "How much class fidelity does classifier-free guidance buy, and at what cost in diversity within each class?",
-    "bonus": "Can the frozen model be made to output the point (4, 5.5), far outside the square, by optimising what goes "
+    "bonus": f"Can the frozen model be made to output the point {_TARGET}, far outside the square, by optimising what goes "
              "into the sampler?",
     "L1": "How do the train and validation losses evolve, and where is validation best?",
     "L2": "Which input vectors, fed in place of the token embeddings, make the model's greedy prediction at every "
