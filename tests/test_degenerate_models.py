@@ -13,7 +13,7 @@ from gencli.config import resolve
 from gencli.diffusion.store import load_trained as load_diffusion
 from gencli.lm import analyses
 from gencli.lm.store import load_trained
-from gencli.report.build import _Builder, conditional_sections, diffusion_sections, lm_sections
+from gencli.report.build import _Builder, build_sections
 from gencli.report.config import QUICK, ReportConfig
 from tests.test_cli_lm import TINY
 from tests.test_lm_core import CORPUS
@@ -88,7 +88,9 @@ def test_every_section_completes_on_degenerate_models(tiny_lm, one_epoch_diffusi
     cfg = resolve(ReportConfig, base=small)
     b = _Builder(tmp_path, cfg, True, False, torch.device("cpu"), lambda name, total: lambda *a, **k: None)
     uncond, cond = one_epoch_diffusion
-    sections = (diffusion_sections(b, uncond) + conditional_sections(b, cond, uncond) + lm_sections(b, _writing(tiny_lm, "x")))
+    ctx = b.context()
+    ctx.models = {"diffusion": uncond, "cond": cond, "lm": _writing(tiny_lm, "x")}
+    sections = build_sections(ctx)
     ids = [s.id for s in sections]
     assert {"U1", "U6", "bonus", "C6", "C7", "L2", "L3", "L4", "L5"} <= set(ids)
     for s in sections:

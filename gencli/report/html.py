@@ -8,8 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from gencli.report.build import Report, Section
-from gencli.report.sections import QUESTIONS
+from gencli.report.page import Block, Report, Section, blocks
 from gencli.results import Table
 
 STYLE = """
@@ -48,22 +47,23 @@ def _image(path: Path, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
 
 
-def _paragraphs(text: str) -> str:
-    return "".join(f"<p>{_e(' '.join(p.split()))}</p>" for p in text.split("\n\n") if p.strip())
+def block_html(b: Block) -> str:
+    if b.kind == "question":
+        return f'<p class="question">{_e(b.text)}</p>'
+    if b.kind == "paragraph":
+        return f"<p>{_e(b.text)}</p>"
+    if b.kind == "figure":
+        return f"<figure>{_image(b.figure.path, b.text)}<figcaption>{_e(b.text)}</figcaption></figure>"
+    if b.kind == "table":
+        return table_html(b.table)
+    if b.kind == "finding":
+        return f'<p class="finding">{_e(b.text)}</p>'
+    return "<p>Reproduce with:</p><pre>" + _e("\n".join(b.lines)) + "</pre>"
 
 
 def section_html(s: Section) -> str:
-    parts = [f'<section id="{s.id.lower()}"><h2>{_e(s.title)}</h2>', f'<p class="question">{_e(QUESTIONS[s.id])}</p>']
-    parts.append(_paragraphs(s.prose))
-    for f in s.figures:
-        parts.append(f"<figure>{_image(f.path, f.caption)}<figcaption>{_e(f.caption)}</figcaption></figure>")
-    parts.extend(table_html(t) for t in s.tables)
-    if s.finding:
-        parts.append(f'<p class="finding">{_e(s.finding)}</p>')
-    if s.commands:
-        parts.append("<p>Reproduce with:</p><pre>" + _e("\n".join(s.commands)) + "</pre>")
-    parts.append("</section>")
-    return "\n".join(parts)
+    body = "\n".join(block_html(b) for b in blocks(s))
+    return f'<section id="{s.id.lower()}"><h2>{_e(s.title)}</h2>\n{body}\n</section>'
 
 
 def settings_html(report: Report) -> str:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from gencli.report.build import Report, Section
-from gencli.report.sections import QUESTIONS
+from gencli.report.page import Block, Report, Section, blocks
 from gencli.results import Table
 
 
@@ -24,18 +23,23 @@ def table_md(t: Table) -> str:
     return "\n".join(lines)
 
 
+def block_md(b: Block, root: Path) -> str:
+    if b.kind == "question":
+        return f"*{b.text}*"
+    if b.kind == "paragraph":
+        return b.text
+    if b.kind == "figure":
+        return f"![{b.text}]({Path(os.path.relpath(b.figure.path, root)).as_posix()})"
+    if b.kind == "table":
+        return table_md(b.table)
+    if b.kind == "finding":
+        return f"> {b.text}"
+    return "```bash\n" + "\n".join(b.lines) + "\n```"
+
+
 def section_md(s: Section, root: Path) -> str:
-    parts = [f'<a id="{s.id.lower()}"></a>\n\n## {s.title}', f"*{QUESTIONS[s.id]}*"]  # the anchor the contents link to
-    if s.prose:
-        parts.extend(" ".join(p.split()) for p in s.prose.split("\n\n") if p.strip())
-    for f in s.figures:
-        parts.append(f"![{f.caption}]({Path(os.path.relpath(f.path, root)).as_posix()})")
-    parts.extend(table_md(t) for t in s.tables)
-    if s.finding:
-        parts.append(f"> {s.finding}")
-    if s.commands:
-        parts.append("```bash\n" + "\n".join(s.commands) + "\n```")
-    return "\n\n".join(parts)
+    anchor = f'<a id="{s.id.lower()}"></a>\n\n## {s.title}'  # the anchor the contents link to
+    return "\n\n".join([anchor] + [block_md(b, root) for b in blocks(s)])
 
 
 def render_markdown(report: Report, root: Path) -> str:

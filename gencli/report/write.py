@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from gencli.csvio import write_text
-from gencli.report.build import Report
 from gencli.report.html import render_html
 from gencli.report.markdown import render_markdown
+from gencli.report.page import Report
 from gencli.results import jsonable
 
 
