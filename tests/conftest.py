@@ -64,3 +64,18 @@ def _own_cache(tmp_path_factory):
     mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     yield
     mp.undo()
+
+
+@pytest.fixture(scope="session")
+def lm(tmp_path_factory):
+    """A tiny language model trained 40 steps on a generated corpus, loaded (shared by the analysis tests)."""
+    from gencli.lm.store import load_trained
+    from tests.test_cli_lm import TINY
+    from tests.test_lm_core import CORPUS
+
+    root = tmp_path_factory.mktemp("lm-analyses")
+    (root / "corpus.txt").write_text(CORPUS)
+    r = CliRunner().invoke(app, ["lm", "train", "--corpus", str(root / "corpus.txt"), "--ckpt", str(root / "ck"),
+                                 "--max-iters", "40", *TINY])
+    assert r.exit_code == 0, r.stderr
+    return load_trained(root / "ck")

@@ -22,13 +22,9 @@ PROMPT = "a b c d e f g h i j"
 
 
 @pytest.fixture(scope="module")
-def tiny_lm(tmp_path_factory):
-    root = tmp_path_factory.mktemp("degenerate-lm")
-    (root / "corpus.txt").write_text(CORPUS)
-    r = CliRunner().invoke(app, ["lm", "train", "--corpus", str(root / "corpus.txt"), "--ckpt", str(root / "ck"),
-                                 "--max-iters", "20", *TINY])
-    assert r.exit_code == 0, r.stderr
-    return load_trained(root / "ck")
+def tiny_lm(lm):
+    """The tiny trained LM of conftest.py, made degenerate by `_writing` below."""
+    return lm
 
 
 def _writing(lm, token: str | None):

@@ -5,24 +5,11 @@ import math
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
-from gencli.cli.app import app
 from gencli.errors import GencliError
 from gencli.lm import analyses
-from gencli.lm.store import load_trained
 from tests.test_cli_lm import TINY
 from tests.test_lm_core import CORPUS
-
-
-@pytest.fixture(scope="module")
-def lm(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lm-analyses")
-    (root / "corpus.txt").write_text(CORPUS)
-    r = CliRunner().invoke(app, ["lm", "train", "--corpus", str(root / "corpus.txt"), "--ckpt", str(root / "ck"),
-                                 "--max-iters", "40", *TINY])
-    assert r.exit_code == 0, r.stderr
-    return load_trained(root / "ck")
 
 
 def test_sequence_logprob_is_the_sum_of_an_explicit_log_softmax(lm):
