@@ -95,11 +95,21 @@ def u2(spec: SectionSpec, c: Context) -> Section:
 
 
 def u3(spec: SectionSpec, c: Context) -> Section:
-    d, m = c.cfg.diffusion, c.models["diffusion"]
-    grid = diffusion_analyses.seeds_grid(m, c.sample("diffusion"), d.grid_points, 0)
-    return c.section(spec, [grid], [("seeds_grid_figure", "9 samplings with 9 seeds")],
-                     [f"gencli diffusion sample {c.ck('diffusion')} --n {d.grid_points} --steps {d.steps} --seeds-grid"],
-                     config=m.cfg)
+    d, m, sc = c.cfg.diffusion, c.models["diffusion"], c.sample("diffusion")
+    grid = diffusion_analyses.seeds_grid(m, sc, d.grid_points, 0)
+    commands = [f"gencli diffusion sample {c.ck('diffusion')} --n {d.grid_points} --steps {d.steps} --seeds-grid"]
+    finding, numbers, tables = grid.finding(), grid.to_dict(), grid.tables()
+    if sc.start != "standard":  # the exercise's own start, beside
+        plain = diffusion_analyses.seeds_grid(m, dataclasses.replace(sc, start="standard"), d.grid_points, 0)
+        commands.append(commands[0] + " --start standard")
+        numbers["standard_start"] = plain.to_dict()
+        tables.append(plain.tables()[0])
+        mean = sum(p.tv_distance for p in grid.panels) / len(grid.panels)
+        plain_mean = sum(p.tv_distance for p in plain.panels) / len(plain.panels)
+        finding += (f" With the exercise's N(0, I) start the mean TV over the seeds is {plain_mean:.3f}, "
+                    f"{'above' if plain_mean > mean else 'at or below'} the matched start's {mean:.3f}.")
+    return c.section(spec, [grid], [("seeds_grid_figure", "9 samplings with 9 seeds")], commands, config=m.cfg,
+                     tables=tables, finding=finding, numbers=numbers)
 
 
 def u4(spec: SectionSpec, c: Context) -> Section:
@@ -175,10 +185,18 @@ def c2(spec: SectionSpec, c: Context) -> Section:
 
 
 def c3(spec: SectionSpec, c: Context) -> Section:
-    m = c.models["cond"]
-    paths = diffusion_analyses.reverse_paths(m, c.sample("cond"), 4, 0)
+    m, sc = c.models["cond"], c.sample("cond")
+    paths = diffusion_analyses.reverse_paths(m, sc, 4, 0)
+    commands = [f"gencli diffusion trajectory {c.ck('cond')} --steps {c.cfg.diffusion.steps}"]
+    finding, numbers, tables = paths.finding(), paths.to_dict(), paths.tables()
+    if sc.start != "standard":  # the exercise's own start, beside
+        plain = diffusion_analyses.reverse_paths(m, dataclasses.replace(sc, start="standard"), 4, 0)
+        commands.append(commands[0] + " --start standard")
+        numbers["standard_start"] = plain.to_dict()
+        tables.append(plain.tables()[0])
+        finding += f" With the exercise's N(0, I) start: {plain.finding()[0].lower()}{plain.finding()[1:]}"
     return c.section(spec, [paths], [("trajectory_figure", "one point per class, its path coloured by its class")],
-                     [f"gencli diffusion trajectory {c.ck('cond')} --steps {c.cfg.diffusion.steps}"], config=m.cfg)
+                     commands, config=m.cfg, tables=tables, finding=finding, numbers=numbers)
 
 
 def _class_samples(c: Context):
