@@ -21,13 +21,12 @@ class Departure:
 EXERCISE: dict[tuple[str, str], tuple[object, str, str]] = {
     ("diffusion", "sample.start"): (
         "standard", "sigma_max = 1 is small next to the data's spread, so an N(0, I) start piles samples into the centre; "
-        "N(mean, (1 + var) I) matches the noised data at t = 1", "U4 (the standard-start rows), C4"),
+        "N(mean, (1 + var) I) matches the noised data at t = 1", "U3, U4, C3, C4 (the standard-start rows)"),
     ("diffusion", "train.lr"): (1e-3, "chosen by measurement with the weight average below", "configs/diffusion-exercise.yaml"),
     ("diffusion", "train.ema"): (0.0, "sampling from a moving average of the weights smooths the last epochs' noise",
                                  "configs/diffusion-exercise.yaml"),
     ("diffusion-cond", "train.epochs"): (3000, "more epochs raise the own-cell fraction", "C5's numbers"),
     ("diffusion-cond", "train.lr"): (1e-3, "chosen by measurement", "configs/diffusion-exercise.yaml"),
-    ("diffusion-cond", "model.hidden"): (64, "a wider network separates 9 classes better", "C2's table"),
     ("diffusion-cond", "train.class_dropout"): (0.0, "a null class lets the same network guide itself (C7)", "C7 at W = 0"),
     ("lm", "tokenizer.vocab_size"): (2048, "the best validation bits per byte in a leak-free search", "configs/lm-exercise.yaml"),
     ("lm", "model.dropout"): (0.1, "the mini model overfits Alice within 500 steps at 0.1", "configs/lm-exercise.yaml"),
