@@ -310,3 +310,43 @@ def _load_once(path: Path, kind: str, extra: tuple[str, ...], texts: tuple[str, 
     read = {name: (path / name).read_text(encoding="utf-8") if (path / name).is_file() else None for name in texts}
     return Checkpoint(path=path, kind=kind, config=config, meta=meta, weights=weights, extra_weights=extra_weights,
                       texts=read)
+
+
+def frozen_model(model: torch.nn.Module, weights: dict[str, torch.Tensor], path: Path, device: torch.device | str):
+    """`model` with the checkpoint's `weights` loaded, on `device`, in eval mode, without gradients; weights that do
+    not fit the config are a one-line CheckpointError naming the weights file."""
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as e:
+        first = str(e).splitlines()[0]
+        raise CheckpointError(f"{Path(path) / WEIGHTS}: weights do not fit the config ({first[:100]})") from None
+    model.to(device).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+def resolved_config(ckpt: Checkpoint, cls: type):
+    """The checkpoint's config.yaml as a validated `cls`; a bad one is a CheckpointError naming the file."""
+    from gencli.config import ConfigError, resolve
+
+    try:
+        return resolve(cls, base=ckpt.config)
+    except ConfigError as e:
+        raise CheckpointError(f"{ckpt.path / CONFIG}: {e}") from None
+
+
+def metrics_rows(ckpt: Checkpoint) -> list[dict[str, str]]:
+    """The rows of the checkpoint's metrics.csv (the training curve); a missing, unreadable or empty file is a
+    one-line CheckpointError naming it."""
+    import csv
+
+    path = ckpt.path / "metrics.csv"
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        raise CheckpointError(f"{path}: missing or unreadable training metrics") from None
+    if not rows:
+        raise CheckpointError(f"{path}: holds no training steps")
+    return rows

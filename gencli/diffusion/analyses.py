@@ -8,7 +8,6 @@ writes a file; randomness comes from explicit seeds.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import math
 import time
@@ -18,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from gencli.checkpoint import metrics_rows
 from gencli.diffusion import quality
 from gencli.diffusion.config import DiffusionConfig, SampleConfig, Schedule
 from gencli.diffusion.data import grid_labels
@@ -111,14 +111,11 @@ def training_data(cfg: DiffusionConfig) -> TrainingData:
 
 def training_curve(trained: TrainedDiffusion) -> TrainingCurve:
     """U2: the loss curve kept in the checkpoint's metrics.csv."""
-    path = trained.checkpoint.path / "metrics.csv"
+    rows = metrics_rows(trained.checkpoint)
     try:
-        with open(path, newline="") as f:
-            losses = [float(row["loss"]) for row in csv.DictReader(f)]
-    except (OSError, KeyError, ValueError):
-        raise GencliError(f"{path}: missing or unreadable training metrics") from None
-    if not losses:
-        raise GencliError(f"{path}: holds no training steps")
+        losses = [float(row["loss"]) for row in rows]
+    except (KeyError, ValueError, TypeError):
+        raise GencliError(f"{trained.checkpoint.path / 'metrics.csv'}: unreadable training metrics") from None
     wall = float((trained.checkpoint.meta.get("metrics") or {}).get("wall_s") or 0.0)
     return TrainingCurve(np.asarray(losses), wall, trained.cfg.model.conditional)
 

@@ -7,8 +7,14 @@ from pathlib import Path
 
 import torch
 
-from gencli.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from gencli.config import ConfigError, resolve, to_dict
+from gencli.checkpoint import (
+    Checkpoint,
+    frozen_model,
+    load_checkpoint,
+    resolved_config,
+    save_checkpoint,
+)
+from gencli.config import to_dict
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.model import Denoiser
 from gencli.diffusion.sde import VESDE
@@ -49,25 +55,9 @@ def save_trained(trainer: DiffusionTrainer, path: Path, files: dict | None = Non
     )
 
 
-def config_of(ckpt: Checkpoint) -> DiffusionConfig:
-    """The checkpoint's resolved config, validated."""
-    try:
-        return resolve(DiffusionConfig, base=ckpt.config)
-    except ConfigError as e:
-        raise CheckpointError(f"{ckpt.path / 'config.yaml'}: {e}") from None
-
-
 def load_trained(path: Path, device: torch.device | str = "cpu") -> TrainedDiffusion:
     """Rebuild the denoiser on `device` from a checkpoint directory (exit-2 errors when unusable)."""
     ckpt = load_checkpoint(path, KIND)
-    cfg = config_of(ckpt)
-    model = Denoiser(cfg.model, cfg.n_classes, cfg.null_class)
-    try:
-        model.load_state_dict(ckpt.weights)
-    except RuntimeError as e:
-        first = str(e).splitlines()[0]
-        raise CheckpointError(f"{path / 'model.safetensors'}: weights do not fit the config ({first[:100]})") from None
-    model.to(device).eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    cfg = resolved_config(ckpt, DiffusionConfig)
+    model = frozen_model(Denoiser(cfg.model, cfg.n_classes, cfg.null_class), ckpt.weights, path, device)
     return TrainedDiffusion(cfg, model, VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), ckpt)

@@ -6,12 +6,12 @@ generate_text. None of them prints or writes a file; randomness comes from expli
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
+from gencli.checkpoint import metrics_rows
 from gencli.errors import GencliError
 from gencli.lm.attention import WRITE_LIMIT, attention_at_word, continue_to_words, word_starts
 from gencli.lm.corpus import read_corpus
@@ -66,17 +66,15 @@ def _floats(values: list[str]) -> np.ndarray:
 
 def training_summary(lm: TrainedLM) -> LMTrainingSummary:
     """L1 from a checkpoint: its metrics.csv (train and validation curves) and meta.json metrics."""
-    path = lm.checkpoint.path / "metrics.csv"
+    rows = metrics_rows(lm.checkpoint)
     try:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
         steps = np.asarray([int(r["step"]) for r in rows])
         train = _floats([r["train_loss"] for r in rows])
         evals = [r for r in rows if r["val_loss"] != ""]
         eval_steps = np.asarray([int(r["step"]) for r in evals])
         eval_train, eval_val = _floats([r["train_estimate"] for r in evals]), _floats([r["val_loss"] for r in evals])
-    except (OSError, KeyError, ValueError):
-        raise GencliError(f"{path}: missing or unreadable training metrics") from None
+    except (KeyError, ValueError, TypeError):
+        raise GencliError(f"{lm.checkpoint.path / 'metrics.csv'}: unreadable training metrics") from None
     n_layer, n_head, n_embd = lm.cfg.model.sizes()
     meta = lm.checkpoint.meta
     corpus = str(meta.get("corpus", lm.cfg.data.corpus)).replace("\\", "/").rsplit("/", 1)[-1]

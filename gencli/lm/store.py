@@ -7,8 +7,14 @@ from pathlib import Path
 
 import torch
 
-from gencli.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from gencli.config import ConfigError, resolve, to_dict
+from gencli.checkpoint import (
+    Checkpoint,
+    frozen_model,
+    load_checkpoint,
+    resolved_config,
+    save_checkpoint,
+)
+from gencli.config import to_dict
 from gencli.lm.config import LMConfig
 from gencli.lm.model import GPT
 from gencli.lm.tokenizer import TextTokenizer
@@ -45,17 +51,7 @@ def save_trained(trainer: LMTrainer, tokenizer: TextTokenizer, path: Path, meta:
 def load_trained(path: Path, with_last: bool = False, device: torch.device | str = "cpu") -> TrainedLM:
     """Rebuild the GPT (on `device`) and its tokenizer from a checkpoint directory."""
     ckpt = load_checkpoint(path, KIND, extra=(LAST,) if with_last else (), texts=(TOKENIZER,))
-    try:
-        cfg = resolve(LMConfig, base=ckpt.config)
-    except ConfigError as e:
-        raise CheckpointError(f"{path / 'config.yaml'}: {e}") from None
+    cfg = resolved_config(ckpt, LMConfig)
     tokenizer = TextTokenizer.load(path / TOKENIZER, ckpt.texts[TOKENIZER])
-    model = build_gpt(cfg, tokenizer.vocab_size)
-    try:
-        model.load_state_dict(ckpt.weights)
-    except RuntimeError as e:
-        raise CheckpointError(f"{path / 'model.safetensors'}: weights do not fit the config ({str(e).splitlines()[0][:100]})") from None
-    model.to(device).eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    model = frozen_model(build_gpt(cfg, tokenizer.vocab_size), ckpt.weights, path, device)
     return TrainedLM(cfg, model, tokenizer, ckpt)
