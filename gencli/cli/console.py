@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -110,3 +111,22 @@ def stages() -> Iterator:
             return advance
 
         yield stage
+
+
+@contextmanager
+def training_outcome(path, quiet: bool = False) -> Iterator[None]:
+    """A training's two ends other than success, as the CLI reports them: Ctrl-C (a resumable state was saved; exit
+    130) and a diverged loss (the checkpoint was left as it was; exit 1). `quiet` for the non-main processes of a
+    data-parallel run."""
+    from gencli.errors import TrainingDiverged, TrainingInterrupted
+
+    try:
+        yield
+    except TrainingInterrupted as e:
+        if not quiet:
+            note(str(e))
+        raise typer.Exit(130) from None
+    except TrainingDiverged as e:
+        if not quiet:
+            error(f"training stopped: {e}; the checkpoint in {path} was left as it was")
+        raise typer.Exit(1) from None

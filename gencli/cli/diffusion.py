@@ -34,7 +34,7 @@ from gencli.diffusion.config import (
     Start,
     sampler_pairs,
 )
-from gencli.errors import GencliError, TrainingDiverged, TrainingInterrupted
+from gencli.errors import GencliError
 from gencli.lazy import lazy_module
 from gencli.outputs import output_dir, write_figures, write_outputs
 
@@ -180,21 +180,14 @@ def train(
     trainer = fitting.prepare(path, resume, config, set_, explicit, devices.resolve_device(device))
     total = trainer.cfg.train.epochs
     label = "conditional" if trainer.cfg.model.conditional else "unconditional"
-    try:
-        with console.progress(total, f"training {label}") as advance:
-            advance(completed=trainer.epoch)
+    with console.training_outcome(path), console.progress(total, f"training {label}") as advance:
+        advance(completed=trainer.epoch)
 
-            def on_step(epoch: int, loss: float) -> None:
-                if epoch % 25 == 0 or epoch == total:
-                    advance(completed=epoch, info=f"loss {loss:.4f}")
+        def on_step(epoch: int, loss: float) -> None:
+            if epoch % 25 == 0 or epoch == total:
+                advance(completed=epoch, info=f"loss {loss:.4f}")
 
-            results = fitting.fit(trainer, path, on_step, write_figures)
-    except TrainingInterrupted as e:
-        console.note(str(e))
-        raise typer.Exit(130) from None
-    except TrainingDiverged as e:
-        console.error(f"training stopped: {e}; the checkpoint in {path} was left as it was")
-        raise typer.Exit(1) from None
+        results = fitting.fit(trainer, path, on_step, write_figures)
     names = {"metrics": "metrics.csv", "data": "data.csv", "loss_figure": "loss.png", "data_figure": "data.png"}
     files = {k: path / v for k, v in names.items() if (path / v).is_file()}
     console.show(list(results), {"checkpoint": path, **files}, json_)

@@ -24,7 +24,7 @@ from gencli.cli.options import (
     SetOpt,
     count_opt,
 )
-from gencli.errors import GencliError, TrainingDiverged, TrainingInterrupted
+from gencli.errors import GencliError
 from gencli.lazy import lazy_module
 from gencli.lm.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE
 from gencli.outputs import output_dir, write_figures, write_outputs
@@ -97,31 +97,20 @@ def _train(dist: Distributed, path: Path, resume: bool, config, set_, explicit: 
     """The training of one process (the only one, or one rank of a data-parallel job)."""
     run = fitting.prepare(path, resume, config, set_, explicit, dist.device, dist)
     if not dist.is_main:  # only the main process shows progress and writes files
-        try:
+        with console.training_outcome(path, quiet=True):
             fitting.fit(run)
-        except TrainingInterrupted:
-            raise typer.Exit(130) from None
-        except TrainingDiverged:
-            raise typer.Exit(1) from None
         return
     console.note(run.describe())
-    try:
-        with console.progress(run.trainer.cfg.train.max_iters, "training lm") as advance:
-            advance(completed=run.trainer.step)
-            last_val: list[float] = []
+    with console.training_outcome(path), console.progress(run.trainer.cfg.train.max_iters, "training lm") as advance:
+        advance(completed=run.trainer.step)
+        last_val: list[float] = []
 
-            def on_step(step: int, loss: float, val: float | None) -> None:
-                last_val[:] = [val] if val is not None else last_val
-                if step % 10 == 0 or val is not None:
-                    advance(completed=step, info=f"loss {loss:.3f}" + (f"  val {last_val[0]:.3f}" if last_val else ""))
+        def on_step(step: int, loss: float, val: float | None) -> None:
+            last_val[:] = [val] if val is not None else last_val
+            if step % 10 == 0 or val is not None:
+                advance(completed=step, info=f"loss {loss:.3f}" + (f"  val {last_val[0]:.3f}" if last_val else ""))
 
-            summary = fitting.fit(run, on_step, write_figures)
-    except TrainingInterrupted as e:
-        console.note(str(e))
-        raise typer.Exit(130) from None
-    except TrainingDiverged as e:
-        console.error(f"training stopped: {e}; the checkpoint in {path} was left as it was")
-        raise typer.Exit(1) from None
+        summary = fitting.fit(run, on_step, write_figures)
     files = {"checkpoint": path, "loss_figure": path / "loss.png", "metrics": path / "metrics.csv", "tokenizer": path / "tokenizer.json"}
     console.show([summary], files, json_)
 
