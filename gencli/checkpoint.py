@@ -25,7 +25,8 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -350,3 +351,21 @@ def metrics_rows(ckpt: Checkpoint) -> list[dict[str, str]]:
     if not rows:
         raise CheckpointError(f"{path}: holds no training steps")
     return rows
+
+
+@contextmanager
+def training_into(path: Path, step: Callable[[], int], save_interrupted: Callable[[], None] | None) -> Iterator[None]:
+    """The body of a training that writes checkpoint `path`: Ctrl-C saves a resumable state (`save_interrupted`, None
+    in a process that does not write) and becomes TrainingInterrupted at `step()`; the writer lock is given back
+    however the body ends."""
+    from gencli.errors import TrainingInterrupted
+
+    try:
+        try:
+            yield
+        except KeyboardInterrupt:
+            if save_interrupted is not None:
+                save_interrupted()
+            raise TrainingInterrupted(step(), path) from None
+    finally:
+        release_writer_lock(path)

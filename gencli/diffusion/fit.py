@@ -8,14 +8,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gencli.checkpoint import check_writable_target, lock_for_writing, release_writer_lock
+from gencli.checkpoint import (
+    check_writable_target,
+    lock_for_writing,
+    release_writer_lock,
+    training_into,
+)
 from gencli.config import require_unchanged, resolve, to_dict
 from gencli.csvio import FigureWriter, result_files
 from gencli.diffusion.config import DiffusionConfig, resolve_diffusion
 from gencli.diffusion.results import TrainingCurve, TrainingData
 from gencli.diffusion.store import load_trained, save_trained
 from gencli.diffusion.train import DiffusionTrainer
-from gencli.errors import GencliError, TrainingInterrupted
+from gencli.errors import GencliError
 
 
 def prepare(
@@ -68,14 +73,8 @@ def fit(
     Ctrl-C saves a resumable state and raises TrainingInterrupted; a NaN loss raises
     TrainingDiverged and leaves the checkpoint as it was.
     """
-    try:
-        try:
-            trainer.run(trainer.cfg.train.epochs, on_step)
-        except KeyboardInterrupt:
-            save_trained(trainer, path, interrupted=True)
-            raise TrainingInterrupted(trainer.epoch, path) from None
+    with training_into(path, lambda: trainer.epoch, lambda: save_trained(trainer, path, interrupted=True)):
+        trainer.run(trainer.cfg.train.epochs, on_step)
         results = training_results(trainer)
         save_trained(trainer, path, files=result_files(list(results), path.parent / f".{path.name}.figures", write_figures))
         return results
-    finally:
-        release_writer_lock(path)

@@ -10,10 +10,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gencli.checkpoint import check_writable_target, lock_for_writing, release_writer_lock
+from gencli.checkpoint import (
+    check_writable_target,
+    lock_for_writing,
+    release_writer_lock,
+    training_into,
+)
 from gencli.config import ConfigError, require_unchanged, resolve, to_dict
 from gencli.csvio import FigureWriter, result_files
-from gencli.errors import GencliError, TrainingInterrupted
+from gencli.errors import GencliError
 from gencli.lm.augment import dropout_stream
 from gencli.lm.config import LMConfig
 from gencli.lm.corpus import read_corpus
@@ -126,18 +131,13 @@ def fit(
     TrainingDiverged and leaves the checkpoint as it was.
     """
     t0 = time.perf_counter()
-    try:
-        try:
-            run.trainer.run(run.trainer.cfg.train.max_iters, on_step)
-        except KeyboardInterrupt:
-            if run.trainer.dist.is_main:
-                save_trained(run.trainer, run.tokenizer, run.path, {**run.meta(), "interrupted": True})
-            raise TrainingInterrupted(run.trainer.step, run.path) from None
+    main = run.trainer.dist.is_main
+    save = (lambda: save_trained(run.trainer, run.tokenizer, run.path, {**run.meta(), "interrupted": True})) if main else None
+    with training_into(run.path, lambda: run.trainer.step, save):
+        run.trainer.run(run.trainer.cfg.train.max_iters, on_step)
         summary = summary_of(run, time.perf_counter() - t0)
-        if not run.trainer.dist.is_main:
+        if not main:
             return summary
         files = result_files([summary], run.path.parent / f".{run.path.name}.figures", write_figures)
         save_trained(run.trainer, run.tokenizer, run.path, run.meta(), files=files)
         return summary
-    finally:
-        release_writer_lock(run.path)
