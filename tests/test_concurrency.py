@@ -20,9 +20,15 @@ from tests.conftest import TINY_DIFFUSION
 SLOW_TRAIN = ["--set", "data.n_points=1000", "--set", "train.epochs=100000", "--set", "model.hidden=32"]
 
 
+def _default_sigint() -> None:
+    """A process started in the background inherits an ignored SIGINT, and Python keeps it ignored: give it back its
+    default, so that the child turns Ctrl-C into KeyboardInterrupt as in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _gencli(*args, cwd):
     return subprocess.Popen([sys.executable, "-m", "gencli", *map(str, args)], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
 
 
 def _wait_for_lock(lock, pid, seconds=60.0):
