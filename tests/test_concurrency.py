@@ -54,12 +54,18 @@ def test_a_second_writer_is_refused_at_once_and_the_first_keeps_its_checkpoint(t
         first_args = ["lm", "train", "--corpus", "c.txt", "--ckpt", "same", *TINY, "--max-iters", "100000"]
         second_args = ["lm", "train", "--corpus", "c.txt", "--ckpt", "same", *TINY, "--max-iters", "5"]
     first = _gencli(*first_args, cwd=tmp_path)
-    _wait_for_lock(tmp_path / ".same.lock", first.pid)
-    second = subprocess.run([sys.executable, "-m", "gencli", *second_args], cwd=tmp_path, capture_output=True, text=True)
-    assert second.returncode == 2, second.stderr
-    assert second.stderr.count("\n") == 1 and f"pid {first.pid}" in second.stderr and "same" in second.stderr
-    first.send_signal(signal.SIGINT)  # Ctrl-C: the first saves a resumable state and stops
-    assert first.wait(timeout=120) == 130, first.stderr.read()
+    try:
+        _wait_for_lock(tmp_path / ".same.lock", first.pid)
+        second = subprocess.run([sys.executable, "-m", "gencli", *second_args], cwd=tmp_path, capture_output=True,
+                                text=True)
+        assert second.returncode == 2, second.stderr
+        assert second.stderr.count("\n") == 1 and f"pid {first.pid}" in second.stderr and "same" in second.stderr
+        first.send_signal(signal.SIGINT)  # Ctrl-C: the first saves a resumable state and stops
+        assert first.wait(timeout=120) == 130, first.stderr.read()
+    finally:
+        if first.poll() is None:  # never leave a long training running behind a failed test
+            first.kill()
+            first.wait()
     ckpt = load_checkpoint(tmp_path / "same", kind)
     assert ckpt.meta["interrupted"] is True and ckpt.meta["step"] > 0
     assert not list(tmp_path.glob(".same*")), "no lock, scratch or half-written folder is left"
@@ -68,9 +74,11 @@ def test_a_second_writer_is_refused_at_once_and_the_first_keeps_its_checkpoint(t
 @pytest.mark.slow
 def test_a_killed_writer_does_not_block_the_next(tmp_path):
     first = _gencli("diffusion", "train", "--ckpt", "same", *SLOW_TRAIN, cwd=tmp_path)
-    _wait_for_lock(tmp_path / ".same.lock", first.pid)
-    os.kill(first.pid, signal.SIGKILL)
-    first.wait(timeout=30)
+    try:
+        _wait_for_lock(tmp_path / ".same.lock", first.pid)
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
     second = subprocess.run([sys.executable, "-m", "gencli", "diffusion", "train", "--ckpt", "same", *TINY_DIFFUSION],
                             cwd=tmp_path, capture_output=True, text=True)
     assert second.returncode == 0, second.stderr
