@@ -54,14 +54,21 @@ def test_a_second_writer_is_refused_at_once_and_the_first_keeps_its_checkpoint(t
         first_args = ["lm", "train", "--corpus", "c.txt", "--ckpt", "same", *TINY, "--max-iters", "100000"]
         second_args = ["lm", "train", "--corpus", "c.txt", "--ckpt", "same", *TINY, "--max-iters", "5"]
     first = _gencli(*first_args, cwd=tmp_path)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(first.stderr), daemon=True).start()  # the first's progress notes
     try:
         _wait_for_lock(tmp_path / ".same.lock", first.pid)
         second = subprocess.run([sys.executable, "-m", "gencli", *second_args], cwd=tmp_path, capture_output=True,
                                 text=True)
         assert second.returncode == 2, second.stderr
         assert second.stderr.count("\n") == 1 and f"pid {first.pid}" in second.stderr and "same" in second.stderr
-        first.send_signal(signal.SIGINT)  # Ctrl-C: the first saves a resumable state and stops
-        assert first.wait(timeout=120) == 130, first.stderr.read()
+        # Ctrl-C once the first is training (the LM prints its model line first): it saves a resumable state and stops
+        end = time.monotonic() + 60
+        while kind == "lm" and not any("parameters" in line for line in lines) and time.monotonic() < end:
+            time.sleep(0.05)
+        time.sleep(1.0)
+        first.send_signal(signal.SIGINT)
+        assert first.wait(timeout=120) == 130, "".join(lines)
     finally:
         if first.poll() is None:  # never leave a long training running behind a failed test
             first.kill()
