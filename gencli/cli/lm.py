@@ -6,6 +6,8 @@ Each command parses its options, loads the checkpoint, calls one analysis of
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -91,6 +93,12 @@ def train(
         _train(dist, path, resume, config, set_, explicit, json_)
     finally:
         dist.close()
+    if dist.world > 1:
+        # a torchrun worker whose job is done leaves without the interpreter's teardown, in which a background thread
+        # of the process group sometimes aborts the process ("terminate called without an active exception")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _train(dist: Distributed, path: Path, resume: bool, config, set_, explicit: dict, json_: bool) -> None:

@@ -69,13 +69,12 @@ class Distributed:
         dist.all_reduce(t)
         return t.item() / self.world
 
-    def broadcast(self, obj):
-        """The main process's `obj` in every process (itself for one process)."""
+    def main_index(self, index: int) -> int:
+        """The main process's small non-negative integer in every process, by the same all-reduce training uses
+        (the others pass anything)."""
         if self.world == 1:
-            return obj
-        box = [obj]
-        dist.broadcast_object_list(box, src=0)
-        return box[0]
+            return index
+        return round(self.mean(index * self.world if self.is_main else 0.0))
 
     def shard(self, batch_size: int, grad_accum: int) -> int:
         """Rows of the global batch that one micro-step of this process trains on; an error when it does not split."""

@@ -131,9 +131,11 @@ class LMTrainer:
                      "rows": self.shard, "vocab": self.model.shape.vocab_size, "dropout": self.cfg.model.dropout,
                      "attn_dropout": self.cfg.model.attn_dropout, "attn_mode": self.cfg.model.attn_dropout_mode}
             if self.dist.world > 1:  # one process measures, every one trains on its answer
+                paths = candidates(b.precision, b.attention)
                 choice = choose(b.precision, b.attention, self.device, shape, self.shard * self.cfg.model.block_size,
                                 self._timing_step(), self.path_cache, clock) if self.dist.is_main else None
-                self.path_choice = self.dist.broadcast(choice)
+                index = self.dist.main_index(paths.index(choice.path) if choice is not None else 0)
+                self.path_choice = choice or PathChoice(paths[index], "chosen by the main process")
             else:
                 self.path_choice = choose(b.precision, b.attention, self.device, shape, self.shard * self.cfg.model.block_size,
                                           self._timing_step(), self.path_cache, clock)
