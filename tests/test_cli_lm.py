@@ -155,3 +155,6 @@ def test_prob_file_json_keys_and_errors(cli, lm_ckpt, tmp_path):
     bad.write_bytes(b"\xff\xfe bad")
     r = cli("lm", "prob", "--ckpt", lm_ckpt / "ck", "--file", bad)
     assert r.exit_code == 2 and "not UTF-8" in r.stderr and r.stderr.count("\n") == 1
+    # --file is a file, never the corpus name: with no ./alice it is refused, whatever GENCLI_DATA_DIR holds
+    r = cli("lm", "prob", "--ckpt", lm_ckpt / "ck", "--file", "alice")
+    assert r.exit_code == 2 and "--file alice: no such file" in r.stderr and r.stderr.count("\n") == 1

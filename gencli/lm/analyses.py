@@ -7,6 +7,7 @@ generate_text. None of them prints or writes a file; randomness comes from expli
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -225,7 +226,9 @@ def file_logprob(lm: TrainedLM, path: str, stride: int | None = None) -> TextSco
     stride = stride or max(1, block // 2)
     if not 1 <= stride <= block - 1:
         raise GencliError(f"--stride {stride}: must be in 1..{block - 1} (the block size is {block})")
-    source, text = read_corpus(str(path))
+    if not Path(path).is_file():  # a file, never a corpus name: `--file alice` reads ./alice or nothing
+        raise GencliError(f"--file {path}: no such file")
+    source, text = read_corpus(str(Path(path).resolve()))
     ids = lm.tokenizer.encode(text)
     if len(ids) < 2:
         raise GencliError(f"--file {path}: a single token has nothing to be predicted from")
