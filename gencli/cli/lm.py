@@ -152,6 +152,20 @@ def generate(
         console.out.print(s, markup=False)
 
 
+# options of `lm invert` (the last five for its real-token search, --tokens)
+RestartsOpt = Annotated[int, count_opt("--restarts", "Random starts optimised together; the first to reach the target wins.")]
+LossOpt = Annotated[Literal["margin", "ce"], typer.Option(
+    "--loss", help="margin: hinge on the gap between the target's logit and the best other one (plus 0.1 x "
+    "cross-entropy); ce: the exercise's cross-entropy alone.")]
+TokensOpt = Annotated[bool, typer.Option("--tokens", help="Search a prompt of real tokens instead (GCG), one whose "
+                                         "greedy continuation is the target: a text you can pass to lm generate.")]
+PromptLenOpt = Annotated[int, count_opt("--prompt-len", "--tokens: tokens in the prompt.")]
+TopkOpt = Annotated[int, count_opt("--topk", "--tokens: swaps tried per position (the top-k of the gradient).")]
+CandidatesOpt = Annotated[int, count_opt("--candidates", "--tokens: prompts scored per step.")]
+ForbidOpt = Annotated[bool, typer.Option(
+    "--forbid-target-words", help="--tokens: no token that is a word of the target may appear in the prompt.")]
+
+
 @app.command()
 def invert(
     target: Annotated[str, typer.Option("--target", help="The sentence the model should output.")] = EXERCISE_SENTENCE,
@@ -160,18 +174,13 @@ def invert(
     init: Annotated[Literal["random", "tokens"], typer.Option(
         "--init", help="random, or tokens (start from the target's own embeddings).")] = "random",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random start.")] = 0,
-    restarts: Annotated[int, count_opt("--restarts", "Random starts optimised together; the first to reach the target "
-                                       "wins.")] = 4,
-    loss: Annotated[Literal["margin", "ce"], typer.Option(
-        "--loss", help="margin: hinge on the gap between the target's logit and the best other one (plus 0.1 x "
-        "cross-entropy); ce: the exercise's cross-entropy alone.")] = "margin",
-    tokens: Annotated[bool, typer.Option("--tokens", help="Search a prompt of real tokens instead (GCG), one whose "
-                                         "greedy continuation is the target: a text you can pass to lm generate.")] = False,
-    prompt_len: Annotated[int, count_opt("--prompt-len", "--tokens: tokens in the prompt.")] = 20,
-    topk: Annotated[int, count_opt("--topk", "--tokens: swaps tried per position (the top-k of the gradient).")] = 64,
-    candidates: Annotated[int, count_opt("--candidates", "--tokens: prompts scored per step.")] = 128,
-    forbid_target_words: Annotated[bool, typer.Option(
-        "--forbid-target-words", help="--tokens: no token that is a word of the target may appear in the prompt.")] = False,
+    restarts: RestartsOpt = 4,
+    loss: LossOpt = "margin",
+    tokens: TokensOpt = False,
+    prompt_len: PromptLenOpt = 20,
+    topk: TopkOpt = 64,
+    candidates: CandidatesOpt = 128,
+    forbid_target_words: ForbidOpt = False,
     ckpt: CkptReadOpt = None,
     out_dir: OutDirOpt = None,
     device: DeviceOpt = "auto",
@@ -187,19 +196,14 @@ def invert(
     Example: gencli lm invert --tokens --target "the Queen was very angry" --forbid-target-words --steps 400
     """
     lm = load(ckpt, device)
-    if tokens:
-        with console.progress(steps, "searching real-token prompts") as advance:
-            found = analyses.real_token_prompt(
-                lm, target, prompt_len, steps, topk, candidates, forbid_target_words, seed,
-                on_step=lambda s, value, text: advance(completed=s, info=f"loss {value:.3f}  {text[:40]!r}"))
-        out = output_dir(out_dir, RUNS / "invert-tokens")
-        console.show([found], write_outputs([found], out, lm.cfg), json_)
-        return
-    with console.progress(steps, "inverting") as advance:
-        result = analyses.invert_sentence(lm, target, steps, lr, init, seed,
-                                          on_step=lambda s, value, text: advance(completed=s, info=f"loss {value:.3f}  {text[:40]!r}"),
-                                          restarts=restarts, loss=loss)
-    out = output_dir(out_dir, RUNS / "invert")
+    with console.progress(steps, "searching real-token prompts" if tokens else "inverting") as advance:
+        def show(step: int, value: float, text: str) -> None:
+            advance(completed=step, info=f"loss {value:.3f}  {text[:40]!r}")
+
+        result = (analyses.real_token_prompt(lm, target, prompt_len, steps, topk, candidates, forbid_target_words, seed,
+                                             on_step=show) if tokens else
+                  analyses.invert_sentence(lm, target, steps, lr, init, seed, on_step=show, restarts=restarts, loss=loss))
+    out = output_dir(out_dir, RUNS / ("invert-tokens" if tokens else "invert"))
     console.show([result], write_outputs([result], out, lm.cfg), json_)
 
 

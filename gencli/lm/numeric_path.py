@@ -103,20 +103,25 @@ def time_candidates(
     return seconds
 
 
-def machine_key(device: torch.device, shape: dict) -> str:
-    """What the fastest path depends on: the processor (name and flags), torch, threads, device and shape."""
-    cpu = platform.processor() or platform.machine()
-    flags = ""
+def processor() -> tuple[str, list[str]]:
+    """The processor's model name and its flags (from /proc/cpuinfo where there is one)."""
+    name, flags = platform.processor() or platform.machine(), []
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu in ("", platform.machine(), "x86_64"):
-                cpu = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = line.split(":", 1)[1].strip()
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = line.split(":", 1)[1].split()
                 break
     except OSError:
         pass
-    digest = hashlib.sha256(flags.encode()).hexdigest()[:12]
+    return name, flags
+
+
+def machine_key(device: torch.device, shape: dict) -> str:
+    """What the fastest path depends on: the processor (name and flags), torch, threads, device and shape."""
+    cpu, flags = processor()
+    digest = hashlib.sha256(" ".join(flags).encode()).hexdigest()[:12]
     dims = ",".join(f"{k}={shape[k]}" for k in sorted(shape))
     return f"{cpu} [flags {digest}] | torch {torch.__version__} | {torch.get_num_threads()} threads | {device.type} | {dims}"
 

@@ -130,15 +130,13 @@ class LMTrainer:
             shape = {"n_layer": n_layer, "n_head": n_head, "n_embd": n_embd, "block": self.cfg.model.block_size,
                      "rows": self.shard, "vocab": self.model.shape.vocab_size, "dropout": self.cfg.model.dropout,
                      "attn_dropout": self.cfg.model.attn_dropout, "attn_mode": self.cfg.model.attn_dropout_mode}
+            choice = choose(b.precision, b.attention, self.device, shape, self.shard * self.cfg.model.block_size,
+                            self._timing_step(), self.path_cache, clock) if self.dist.is_main else None
             if self.dist.world > 1:  # one process measures, every one trains on its answer
                 paths = candidates(b.precision, b.attention)
-                choice = choose(b.precision, b.attention, self.device, shape, self.shard * self.cfg.model.block_size,
-                                self._timing_step(), self.path_cache, clock) if self.dist.is_main else None
                 index = self.dist.main_index(paths.index(choice.path) if choice is not None else 0)
-                self.path_choice = choice or PathChoice(paths[index], "chosen by the main process")
-            else:
-                self.path_choice = choose(b.precision, b.attention, self.device, shape, self.shard * self.cfg.model.block_size,
-                                          self._timing_step(), self.path_cache, clock)
+                choice = choice or PathChoice(paths[index], "chosen by the main process")
+            self.path_choice = choice
         return self.path_choice
 
     def _timing_step(self):

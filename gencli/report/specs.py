@@ -200,18 +200,18 @@ def c3(spec: SectionSpec, c: Context) -> Section:
 
 
 def _class_samples(c: Context):
-    """C4 and C5's samples, with the exercise's N(0, I) start beside (None when that is the start already)."""
+    """C4 and C5's samples with their files (written once, under C4), the exercise's N(0, I) start beside (None when
+    that is the start already), and the command."""
     m, sc, n = c.models["cond"], c.sample("cond"), max(c.cfg.diffusion.n_samples, 1000)
     samples = diffusion_analyses.sample_quality(m, sc, n, 0)
     plain = (diffusion_analyses.sample_quality(m, dataclasses.replace(sc, start="standard"), n, 0)
              if sc.start != "standard" else None)
-    return samples, plain, [f"gencli diffusion sample {c.ck('cond')} --n {n} --steps {c.cfg.diffusion.steps}"]
+    files = c.files("C4", [samples], m.cfg)
+    return samples, plain, files, [f"gencli diffusion sample {c.ck('cond')} --n {n} --steps {c.cfg.diffusion.steps}"]
 
 
 def c4(spec: SectionSpec, c: Context) -> Section:
-    m = c.models["cond"]
-    samples, plain, commands = c.shared("class_samples", lambda: _class_samples(c))
-    files = c.files(spec.id, [samples], m.cfg)
+    samples, plain, files, commands = c.shared("class_samples", lambda: _class_samples(c))
     tables, finding = samples.tables()[:1], samples.quality_finding()
     numbers = {k: v for k, v in samples.to_dict().items()
                if k in ("n", "inside_fraction", "tv_distance", "steps", "own_region_mean", "own_region_worst")}
@@ -228,8 +228,7 @@ def c4(spec: SectionSpec, c: Context) -> Section:
 
 
 def c5(spec: SectionSpec, c: Context) -> Section:
-    samples, plain, commands = c.shared("class_samples", lambda: _class_samples(c))
-    files = c.files("C4", [samples], c.models["cond"].cfg)  # C4 drew the figure with the samples
+    samples, plain, files, commands = c.shared("class_samples", lambda: _class_samples(c))
     finding = samples.class_finding()
     if plain is not None:
         finding += (f" With the N(0, I) start the mean own-cell fraction is {plain.own_mean:.3f}, "
@@ -311,9 +310,11 @@ def l2(spec: SectionSpec, c: Context) -> Section:
 
 
 def _attention(c: Context):
+    """L3 and L4's attention maps with their files (written once, under L3) and the command."""
     m = c.models["lm"]
     prompt = lm_analyses.fitting_words(m, lm_analyses.ATTENTION_PROMPT)
-    return lm_analyses.attention_maps(m, prompt), [f"gencli lm attention {c.ck('lm')} --prompt \"{prompt}\""]
+    att = lm_analyses.attention_maps(m, prompt)
+    return att, c.files("L3", [att], m.cfg), [f"gencli lm attention {c.ck('lm')} --prompt \"{prompt}\""]
 
 
 def _attention_table(att, names: list[str]) -> Table:
@@ -323,8 +324,7 @@ def _attention_table(att, names: list[str]) -> Table:
 
 
 def l3(spec: SectionSpec, c: Context) -> Section:
-    att, commands = c.shared("attention", lambda: _attention(c))
-    files = c.files("L3", [att], c.models["lm"].cfg)
+    att, files, commands = c.shared("attention", lambda: _attention(c))
     return Section(spec.id, spec.title,
                    [Figure("last block: heatmap (the red line is the query) and the tokens painted by their attention",
                            files["attention_last_figure"])],
@@ -333,8 +333,7 @@ def l3(spec: SectionSpec, c: Context) -> Section:
 
 
 def l4(spec: SectionSpec, c: Context) -> Section:
-    att, commands = c.shared("attention", lambda: _attention(c))
-    files = c.files("L3", [att], c.models["lm"].cfg)  # L3 wrote the figures of the same maps
+    att, files, commands = c.shared("attention", lambda: _attention(c))
     return Section(spec.id, spec.title, [Figure("first and last block side by side, on one colour scale",
                                                 files["attention_figure"])],
                    att.tables(), att.finding(), commands, att.to_dict(), question=spec.question)
