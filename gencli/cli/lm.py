@@ -1,4 +1,4 @@
-"""`gencli lm ...`: train, generate, invert, attention, prob.
+"""`gencli lm ...`: train, generate, invert, attention, prob (compress and decompress live in lm_codec).
 
 Each command parses its options, loads the checkpoint, calls one analysis of
 `gencli.lm.analyses`, writes its files with `gencli.outputs` and shows the result.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from gencli.cli import console
+from gencli.cli import console, lm_codec
 from gencli.cli.options import (
     CkptReadOpt,
     CkptWriteOpt,
@@ -237,6 +237,8 @@ def prob(
     file: Annotated[Path | None, typer.Option("--file", help="Score a whole UTF-8 file of any length (sliding window): "
                                               "total log-probability and bits per byte.")] = None,
     stride: Annotated[int | None, count_opt("--stride", "--file: tokens the window moves (default half the block).")] = None,
+    adapt: Annotated[bool, typer.Option("--adapt", help="--file: predict it as `lm compress` does, adapting to the text "
+                                        "(neural cache, dynamic evaluation); the first token is scored too (uniform).")] = False,
     context: Annotated[str, typer.Option("--context", help="Text before it (conditions every token, not scored).")] = "",
     sample: Annotated[bool, typer.Option("--sample", help="Score a sentence sampled from the model instead.")] = False,
     max_new_tokens: Annotated[int, count_opt("--max-new-tokens", "Length of the --sample sentence.")] = 30,
@@ -250,16 +252,23 @@ def prob(
 
     Without --context the first token has nothing to be predicted from and is not scored;
     texts longer than the block are scored with a sliding window. --file scores a whole file
-    (compare two checkpoints on text neither saw) in bits per byte.
+    (compare two checkpoints on text neither saw) in bits per byte; with --adapt, as
+    `lm compress` codes it (the same model bits).
 
     Example: gencli lm prob --text "Alice was not a bit hurt" --context "Down she came."
     """
     if file is not None and (text is not None or sample):
         raise GencliError("give one of --text, --sample or --file")
+    if adapt and (file is None or stride is not None):
+        raise GencliError("--adapt scores a --file, in the segments of the checkpoint's adapt settings (no --stride)")
     lm = load(ckpt, device)
     if file is not None:
-        result = analyses.file_logprob(lm, str(file), stride)
+        result = analyses.file_logprob(lm, str(file), stride, adapt)
     else:
         result = analyses.sequence_logprob(lm, text, context, sample, max_new_tokens, seed)
     out = output_dir(out_dir, RUNS / "prob")
     console.show([result], write_outputs([result], out, lm.cfg), json_)
+
+
+app.command()(lm_codec.compress)
+app.command()(lm_codec.decompress)

@@ -6,6 +6,7 @@ generate_text. None of them prints or writes a file; randomness comes from expli
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import torch
 
 from gencli.checkpoint import metrics_rows
 from gencli.errors import GencliError
+from gencli.lm.adaptive import text_log2probs
 from gencli.lm.attention import WRITE_LIMIT, attention_at_word, continue_to_words, word_starts
 from gencli.lm.corpus import read_corpus
 from gencli.lm.generate import generate
@@ -219,9 +221,10 @@ def sequence_logprob(
                          [s.position - len(ctx_ids) for s in scores])
 
 
-def file_logprob(lm: TrainedLM, path: str, stride: int | None = None) -> TextScore:
+def file_logprob(lm: TrainedLM, path: str, stride: int | None = None, adapt: bool = False) -> TextScore:
     """log p of a whole UTF-8 file, any length: a sliding window of the block size moved by `stride` tokens
-    (default half a block), every token after the first scored once; and its bits per byte."""
+    (default half a block), every token after the first scored once; and its bits per byte. With `adapt`, the
+    distributions `lm compress --adapt` codes (gencli.lm.adaptive), the first token included."""
     block = lm.cfg.model.block_size
     stride = stride or max(1, block // 2)
     if not 1 <= stride <= block - 1:
@@ -232,4 +235,8 @@ def file_logprob(lm: TrainedLM, path: str, stride: int | None = None) -> TextSco
     ids = lm.tokenizer.encode(text)
     if len(ids) < 2:
         raise GencliError(f"--file {path}: a single token has nothing to be predicted from")
+    if adapt:
+        segment = lm.cfg.adapt.segment_for(block)
+        logprobs = text_log2probs(lm.model, ids, lm.cfg.adapt, True) * math.log(2)
+        return TextScore(str(source), len(ids), len(text.encode("utf-8")), segment, block, logprobs, adaptive=True)
     return TextScore(str(source), len(ids), len(text.encode("utf-8")), stride, block, score_stream(lm.model, ids, stride).numpy())

@@ -138,6 +138,40 @@ class TrainConfig:
 
 
 @dataclass
+class AdaptConfig:
+    """How `lm compress` and `lm prob --file --adapt` predict a text: in segments, adapting to what came before."""
+
+    segment: int = field(0, "tokens predicted per model call (0: half the block); each sees at least "
+                            "block_size - segment tokens before it (once the text is that long)")
+    lr: float = field(5e-3, "dynamic evaluation (Krause et al. 2018): after each segment, one SGD step of this "
+                            "learning rate on its loss (0: off)")
+    decay: float = field(0.0, "dynamic evaluation: after each step, pull the weights this fraction of the way back "
+                              "to the trained ones (0: no pull)")
+    cache_size: int = field(2000, "neural cache (Grave et al. 2017): the last hidden states kept, each with the "
+                                  "token that followed it (0: off)")
+    cache_lambda: float = field(0.15, "weight of the cache's distribution in the mixture with the model's")
+    cache_theta: float = field(0.05, "sharpness of the cache: a stored state h_i counts exp(theta * h_t . h_i)")
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.segment < 0:
+            out.append(f"segment: must be >= 0, got {self.segment}")
+        for name in ("lr", "cache_theta"):
+            if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
+                out.append(f"{name}: must be >= 0, got {getattr(self, name)}")
+        if self.cache_size < 0:
+            out.append(f"cache_size: must be >= 0, got {self.cache_size}")
+        for name in ("cache_lambda", "decay"):
+            if not 0 <= getattr(self, name) < 1:
+                out.append(f"{name}: must be in [0, 1), got {getattr(self, name)}")
+        return out
+
+    def segment_for(self, block: int) -> int:
+        """The segment length with a model of this block size."""
+        return self.segment or max(1, block // 2)
+
+
+@dataclass
 class LMConfig:
     """Everything an lm checkpoint needs to be rebuilt."""
 
@@ -145,3 +179,4 @@ class LMConfig:
     tokenizer: TokenizerConfig = field(TokenizerConfig(), "the tokenizer")
     data: DataConfig = field(DataConfig(), "the corpus")
     train: TrainConfig = field(TrainConfig(), "training")
+    adapt: AdaptConfig = field(AdaptConfig(), "predicting a whole text: lm compress, lm prob --file --adapt")

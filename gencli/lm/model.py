@@ -135,6 +135,15 @@ class GPT(nn.Module):
         With `return_attention`, also each block's attention weights (B, nh, T, T),
         computed by the explicit path.
         """
+        hidden, maps = self._hidden(idx, inputs_embeds, explicit or return_attention)
+        logits = self.head(hidden)  # (B, T, vocab)
+        return (logits, maps) if return_attention else logits
+
+    def hidden(self, idx: Tensor, explicit: bool = False) -> Tensor:
+        """The final hidden states (B, T, C), after the last LayerNorm: forward() = head(hidden())."""
+        return self._hidden(idx, None, explicit)[0]
+
+    def _hidden(self, idx: Tensor | None, inputs_embeds: Tensor | None, explicit: bool) -> tuple[Tensor, list[Tensor]]:
         x = self.tok_emb(idx) if inputs_embeds is None else inputs_embeds  # (B, T, C)
         T = x.shape[1]
         if T > self.shape.block_size:
@@ -142,11 +151,9 @@ class GPT(nn.Module):
         x = self.drop(x + self.pos_emb(torch.arange(T, device=x.device)))  # (B, T, C)
         maps = []
         for block in self.blocks:
-            x, att = block(x, explicit or return_attention)
-            if return_attention:
-                maps.append(att)
-        logits = self.head(self.ln_f(x))  # (B, T, vocab)
-        return (logits, maps) if return_attention else logits
+            x, att = block(x, explicit)
+            maps.append(att)
+        return self.ln_f(x), maps  # (B, T, C)
 
     def use_generator(self, generator: torch.Generator | None) -> None:
         """Draw every dropout mask (but the fused kernel's) from `generator`."""

@@ -356,7 +356,8 @@ class TextScore(Result):
     n_bytes: int
     stride: int
     block: int
-    logprobs: np.ndarray  # (n_tokens - 1,): every token after the first
+    logprobs: np.ndarray  # (n_tokens - 1,): every token after the first; adaptive: (n_tokens,), the first uniform
+    adaptive: bool = False  # predicted as `lm compress --adapt` codes it (`stride` is then the segment length)
 
     @property
     def total(self) -> float:
@@ -368,18 +369,23 @@ class TextScore(Result):
 
     def to_dict(self) -> dict:
         return {"file": self.source, "total_logprob": self.total, "tokens": self.n_tokens, "bytes": self.n_bytes,
-                "bits_per_byte": self.bits_per_byte, "stride": self.stride, "scored_tokens": len(self.logprobs)}
+                "bits_per_byte": self.bits_per_byte, "stride": self.stride, "scored_tokens": len(self.logprobs),
+                "adapt": self.adaptive}
 
     def tables(self) -> list[Table]:
-        return [Table(f"log-probability of {self.source} (window {self.block}, stride {self.stride})",
+        how = f"adaptive, segments of {self.stride}" if self.adaptive else f"stride {self.stride}"
+        return [Table(f"log-probability of {self.source} (window {self.block}, {how})",
                       [("tokens", ",d"), ("bytes", ",d"), ("log p (nats)", ",.1f"), ("nats/token", ".3f"), ("bits/byte", ".4f")],
                       [(self.n_tokens, self.n_bytes, self.total, -self.total / max(len(self.logprobs), 1), self.bits_per_byte)])]
 
     def data_files(self) -> list[DataFile]:
         return [DataFile("token_logprobs", "file_logprobs.csv", ["position", "logprob"],
-                         [(i + 1, float(v)) for i, v in enumerate(self.logprobs)])]
+                         [(i + 1 - self.adaptive, float(v)) for i, v in enumerate(self.logprobs)])]
 
     def finding(self) -> str:
+        how = (f"every token scored as `lm compress --adapt` codes it, the first uniformly, each later one adapting to the "
+               f"text before it with at least {self.block - self.stride} tokens of context once the text is that long"
+               if self.adaptive else f"every token after the first scored with at least {self.block - self.stride} "
+               "tokens of context once the text is that long")
         return (f"The model gives the {self.n_bytes:,} bytes ({self.n_tokens:,} tokens) a log-probability of {self.total:,.1f} nats: "
-                f"{self.bits_per_byte:.3f} bits per byte (every token after the first scored with at least "
-                f"{self.block - self.stride} tokens of context once the text is that long).")
+                f"{self.bits_per_byte:.3f} bits per byte ({how}).")

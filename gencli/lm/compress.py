@@ -1,0 +1,184 @@
+"""Lossless text compression with the language model: range coding of each next-token distribution.
+
+A file costs about sum_j -log2 p(token_j | tokens before it) bits (Shannon; the range coder of the
+`constriction` library adds a few bytes), so the archive's size is the model's likelihood of the text.
+The archive ("gcz", format 1) is a header and the coder's words:
+
+    magic "GCZ" | version (1 byte) | flags (1 byte: bit 0 adaptive) | original bytes (varint) |
+    tokens (varint) | SHA-256 of the original, first 4 bytes | fingerprint of the checkpoint, 4 bytes |
+    range-coder words (little-endian uint32, the trailing zero bytes left out)
+
+The fingerprint covers the weights, the tokenizer and the prediction settings (`adapt` section of the config), so
+an archive is decoded only by the model that wrote it; the checksum catches a decoder that diverged anyway
+(another CPU's kernels round differently): then nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from gencli.errors import GencliError
+from gencli.lm.adaptive import TextPredictor, fixed_threads, predict_text, segment_plan
+from gencli.lm.store import TrainedLM
+
+MAGIC = b"GCZ"
+VERSION = 1
+ADAPTIVE = 1  # flag bit
+DIGEST_BYTES = 4  # as gzip's CRC-32: a damaged or foreign archive passes unnoticed with odds of 1 in 2^32
+
+
+class ArchiveError(GencliError):
+    """An archive this checkpoint cannot decode (not gcz, damaged, another checkpoint, diverged)."""
+
+
+@dataclass(frozen=True)
+class Header:
+    adaptive: bool
+    n_bytes: int
+    n_tokens: int
+    checksum: bytes  # SHA-256 of the original, first DIGEST_BYTES
+    fingerprint: bytes  # of the checkpoint and settings, DIGEST_BYTES
+
+    def to_bytes(self) -> bytes:
+        return (MAGIC + bytes([VERSION, ADAPTIVE if self.adaptive else 0]) + varint(self.n_bytes)
+                + varint(self.n_tokens) + self.checksum + self.fingerprint)
+
+    @classmethod
+    def parse(cls, data: bytes, name: str) -> tuple[Header, int]:
+        """The header and the offset of the coder's words."""
+        if data[:3] != MAGIC:
+            raise ArchiveError(f"{name}: not a gencli archive (no GCZ magic)")
+        if len(data) < 5 or data[3] != VERSION:
+            raise ArchiveError(f"{name}: archive format {data[3] if len(data) > 3 else '?'}; this gencli reads format {VERSION}")
+        flags, at = data[4], 5
+        try:
+            n_bytes, at = read_varint(data, at)
+            n_tokens, at = read_varint(data, at)
+        except IndexError:
+            raise ArchiveError(f"{name}: truncated header") from None
+        checksum, fp = data[at : at + DIGEST_BYTES], data[at + DIGEST_BYTES : at + 2 * DIGEST_BYTES]
+        at += 2 * DIGEST_BYTES
+        if len(fp) < DIGEST_BYTES:
+            raise ArchiveError(f"{name}: truncated or damaged archive")
+        return cls(bool(flags & ADAPTIVE), n_bytes, n_tokens, checksum, fp), at
+
+
+def varint(n: int) -> bytes:
+    """LEB128: 7 bits per byte, the high bit set on every byte but the last."""
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def read_varint(data: bytes, at: int) -> tuple[int, int]:
+    n = shift = 0
+    while True:
+        b = data[at]
+        n |= (b & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+        if not b & 0x80:
+            return n, at
+
+
+def checksum(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()[:DIGEST_BYTES]
+
+
+def fingerprint(lm: TrainedLM, adaptive: bool) -> bytes:
+    """SHA-256 (first DIGEST_BYTES) of the weights, the tokenizer and the prediction settings."""
+    h = hashlib.sha256()
+    for name, t in sorted(lm.model.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().float().cpu().contiguous().numpy().tobytes())
+    h.update(lm.tokenizer.to_json().encode())
+    h.update(json.dumps({"adapt": asdict(lm.cfg.adapt) if adaptive else None, "block": lm.cfg.model.block_size},
+                        sort_keys=True).encode())
+    return h.digest()[:DIGEST_BYTES]
+
+
+@dataclass
+class Compressed:
+    archive: bytes
+    n_bytes: int
+    n_tokens: int
+    model_bits: float  # sum of -log2 p over the tokens: the size an ideal coder would reach
+
+    @property
+    def header_bytes(self) -> int:
+        return Header.parse(self.archive, "archive")[1]
+
+
+def text_ids(lm: TrainedLM, data: bytes, name: str) -> list[int]:
+    """The token ids of UTF-8 `data`, refused when it is not UTF-8 or does not come back from the tokenizer exactly."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise GencliError(f"{name} is not UTF-8 text (bad byte at offset {e.start}); lm compress codes text") from None
+    ids = lm.tokenizer.encode(text)
+    if lm.tokenizer.decode(ids) != text:
+        raise GencliError(f"{name}: the tokenizer does not give this text back exactly, so it cannot be coded")
+    return ids
+
+
+def compress(lm: TrainedLM, data: bytes, adaptive: bool, name: str = "input",
+             progress: Callable[[int, int], None] | None = None) -> Compressed:
+    """The gcz archive of UTF-8 `data`; `progress(tokens done, tokens)` after each segment."""
+    import constriction
+
+    ids = text_ids(lm, data, name)
+    family = constriction.stream.model.Categorical(perfect=False)
+    encoder = constriction.stream.queue.RangeEncoder()
+    bits = 0.0
+    for first, probs in predict_text(lm.model, ids, lm.cfg.adapt, adaptive):
+        symbols = np.asarray(ids[first : first + len(probs)], dtype=np.int32)
+        encoder.encode(symbols, family, probs)
+        bits -= float(np.log2(probs[np.arange(len(probs)), symbols]).sum())
+        if progress:
+            progress(first + len(probs), len(ids))
+    header = Header(adaptive, len(data), len(ids), checksum(data), fingerprint(lm, adaptive))
+    words = encoder.get_compressed().astype("<u4").tobytes().rstrip(b"\0") if ids else b""  # the decoder pads them back
+    return Compressed(header.to_bytes() + words, len(data), len(ids), bits)
+
+
+def decompress(lm: TrainedLM, archive: bytes, name: str = "input",
+               progress: Callable[[int, int], None] | None = None) -> bytes:
+    """The original bytes of a gcz archive written with this checkpoint (ArchiveError when it cannot be);
+    `progress(tokens done, tokens)` after each segment."""
+    import constriction
+
+    header, at = Header.parse(archive, name)
+    if header.fingerprint != fingerprint(lm, header.adaptive):
+        raise ArchiveError(f"{name} was compressed with another checkpoint (or other adapt settings) than this one")
+    payload = archive[at:]
+    words = np.frombuffer(payload + bytes(-len(payload) % 4), dtype="<u4").astype(np.uint32)
+    decoder = constriction.stream.queue.RangeDecoder(words)
+    family = constriction.stream.model.Categorical(perfect=False)
+
+    def decode(p: np.ndarray) -> int:
+        try:
+            return int(decoder.decode(family, p[None])[0])
+        except Exception:  # the coder's words ran out or are inconsistent: a damaged archive
+            raise ArchiveError(f"{name}: damaged archive (the coded data ends early or is inconsistent)") from None
+
+    ids: list[int] = []
+    if header.n_tokens:
+        with fixed_threads(1):
+            predictor = TextPredictor(lm.model, lm.cfg.adapt, header.adaptive)
+            ids.append(decode(predictor.first_probs()))
+            for seg in segment_plan(header.n_tokens, predictor.block, lm.cfg.adapt.segment_for(predictor.block)):
+                predictor.decode_segment(ids, seg, decode)
+                if progress:
+                    progress(len(ids), header.n_tokens)
+    data = lm.tokenizer.decode(ids).encode("utf-8")
+    if len(data) != header.n_bytes or checksum(data) != header.checksum:
+        raise ArchiveError(f"{name} does not decode to what was compressed (checksum mismatch): the archive is damaged, "
+                           "or this machine computes the model differently from the one that compressed it")
+    return data
