@@ -113,8 +113,8 @@ def decompress(
         data = codec.decompress(lm, archive, str(input), lambda done, total: advance(completed=done / total))
     seconds = time.perf_counter() - start
     write_output(dst, data)
-    summary = {"input": str(input), "output": str(dst), "input_bytes": len(archive), "output_bytes": len(data),
-               "adapt": codec.Header.parse(archive, str(input))[0].adaptive, "seconds": seconds}
+    summary = {"input": str(input), "output": str(dst), "archive_bytes": len(archive), "text_bytes": len(data),
+               "adapt": codec.Header.parse(archive, str(input))[0].adaptive, "round_trip": True, "seconds": seconds}
     if json_:
         console.emit_json(summary)
     else:

@@ -7,6 +7,7 @@ generate_text. None of them prints or writes a file; randomness comes from expli
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,12 +18,18 @@ from gencli.checkpoint import metrics_rows
 from gencli.errors import GencliError
 from gencli.lm.adaptive import text_log2probs
 from gencli.lm.attention import WRITE_LIMIT, attention_at_word, continue_to_words, word_starts
+from gencli.lm.classic_codecs import classic_coders, conditional_size
+from gencli.lm.compress import ArchiveError, compress, decompress
 from gencli.lm.corpus import read_corpus
 from gencli.lm.generate import generate
 from gencli.lm.invert import LOSSES, invert_text
 from gencli.lm.prompt_search import search_prompt
 from gencli.lm.results import (
+    ADAPTIVE,
+    STATIC,
     AttentionMaps,
+    CodedText,
+    CompressionComparison,
     Generation,
     LMTrainingSummary,
     TextInversion,
@@ -31,6 +38,7 @@ from gencli.lm.results import (
     TokenPrompt,
 )
 from gencli.lm.score import score_stream, score_tokens
+from gencli.lm.split import split_text
 from gencli.lm.store import TrainedLM
 from gencli.lm.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE  # noqa: F401  (the analyses' defaults)
 
@@ -240,3 +248,34 @@ def file_logprob(lm: TrainedLM, path: str, stride: int | None = None, adapt: boo
         logprobs = text_log2probs(lm.model, ids, lm.cfg.adapt, True) * math.log(2)
         return TextScore(str(source), len(ids), len(text.encode("utf-8")), segment, block, logprobs, adaptive=True)
     return TextScore(str(source), len(ids), len(text.encode("utf-8")), stride, block, score_stream(lm.model, ids, stride).numpy())
+
+
+def held_out_text(lm: TrainedLM) -> tuple[str, str]:
+    """(training text, held-out text) of the checkpoint's corpus, split as training split it."""
+    _, text = read_corpus(lm.cfg.data.corpus)
+    return split_text(text, lm.cfg.data.val_fraction)
+
+
+def compression_comparison(lm: TrainedLM, texts: dict[str, str], given: str, given_label: str,
+                           round_trip: bool = True) -> CompressionComparison:
+    """L6: each text coded by the model (static and adaptive, `lm compress`) and by the classic compressors given
+    `given` first (the model's training text); each gencli archive decoded again when `round_trip`."""
+    rows = []
+    given_bytes = given.encode("utf-8")
+    for name, text in texts.items():
+        data = text.encode("utf-8")
+        for adaptive, coder in ((False, STATIC), (True, ADAPTIVE)):
+            start = time.perf_counter()
+            c = compress(lm, data, adaptive, name)
+            seconds = time.perf_counter() - start
+            ok = None
+            if round_trip:
+                try:
+                    ok = decompress(lm, c.archive, name) == data
+                except ArchiveError:
+                    ok = False
+            rows.append(CodedText(name, coder, len(data), len(c.archive), c.model_bits / max(len(data), 1), ok, seconds,
+                                  c.archive))
+        for coder, fn in classic_coders().items():
+            rows.append(CodedText(name, coder, len(data), conditional_size(fn, data, given_bytes)))
+    return CompressionComparison(rows, given_label)

@@ -9,6 +9,7 @@ from matplotlib.colors import PowerNorm
 
 from gencli.lm.results import (
     AttentionMaps,
+    CompressionComparison,
     LMTrainingSummary,
     TextInversion,
     TextScore,
@@ -155,17 +156,38 @@ def _(r: TokenLogProbs, folder: Path) -> dict[str, Path]:
 def _(r: TextScore, folder: Path) -> dict[str, Path]:
     bits = -r.logprobs / np.log(2)
     fig, ax = plt.subplots(figsize=(9, 3.8))
-    pos = np.arange(1, len(bits) + 1)
+    pos = np.arange(len(bits)) + (0 if r.adaptive else 1)
     ax.plot(pos, bits, lw=0.4, color="0.7", label="bits of each token")
     window = max(1, min(200, len(bits) // 20))
     if window > 1:
         smooth = np.convolve(bits, np.ones(window) / window, mode="valid")
         ax.plot(pos[window - 1:], smooth, color="tab:blue", lw=1.2, label=f"moving average ({window} tokens)")
     ax.set_xlabel("token position in the text")
-    ax.set_ylabel("-log2 p(token | window before it)")
+    ax.set_ylabel("-log2 p(token | text before it)")
+    how = f"adaptive, segments of {r.stride}" if r.adaptive else f"stride {r.stride}"
     ax.set_title(wrap(f"{Path(r.source).name}: {r.bits_per_byte:.3f} bits per byte over {r.n_bytes:,} bytes "
-                      f"(window {r.block}, stride {r.stride})", 100), fontsize=10)
+                      f"(window {r.block}, {how})", 100), fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return {"file_figure": save(fig, folder / "file_logprobs.png")}
+
+
+@draw.register
+def _(r: CompressionComparison, folder: Path) -> dict[str, Path]:
+    texts = r.texts()
+    fig, axes = plt.subplots(1, len(texts), figsize=(5.2 * len(texts), 3.6), squeeze=False)
+    top = max(row.bits_per_byte for row in r.rows) * 1.22
+    for ax, text in zip(axes[0], texts):
+        rows = sorted((row for row in r.rows if row.text == text), key=lambda row: -row.bits_per_byte)
+        colors = ["tab:blue" if row.coder.endswith("adaptive") else "lightsteelblue" if row.is_gencli else "0.65" for row in rows]
+        ax.barh(range(len(rows)), [row.bits_per_byte for row in rows], color=colors)
+        for i, row in enumerate(rows):
+            ax.text(row.bits_per_byte + top * 0.01, i, f"{row.bits_per_byte:.3f}", va="center", fontsize=8)
+        ax.set_yticks(range(len(rows)), [row.coder for row in rows], fontsize=9)
+        ax.set_xlim(0, top)
+        ax.set_xlabel("bits per byte of the coded file (lower is better)")
+        ax.set_title(wrap(f"{text} ({rows[0].input_bytes:,} bytes)", 48), fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return {"compression_figure": save(fig, folder / "compression.png")}

@@ -13,9 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gencli.atomic import write_text_atomic
 from gencli.diffusion import analyses as diffusion_analyses
 from gencli.diffusion.config import BONUS_TARGET, sampler_pairs
 from gencli.lm import analyses as lm_analyses
+from gencli.lm.results import slug
+from gencli.lm.unseen import UNSEEN_TEXT
 from gencli.outputs import write_outputs
 from gencli.report.config import ReportConfig
 from gencli.report.page import Figure, Section
@@ -346,6 +349,22 @@ def l5(spec: SectionSpec, c: Context) -> Section:
                      [f"gencli lm prob {c.ck('lm')} --sample --max-new-tokens {lb.prob_tokens}"], config=m.cfg)
 
 
+def l6(spec: SectionSpec, c: Context) -> Section:
+    m, ck = c.models["lm"], c.ck("lm")
+    train, held_out = lm_analyses.held_out_text(m)
+    texts = {"held-out chapters": held_out, "unseen story": UNSEEN_TEXT}
+    folder = c.out / "files" / spec.id.lower()
+    paths = {name: write_text_atomic(folder / f"{slug(name)}.txt", text) for name, text in texts.items()}  # the archives: beside
+    result = lm_analyses.compression_comparison(m, texts, train, "the classic compressors are given the training text first")
+    held, unseen = paths["held-out chapters"], paths["unseen story"]
+    commands = [f"gencli lm compress {held} {ck} --no-adapt -o {held}.static.gcz --force",
+                f"gencli lm compress {held} {ck} --force",
+                f"gencli lm decompress {held}.gcz {ck} -o {folder / 'decoded.txt'} --force",
+                f"gencli lm compress {unseen} {ck} --force"]
+    return c.section(spec, [result], [("compression_figure", "bits per byte of each coder's file, on the held-out "
+                                       "chapters and on a story no model here was trained on")], commands, config=m.cfg)
+
+
 _T = f"({BONUS_TARGET[0]:g}, {BONUS_TARGET[1]:g})"
 
 SPECS: list[SectionSpec] = [
@@ -386,6 +405,9 @@ SPECS: list[SectionSpec] = [
     SectionSpec("L4", "L4 · First block beside the last", "The same for the first block, beside the last.", "lm", l4),
     SectionSpec("L5", "L5 · Log-probability of a sampled sentence", "What is the log-probability of a sampled sentence, as "
                 "the sum of per-token log-probabilities?", "lm", l5),
+    SectionSpec("L6", "L6 · Likelihood is compression", "How many bytes does the model need to store text it was not "
+                "trained on, coding each token with its predicted probability, with and without adapting to the text as it "
+                "goes, beside classic compressors? And does the file decode to the same bytes?", "lm", l6),
 ]
 
 DEPARTURES_TITLE = "Where this differs from the exercise"
