@@ -18,7 +18,15 @@ from gencli.diffusion.results import (
     TrainingCurve,
     tv_noise_floor,
 )
-from gencli.lm.results import AttentionMaps, LMTrainingSummary, TextInversion
+from gencli.lm.results import (
+    ADAPTIVE,
+    STATIC,
+    AttentionMaps,
+    CodedText,
+    CompressionComparison,
+    LMTrainingSummary,
+    TextInversion,
+)
 from gencli.report.departures import departures
 
 RNG = np.random.default_rng(0)
@@ -208,3 +216,21 @@ def test_departures_follow_the_configs():
     settings["lm"]["model"]["dropout"] = 0.1
     rows = {d.what for d in departures(settings, {"best_step": 2000, "steps": 2000}, {"loss": "ce", "restarts": 1})}
     assert not rows & {"diffusion: sample.start", "lm: model.dropout", "lm: weights used by L2-L5", "L2: inversion loss"}
+
+
+def _coded(static: int, adaptive: int, ppmd: int, xz: int, ok: bool = True) -> CompressionComparison:
+    rows = [CodedText("text", STATIC, 1000, static, round_trip=True), CodedText("text", ADAPTIVE, 1000, adaptive, round_trip=ok),
+            CodedText("text", "PPMd", 1000, ppmd), CodedText("text", "xz", 1000, xz)]
+    return CompressionComparison(rows, "given the training text")
+
+
+def test_compression_finding_follows_the_sizes():
+    ahead = _coded(static=250, adaptive=230, ppmd=240, xz=300).finding()
+    assert "fewer than every classic compressor" in ahead and "saves 8.0%" in ahead
+    behind = _coded(static=250, adaptive=260, ppmd=240, xz=245).finding()
+    assert "gencli static takes 2.000" in behind and "more than every classic compressor" in behind
+    assert "costs 4.0%" in behind
+    between = _coded(static=250, adaptive=242, ppmd=240, xz=300).finding()
+    assert "fewer than xz but more than PPMd (1.920)" in between
+    assert "decoded to the original bytes" in ahead and "NOT" not in ahead
+    assert "did NOT give the original bytes back for gencli adaptive" in _coded(250, 230, 240, 300, ok=False).finding()

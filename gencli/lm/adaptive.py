@@ -6,7 +6,8 @@ end to the full block: every call has the same shape, and a token's distribution
 before it. That is what lets a decoder, which learns the segment one token at a time, compute exactly the
 distributions the encoder used.
 
-Two adaptive methods use only text already predicted, so a decoder can repeat them:
+Adaptive prediction divides the model's logits by a temperature (a calibration: a trained model is over-confident
+on text it did not see) and adds two methods that use only text already predicted, so a decoder can repeat them:
 - a neural cache (Grave et al. 2017, "Improving Neural Language Models with a Continuous Cache"):
   p(w) = (1 - lambda) p_model(w) + lambda sum_{i: x_{i+1} = w} softmax_i(theta h_t . h_i), over the last
   cache_size final hidden states h_i;
@@ -124,7 +125,10 @@ class TextPredictor:
     def outputs(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(next-token probabilities (block, V), final hidden states (block, C)) of one padded window."""
         h = self.model.hidden(x, explicit=True)[0]  # (block, C)
-        return torch.softmax(self.model.head(h), dim=-1), h
+        logits = self.model.head(h)
+        if self.adapt and self.settings.temperature != 1:
+            logits = logits / self.settings.temperature
+        return torch.softmax(logits, dim=-1), h
 
     def mixed(self, p_model: Tensor, h: Tensor) -> np.ndarray:
         """One position's distribution (float64, for the coder): the model's, mixed with the cache's."""

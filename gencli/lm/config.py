@@ -143,19 +143,23 @@ class AdaptConfig:
 
     segment: int = field(0, "tokens predicted per model call (0: half the block); each sees at least "
                             "block_size - segment tokens before it (once the text is that long)")
-    lr: float = field(5e-3, "dynamic evaluation (Krause et al. 2018): after each segment, one SGD step of this "
+    lr: float = field(3e-3, "dynamic evaluation (Krause et al. 2018): after each segment, one SGD step of this "
                             "learning rate on its loss (0: off)")
     decay: float = field(0.0, "dynamic evaluation: after each step, pull the weights this fraction of the way back "
                               "to the trained ones (0: no pull)")
-    cache_size: int = field(2000, "neural cache (Grave et al. 2017): the last hidden states kept, each with the "
+    temperature: float = field(1.1, "the model's logits are divided by this before the mixture (above 1: less "
+                                    "confident; a trained model is over-confident on text it did not see)")
+    cache_size: int = field(5000, "neural cache (Grave et al. 2017): the last hidden states kept, each with the "
                                   "token that followed it (0: off)")
-    cache_lambda: float = field(0.15, "weight of the cache's distribution in the mixture with the model's")
-    cache_theta: float = field(0.05, "sharpness of the cache: a stored state h_i counts exp(theta * h_t . h_i)")
+    cache_lambda: float = field(0.2, "weight of the cache's distribution in the mixture with the model's")
+    cache_theta: float = field(0.03, "sharpness of the cache: a stored state h_i counts exp(theta * h_t . h_i)")
 
     def problems(self) -> list[str]:
         out = []
         if self.segment < 0:
             out.append(f"segment: must be >= 0, got {self.segment}")
+        if not (self.temperature > 0 and math.isfinite(self.temperature)):
+            out.append(f"temperature: must be > 0, got {self.temperature}")
         for name in ("lr", "cache_theta"):
             if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
                 out.append(f"{name}: must be >= 0, got {getattr(self, name)}")
