@@ -4,6 +4,7 @@ Every sentence's words occur in the training text, except the exercise sentence 
 The search forbids the target's own words in the prompt; success means `gencli lm generate --greedy --prompt
 PROMPT` continues with the sentence. Budget per sentence: --steps search steps (default 500).
 Run: GENCLI_DATA_DIR=../shared/data .venv/bin/python bench/lm_prompts.py [--ckpt checkpoints/lm] [--steps 500]
+     [--restart-after N] [--only 0,2,4]
 """
 
 import argparse
@@ -24,21 +25,24 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default="checkpoints/lm")
     ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--restart-after", type=int, default=0, help="steps without progress before a random restart (0: never)")
+    ap.add_argument("--only", default="", help="comma-separated indices of SENTENCES to run (default: all)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     lm = load_trained(Path(args.ckpt))
     print(f"CPU: {cpu_line()}; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}; checkpoint {args.ckpt}; "
-          f"prompt 20 tokens, top-64, 128 candidates, at most {args.steps} steps")
+          f"prompt 20 tokens, top-64, 128 candidates, at most {args.steps} steps, restart after {args.restart_after or 'never'}")
     print(f"{'target':<42} {'ok':>3} {'check':>5} {'steps':>5} {'s':>6}  prompt -> greedy continuation")
     wins = 0
-    for sentence in SENTENCES:
-        r = real_token_prompt(lm, sentence, steps=args.steps, forbid_target_words=True)
+    chosen = [SENTENCES[int(i)] for i in args.only.split(",")] if args.only else SENTENCES
+    for sentence in chosen:
+        r = real_token_prompt(lm, sentence, steps=args.steps, forbid_target_words=True, restart_after=args.restart_after)
         written = generate_text(lm, r.prompt, len(r.target_ids), greedy=True).samples[0][len(r.prompt):]
         check = written == sentence and not copies_two_words(r.prompt, sentence)
         wins += r.success
         print(f"{sentence:<42} {'yes' if r.success else 'no':>3} {'yes' if check else 'no':>5} {r.steps:>5} "
               f"{r.seconds:>6.0f}  {r.prompt!r} -> {written!r}", flush=True)
-    print(f"success: {wins} of {len(SENTENCES)}")
+    print(f"success: {wins} of {len(chosen)}")
 
 
 if __name__ == "__main__":

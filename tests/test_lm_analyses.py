@@ -105,9 +105,13 @@ def test_patience_stops_training_and_says_so(cli, tmp_path):
     assert len(evals_after_best) == 2
 
 
-@pytest.mark.parametrize("target, forbid", [("the cat", False), ("sat on the mat", True)])
-def test_real_token_prompt_success_agrees_with_greedy_generation(lm, target, forbid):
-    res = analyses.real_token_prompt(lm, target, prompt_len=6, steps=60, topk=16, candidates=32, forbid_target_words=forbid)
+@pytest.mark.parametrize("target, forbid, restart_after", [("the cat", False, 0), ("sat on the mat", True, 0),
+                                                           ("sat on the mat", True, 3)])
+def test_real_token_prompt_success_agrees_with_greedy_generation(lm, target, forbid, restart_after):
+    """Also with random restarts: the prompt kept is the best of every start, typed back to the same ids, and free of
+    the forbidden words."""
+    res = analyses.real_token_prompt(lm, target, prompt_len=6, steps=60, topk=16, candidates=32, forbid_target_words=forbid,
+                                     restart_after=restart_after)
     assert lm.tokenizer.encode(res.prompt) == res.prompt_ids  # a string a user can type back
     generated = analyses.generate_text(lm, res.prompt, len(res.target_ids), greedy=True).samples[0]
     assert res.success == generated.startswith(res.prompt + target) == (res.continuation == target)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from gencli.cli.app import app
 from tests.test_lm_core import CORPUS
 
-SECTIONS = ["departures", "U1", "U2", "U3", "U4", "U5", "U6", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "bonus", "L1", "L2", "L3", "L4", "L5"]
+SECTIONS = ["departures", "U1", "U2", "U3", "U4", "U5", "U6", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "bonus", "L1", "L2", "L3", "L4", "L5", "L6"]
 
 
 @pytest.fixture(scope="module", params=["bf16", "fp32"])

@@ -152,7 +152,7 @@ def generate(
         console.out.print(s, markup=False)
 
 
-# options of `lm invert` (the last five for its real-token search, --tokens)
+# options of `lm invert` (the last six for its real-token search, --tokens)
 RestartsOpt = Annotated[int, count_opt("--restarts", "Random starts optimised together; the first to reach the target wins.")]
 LossOpt = Annotated[Literal["margin", "ce"], typer.Option(
     "--loss", help="margin: hinge on the gap between the target's logit and the best other one (plus 0.1 x "
@@ -162,6 +162,9 @@ TokensOpt = Annotated[bool, typer.Option("--tokens", help="Search a prompt of re
 PromptLenOpt = Annotated[int, count_opt("--prompt-len", "--tokens: tokens in the prompt.")]
 TopkOpt = Annotated[int, count_opt("--topk", "--tokens: swaps tried per position (the top-k of the gradient).")]
 CandidatesOpt = Annotated[int, count_opt("--candidates", "--tokens: prompts scored per step.")]
+RestartAfterOpt = Annotated[int, typer.Option(
+    "--restart-after", min=0, help="--tokens: start again from a random prompt when the best loss has not improved for "
+    "this many steps (0: never); --steps is the budget of all starts together.")]
 ForbidOpt = Annotated[bool, typer.Option(
     "--forbid-target-words", help="--tokens: no token that is a word of the target may appear in the prompt.")]
 
@@ -181,6 +184,7 @@ def invert(
     topk: TopkOpt = 64,
     candidates: CandidatesOpt = 128,
     forbid_target_words: ForbidOpt = False,
+    restart_after: RestartAfterOpt = 0,
     ckpt: CkptReadOpt = None,
     out_dir: OutDirOpt = None,
     device: DeviceOpt = "auto",
@@ -201,7 +205,7 @@ def invert(
             advance(completed=step, info=f"loss {value:.3f}  {text[:40]!r}")
 
         result = (analyses.real_token_prompt(lm, target, prompt_len, steps, topk, candidates, forbid_target_words, seed,
-                                             on_step=show) if tokens else
+                                             on_step=show, restart_after=restart_after) if tokens else
                   analyses.invert_sentence(lm, target, steps, lr, init, seed, on_step=show, restarts=restarts, loss=loss))
     out = output_dir(out_dir, RUNS / ("invert-tokens" if tokens else "invert"))
     console.show([result], write_outputs([result], out, lm.cfg), json_)

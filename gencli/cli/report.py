@@ -35,7 +35,7 @@ def report(
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
-    """Answer the whole exercise on one page: U1-U6, C1-C6, the bonus and L1-L5.
+    """Answer the whole exercise on one page: U1-U6, C1-C6, the bonus and L1-L5, with C7 and L6 beyond it.
 
     Trains the checkpoints that are missing (checkpoints/diffusion, checkpoints/diffusion-cond,
     checkpoints/lm; with --quick, small ones under OUT/checkpoints), runs every analysis and

@@ -144,9 +144,10 @@ def copies_two_words(prompt: str, target: str) -> bool:
 def real_token_prompt(
     lm: TrainedLM, target: str = EXERCISE_SENTENCE, prompt_len: int = 20, steps: int = 500, topk: int = 64,
     candidates: int = 128, forbid_target_words: bool = False, seed: int = 0,
-    on_step: Callable[[int, float, str], None] | None = None,
+    on_step: Callable[[int, float, str], None] | None = None, restart_after: int = 0,
 ) -> TokenPrompt:
-    """L2 with real tokens: GCG search for a prompt of `prompt_len` tokens whose greedy continuation is `target`."""
+    """L2 with real tokens: GCG search for a prompt of `prompt_len` tokens whose greedy continuation is `target`
+    (starting again from a random prompt after `restart_after` steps without progress, when > 0)."""
     for name, v in (("--prompt-len", prompt_len), ("--topk", topk), ("--candidates", candidates)):
         if v < 1:
             raise GencliError(f"{name}: must be >= 1, got {v}")
@@ -157,7 +158,7 @@ def real_token_prompt(
         words = set(_words(target))
         forbidden = {i for i in range(tok.vocab_size) if tok.piece(i).strip().lower() in words}
     cb = (lambda step, value, prompt: on_step(step, value, tok.decode(prompt))) if on_step else None
-    res = search_prompt(lm.model, tok, ids, prompt_len, steps, topk, candidates, forbidden, seed, cb)
+    res = search_prompt(lm.model, tok, ids, prompt_len, steps, topk, candidates, forbidden, seed, cb, restart_after)
     right = next((i for i, (a, b) in enumerate(zip(res.continuation_ids, ids)) if a != b), len(ids))
     prompt = tok.decode(res.prompt_ids)
     return TokenPrompt(target, res.success, prompt, res.prompt_ids, ids, tok.decode(res.continuation_ids), right, res.steps,
@@ -268,14 +269,16 @@ def compression_comparison(lm: TrainedLM, texts: dict[str, str], given: str, giv
             start = time.perf_counter()
             c = compress(lm, data, adaptive, name)
             seconds = time.perf_counter() - start
-            ok = None
+            ok = decode_seconds = None
             if round_trip:
+                start = time.perf_counter()
                 try:
                     ok = decompress(lm, c.archive, name) == data
                 except ArchiveError:
                     ok = False
+                decode_seconds = time.perf_counter() - start
             rows.append(CodedText(name, coder, len(data), len(c.archive), c.model_bits / max(len(data), 1), ok, seconds,
-                                  c.archive))
+                                  decode_seconds, c.archive))
         for coder, fn in classic_coders().items():
             rows.append(CodedText(name, coder, len(data), conditional_size(fn, data, given_bytes)))
     return CompressionComparison(rows, given_label)

@@ -62,12 +62,25 @@ def _stable_start(tok: TextTokenizer, n: int, allowed: Tensor, gen: torch.Genera
     raise ValueError("no token of the vocabulary repeats into a prompt that re-tokenizes to itself")
 
 
+def _random_start(tok: TextTokenizer, n: int, allowed: Tensor, gen: torch.Generator, tries: int = 50) -> list[int] | None:
+    """n random allowed tokens whose text re-tokenizes to the same ids (None when `tries` draws all fail)."""
+    pool = allowed.nonzero()[:, 0]
+    for _ in range(tries):
+        ids = pool[torch.randint(len(pool), (n,), generator=gen)].tolist()
+        if tok.encode(tok.decode(ids)) == ids:
+            return ids
+    return None
+
+
 def search_prompt(
     model: GPT, tok: TextTokenizer, target: list[int], prompt_len: int = 20, steps: int = 500, topk: int = 64,
     candidates: int = 128, forbidden: set[int] | None = None, seed: int = 0,
-    on_step: Callable[[int, float, list[int]], None] | None = None,
+    on_step: Callable[[int, float, list[int]], None] | None = None, restart_after: int = 0,
 ) -> PromptSearch:
-    """GCG over prompts of `prompt_len` real tokens (none from `forbidden`) for the greedy continuation `target`."""
+    """GCG over prompts of `prompt_len` real tokens (none from `forbidden`) for the greedy continuation `target`.
+
+    With `restart_after` > 0, a run whose best loss has not improved for that many steps starts again from
+    a random prompt; `steps` is the budget of all runs together, and the best prompt of any run is kept."""
     t0 = time.perf_counter()
     for p in model.parameters():
         p.requires_grad_(False)
@@ -86,7 +99,12 @@ def search_prompt(
     best_ids, best_loss = prompt.clone(), float("inf")
     losses: list[float] = []
     step = 0
+    run_best, run_improved = float("inf"), 0  # this run's best loss and the step it was reached
     for step in range(1, steps + 1):
+        if restart_after and step - run_improved > restart_after:
+            fresh = _random_start(tok, prompt_len, allowed, gen)
+            if fresh is not None:
+                prompt, run_best, run_improved = torch.tensor(fresh), float("inf"), step
         one_hot = F.one_hot(prompt, V).to(emb.dtype).requires_grad_(True)  # (L, V)
         x = torch.cat([one_hot @ emb, emb[y[:-1]]])[None]  # (1, L + n - 1, C)
         logits = model(inputs_embeds=x)[:, prompt_len - 1:]
@@ -108,6 +126,8 @@ def search_prompt(
             won = (logits.argmax(-1) == y).all(-1)
         i = int(won.float().argmax()) if bool(won.any()) else int(scores.argmin())
         prompt = batch[i]
+        if float(scores[i]) < run_best:
+            run_best, run_improved = float(scores[i]), step
         if float(scores[i]) < best_loss or bool(won[i]):
             best_ids, best_loss = prompt.clone(), float(scores[i])
         losses.append(best_loss)

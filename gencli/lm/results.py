@@ -1,4 +1,4 @@
-"""Result objects of the language-model analyses (L1-L5): numbers, strings and numpy arrays, no torch."""
+"""Result objects of the language-model analyses (L1-L6): numbers, strings and numpy arrays, no torch."""
 
 from __future__ import annotations
 
@@ -401,7 +401,8 @@ class CodedText:
     output_bytes: int
     model_bits_per_byte: float | None = None  # gencli's coders: sum of -log2 p / bytes (the ideal coder's size)
     round_trip: bool | None = None
-    seconds: float | None = None
+    seconds: float | None = None  # gencli's coders: compressing
+    decode_seconds: float | None = None  # gencli's coders: decompressing (the round trip)
     archive: bytes | None = field(default=None, repr=False)  # gencli's coders: the file itself
 
     @property
@@ -437,7 +438,8 @@ class CompressionComparison(Result):
     def to_dict(self) -> dict:
         return {"compression": [{"text": r.text, "coder": r.coder, "input_bytes": r.input_bytes, "output_bytes": r.output_bytes,
                                  "bits_per_byte": r.bits_per_byte, "model_bits_per_byte": r.model_bits_per_byte,
-                                 "round_trip": r.round_trip, "seconds": r.seconds} for r in self.rows],
+                                 "round_trip": r.round_trip, "seconds": r.seconds, "decode_seconds": r.decode_seconds}
+                                for r in self.rows],
                 "given": self.given}
 
     def tables(self) -> list[Table]:
@@ -446,8 +448,9 @@ class CompressionComparison(Result):
 
         return [Table(f"{text}: bytes and bits per byte of each coder ({self.given})",
                       [("coder", ""), ("bytes in", ",d"), ("bytes out", ",d"), ("bits/byte (file)", ".3f"),
-                       ("bits/byte (model)", ".3f"), ("round trip", ""), ("seconds", ".1f")],
-                      [(r.coder, r.input_bytes, r.output_bytes, r.bits_per_byte, r.model_bits_per_byte, checked(r), r.seconds)
+                       ("bits/byte (model)", ".3f"), ("round trip", ""), ("compress s", ".1f"), ("decompress s", ".1f")],
+                      [(r.coder, r.input_bytes, r.output_bytes, r.bits_per_byte, r.model_bits_per_byte, checked(r), r.seconds,
+                        r.decode_seconds)
                        for r in sorted((r for r in self.rows if r.text == text), key=lambda r: r.bits_per_byte)])
                 for text in self.texts()]
 

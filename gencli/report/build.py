@@ -32,7 +32,7 @@ from gencli.report.specs import DEPARTURES_QUESTION, DEPARTURES_TITLE, SPECS, Co
 # A stage of work: `stage(name, total)` returns `advance(done, info=None)`.
 Stage = Callable[[str, int], Callable[..., None]]
 STAGE_NAMES = {"diffusion": "diffusion analyses (U1-U6, bonus)", "cond": "conditional analyses (C1-C7)",
-               "lm": "language-model analyses (L1-L5)"}
+               "lm": "language-model analyses (L1-L6)"}
 
 
 def _quiet(name: str, total: int) -> Callable[..., None]:
