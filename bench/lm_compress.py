@@ -4,7 +4,7 @@ The texts: the held-out chapters of the checkpoint's corpus (the last data.val_f
 split it), the unseen story of gencli.lm.unseen, and any files named after the checkpoint. Each is coded by
 `lm compress` (static and adaptive, then decoded again) and by the classic compressors given the
 training text first (gencli.lm.classic_codecs; zpaq where installed). This is the report's L6 table,
-plus speeds. Compression and decompression run on one thread (the coder's fixed thread count).
+plus speeds. Compression and decompression run on 2 threads (the coder's fixed thread count, CODING_THREADS).
 Run: GENCLI_DATA_DIR=../shared/data .venv/bin/python bench/lm_compress.py CKPT [FILE ...]
 """
 

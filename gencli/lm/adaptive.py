@@ -15,7 +15,7 @@ on text it did not see) and adds two methods that use only text already predicte
   one SGD step on its cross-entropy, optionally pulled back towards the trained weights by `decay`.
 
 The first token has no context: it gets the uniform distribution over the vocabulary.
-Everything runs in fp32 on the CPU with one thread and the explicit attention path (fixed kernels).
+Everything runs in fp32 on the CPU with CODING_THREADS threads and the explicit attention path (fixed kernels).
 """
 
 from __future__ import annotations
@@ -35,9 +35,13 @@ from gencli.lm.config import AdaptConfig
 from gencli.lm.model import GPT
 
 
+CODING_THREADS = 2  # part of the archive format: other counts split the matrix products differently (other roundings)
+
+
 @contextmanager
-def fixed_threads(n: int = 1) -> Iterator[None]:
-    """Run the block with `n` intra-op threads (the same kernels and reduction order on every run)."""
+def fixed_threads(n: int = CODING_THREADS) -> Iterator[None]:
+    """Run the block with `n` intra-op threads (the same kernels and reduction order on every run, on any number of
+    cores: 2 threads on one core still split the work the same way)."""
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -187,7 +191,7 @@ def predict_text(model: GPT, ids: list[int], settings: AdaptConfig, adapt: bool)
     """(first position, distributions (m, V)) for every token of `ids` in order: token 0 alone, then each segment."""
     if not ids:
         return
-    with fixed_threads(1):
+    with fixed_threads():
         predictor = TextPredictor(model, settings, adapt)
         yield 0, predictor.first_probs()[None]
         for seg in segment_plan(len(ids), predictor.block, settings.segment_for(predictor.block)):

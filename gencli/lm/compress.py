@@ -170,7 +170,7 @@ def decompress(lm: TrainedLM, archive: bytes, name: str = "input",
 
     ids: list[int] = []
     if header.n_tokens:
-        with fixed_threads(1):
+        with fixed_threads():
             predictor = TextPredictor(lm.model, lm.cfg.adapt, header.adaptive)
             ids.append(decode(predictor.first_probs()))
             for seg in segment_plan(header.n_tokens, predictor.block, lm.cfg.adapt.segment_for(predictor.block)):
