@@ -11,6 +11,19 @@ class GencliError(Exception):
     """
 
 
+class ParameterError(GencliError):
+    """A bad argument to a library function, named by its parameter (or parameters); the CLI names the flag instead."""
+
+    def __init__(self, params: str | tuple[str, ...], problem: str, value: object = None):
+        self.params = (params,) if isinstance(params, str) else tuple(params)
+        self.problem, self.value = problem, value
+        super().__init__(self.render(self.params))
+
+    def render(self, names: list[str] | tuple[str, ...]) -> str:
+        """The message under these names for the parameters (the CLI passes its flags): `path x: no such file`."""
+        return ", ".join(names) + ("" if self.value is None else f" {self.value}") + f": {self.problem}"
+
+
 class WriteFailed(GencliError):
     """A file or folder could not be written (a full disk, no permission); what was there before is intact. Exit 1."""
 

@@ -158,3 +158,21 @@ def test_prob_file_json_keys_and_errors(cli, lm_ckpt, tmp_path):
     # --file is a file, never the corpus name: with no ./alice it is refused, whatever GENCLI_DATA_DIR holds
     r = cli("lm", "prob", "--ckpt", lm_ckpt / "ck", "--file", "alice")
     assert r.exit_code == 2 and "--file alice: no such file" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_library_errors_name_parameters_and_the_cli_names_flags(lm, cli):
+    """A notebook caller reads the parameter it passed; a shell user reads the flag it typed."""
+    from gencli.errors import ParameterError
+    from gencli.lm import analyses
+
+    with pytest.raises(ParameterError, match="^top_p: must be in"):
+        analyses.generate_text(lm, "the", 3, top_p=2.0)
+    with pytest.raises(ParameterError, match="^extra_blocks 9: out of range"):
+        analyses.attention_maps(lm, "the cat sat on the mat and", 3, extra_blocks=[9])
+    ck = str(lm.checkpoint.path)
+    r = cli("lm", "generate", "--ckpt", ck, "--prompt", "the", "--top-p", "2")
+    assert r.exit_code == 2 and r.stderr.startswith("error: --top-p: must be in")
+    r = cli("lm", "attention", "--ckpt", ck, "--prompt", "the cat sat on the mat and", "--word", "3", "--block", "9")
+    assert r.exit_code == 2 and r.stderr.startswith("error: --block 9: out of range")
+    r = cli("lm", "prob", "--ckpt", ck, "--file", "missing.txt")
+    assert r.exit_code == 2 and r.stderr.startswith("error: --file missing.txt: no such file")

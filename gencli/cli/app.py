@@ -11,8 +11,8 @@ import typer
 from gencli import __version__
 from gencli.cli import config_cmd, diffusion, lm, report
 from gencli.cli.console import err, error
-from gencli.cli.options import FlagsGroup
-from gencli.errors import GencliError
+from gencli.cli.options import FlagsGroup, flags_for, leaf_command
+from gencli.errors import GencliError, ParameterError
 
 DEBUG_ENV = "GENCLI_DEBUG"
 
@@ -49,7 +49,9 @@ class GencliGroup(FlagsGroup):
         except GencliError as e:
             if os.environ.get(DEBUG_ENV):
                 traceback.print_exc()
-            error(str(e))
+            flags = flags_for(leaf_command(self, list(sys.argv[1:] if args is None else args)), e.params) \
+                if isinstance(e, ParameterError) else None
+            error(e.render(flags) if flags else str(e))
             sys.exit(getattr(e, "exit_code", 2))
         except KeyboardInterrupt:
             err.print("interrupted", markup=False)

@@ -30,6 +30,33 @@ OutDirOpt = Annotated[
 ]
 
 
+# library parameters whose command-line option has another name
+CLI_NAMES = {"queries": "point", "path": "file", "weights": "guidance_sweep", "extra_blocks": "block"}
+
+
+def flags_for(command, params: tuple[str, ...]) -> list[str] | None:
+    """The options of a click `command` that set these library parameters (None when one has no option there)."""
+    options = {p.name: p for p in getattr(command, "params", []) if getattr(p, "opts", None)}
+    flags = []
+    for name in params:
+        opt = options.get(CLI_NAMES.get(name, name))
+        if opt is None or not opt.opts[0].startswith("-"):
+            return None
+        flags.append(max(opt.opts, key=len))
+    return flags
+
+
+def leaf_command(group, args: list[str]):
+    """The command `args` names under `group` (the group itself when none)."""
+    cmd = group
+    for a in args:
+        sub = getattr(cmd, "commands", {}).get(a)
+        if sub is None:
+            break
+        cmd = sub
+    return cmd
+
+
 def count_opt(flag: str, help: str) -> typer.models.OptionInfo:
     """An option holding a positive integer (Typer checks the range)."""
     return typer.Option(flag, help=help, min=1)

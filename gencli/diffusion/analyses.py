@@ -55,7 +55,7 @@ from gencli.diffusion.sampling import (
 from gencli.diffusion.sde import VESDE
 from gencli.diffusion.store import TrainedDiffusion
 from gencli.diffusion.train import make_dataset
-from gencli.errors import GencliError
+from gencli.errors import GencliError, ParameterError
 
 SCHEDULE_NAMES = typing.get_args(Schedule)
 DEFAULT_QUERIES = ((0.0, 0.0), (0.5, -0.5), (-0.9, 0.9), (1.3, 0.0), (2.0, 2.0), (-3.0, 1.0))
@@ -82,15 +82,15 @@ def class_labels(trained: TrainedDiffusion, n: int, klass: int | str | None = No
     k = trained.cfg.n_classes
     if not k:
         if klass is not None:
-            raise GencliError("--class: this checkpoint is unconditional (train with --conditional)")
+            raise ParameterError("klass", "this checkpoint is unconditional (it has no classes)")
         return None
     if klass == "none":
         if trained.model.null_index is None:
-            raise GencliError("--class none: this checkpoint has no null class (train with train.class_dropout > 0)")
+            raise ParameterError("klass", "this checkpoint has no null class (train with train.class_dropout > 0)", "none")
         return torch.full((n,), trained.model.null_index, dtype=torch.long)
     if klass is not None:
         if not 0 <= klass < k:
-            raise GencliError(f"--class {klass}: out of range, this model has classes 0..{k - 1}")
+            raise ParameterError("klass", f"out of range, this model has classes 0..{k - 1}", klass)
         return torch.full((n,), klass, dtype=torch.long)
     return balanced_labels(n, k)
 
@@ -261,11 +261,11 @@ def check_queries(cfg: DiffusionConfig, queries: list[tuple[float, float, int | 
     k = cfg.n_classes
     for x, y, c in queries:
         if k and c is None:
-            raise GencliError(f"--point {x:g},{y:g}: the conditional model needs a class, X,Y,CLASS with CLASS in 0..{k - 1}")
+            raise ParameterError("queries", f"the conditional model needs a class, X,Y,CLASS with CLASS in 0..{k - 1}", f"{x:g},{y:g}")
         if k and not 0 <= c < k:
-            raise GencliError(f"--point {x:g},{y:g},{c}: class {c} out of range 0..{k - 1}")
+            raise ParameterError("queries", f"class {c} out of range 0..{k - 1}", f"{x:g},{y:g},{c}")
         if not k and c is not None:
-            raise GencliError(f"--point {x:g},{y:g},{c}: this model is unconditional; give X,Y only")
+            raise ParameterError("queries", "this model is unconditional; give X,Y only", f"{x:g},{y:g},{c}")
 
 
 def probability_table(
@@ -299,7 +299,7 @@ def probability_table(
                      "reconstruction": est.reconstruction[i].item()})
     if exact:
         if not (rtol > 0 and atol > 0):
-            raise GencliError(f"--rtol, --atol: must be > 0, got {rtol:g}, {atol:g}")
+            raise ParameterError(("rtol", "atol"), f"must be > 0, got {rtol:g}, {atol:g}")
         ode = exact_log_prob(trained.model, xs.to(trained.device), trained.sde, labels, sc.start, rtol, atol)
         for i, row in enumerate(rows):
             row["exact_logp"], row["exact_nfe"] = ode.logp[i].item(), ode.nfe
@@ -347,7 +347,7 @@ def steer_to_target(
 ) -> SteeredSample:
     """Bonus: optimise the sampler's initial (and, for sde, per-step) noise so that the frozen model outputs `target`."""
     if not lr > 0:
-        raise GencliError(f"--lr: must be > 0, got {lr}")
+        raise ParameterError("lr", f"must be > 0, got {lr}")
     k = trained.cfg.n_classes
     label = class_labels(trained, 1, klass if klass is not None else (0 if k else None))
     if label is not None:
@@ -378,7 +378,7 @@ def guidance_sweep(
     """
     cfg = trained.cfg
     if not cfg.n_classes:
-        raise GencliError("--guidance-sweep: needs the conditional model (--conditional)")
+        raise ParameterError("weights", "a guidance sweep needs the conditional model")
     intervals = intervals or list(dict.fromkeys([tuple(sc.guidance_interval), (0.0, 1.0)]))
     labels = class_labels(trained, n)
     rows, plain = [], None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gencli.config import field, resolve
-from gencli.errors import GencliError
+from gencli.errors import ParameterError
 
 Sampler = Literal["euler", "ddim", "heun", "sde"]
 Schedule = Literal["uniform", "karras"]
@@ -16,18 +16,18 @@ Start = Literal["matched", "standard"]
 BONUS_TARGET = (4.0, 5.5)  # the point the course's bonus asks the sampler to output, far outside the square
 
 
-def sampler_pairs(items: list[str], option: str = "--compare") -> list[tuple[str, str]]:
+def sampler_pairs(items: list[str], param: str = "compare") -> list[tuple[str, str]]:
     """'euler/uniform', 'heun/karras', ... as (sampler, schedule) pairs (the schedule defaults to uniform)."""
     samplers, schedules = typing.get_args(Sampler), typing.get_args(Schedule)
     pairs = []
     for item in filter(None, (i.strip() for i in items)):
         s, _, g = item.partition("/")
         if s not in samplers or (g or "uniform") not in schedules:
-            raise GencliError(f"{option} {item!r}: expected SAMPLER/SCHEDULE with SAMPLER one of {', '.join(samplers)} "
-                              f"and SCHEDULE one of {', '.join(schedules)}")
+            raise ParameterError(param, f"expected SAMPLER/SCHEDULE with SAMPLER one of {', '.join(samplers)} "
+                              f"and SCHEDULE one of {', '.join(schedules)}", repr(item))
         pairs.append((s, g or "uniform"))
     if not pairs:
-        raise GencliError(f"{option} {','.join(items)!r}: expected SAMPLER/SCHEDULE pairs, e.g. euler/uniform,heun/karras")
+        raise ParameterError(param, "expected SAMPLER/SCHEDULE pairs, e.g. euler/uniform,heun/karras", repr(",".join(items)))
     return pairs
 
 

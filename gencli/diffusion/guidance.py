@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from gencli.diffusion.model import Denoiser
-from gencli.errors import GencliError
+from gencli.errors import ParameterError
 
 
 class GuidedDenoiser(nn.Module):
@@ -21,8 +21,8 @@ class GuidedDenoiser(nn.Module):
     def __init__(self, model: Denoiser, weight: float, interval: tuple[float, float] = (0.0, 1.0)):
         super().__init__()
         if model.null_index is None:
-            raise GencliError("--guidance: this checkpoint has no null class; train the conditional model with "
-                              "train.class_dropout > 0 (e.g. --set train.class_dropout=0.2)")
+            raise ParameterError("guidance", "this checkpoint has no null class; train the conditional model with "
+                                             "train.class_dropout > 0 (e.g. --set train.class_dropout=0.2)")
         self.model, self.weight = model, float(weight)
         self.lo, self.hi = float(interval[0]), float(interval[1])
         self.n_classes, self.null_index = model.n_classes, model.null_index

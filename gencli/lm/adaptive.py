@@ -34,7 +34,6 @@ from gencli.errors import GencliError
 from gencli.lm.config import AdaptConfig
 from gencli.lm.model import GPT
 
-
 CODING_THREADS = 2  # part of the archive format: other counts split the matrix products differently (other roundings)
 
 

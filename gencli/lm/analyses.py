@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from gencli.checkpoint import metrics_rows
-from gencli.errors import GencliError
+from gencli.errors import GencliError, ParameterError
 from gencli.lm.adaptive import text_log2probs
 from gencli.lm.attention import WRITE_LIMIT, attention_at_word, continue_to_words, word_starts
 from gencli.lm.classic_codecs import classic_coders, conditional_size
@@ -43,14 +43,14 @@ from gencli.lm.store import TrainedLM
 from gencli.lm.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE  # noqa: F401  (the analyses' defaults)
 
 
-def encode_fitting(lm: TrainedLM, text: str, option: str, room: int = 0) -> list[int]:
-    """The token ids of `text`; an error naming `option` when it is empty or longer than the block allows."""
+def encode_fitting(lm: TrainedLM, text: str, param: str, room: int = 0) -> list[int]:
+    """The token ids of `text`; an error naming the parameter `param` when it is empty or longer than the block allows."""
     if not text:
-        raise GencliError(f"{option}: must not be empty")
+        raise ParameterError(param, "must not be empty")
     ids = lm.tokenizer.encode(text)
     limit = lm.cfg.model.block_size - room
     if len(ids) > limit:
-        raise GencliError(f"{option}: {len(ids)} tokens is longer than the block size allows ({limit} tokens)")
+        raise ParameterError(param, f"{len(ids)} tokens is longer than the block size allows ({limit} tokens)")
     return ids
 
 
@@ -66,9 +66,9 @@ def fitting_words(lm: TrainedLM, text: str, room: int = 0) -> str:
 def check_sampling(temperature: float, top_p: float | None) -> None:
     """Temperature > 0 and top-p in (0, 1]; an error naming the option otherwise."""
     if not temperature > 0:
-        raise GencliError(f"--temperature: must be > 0, got {temperature}")
+        raise ParameterError("temperature", f"must be > 0, got {temperature}")
     if top_p is not None and not 0 < top_p <= 1:
-        raise GencliError(f"--top-p: must be in (0, 1], got {top_p}")
+        raise ParameterError("top_p", f"must be in (0, 1], got {top_p}")
 
 
 def _floats(values: list[str]) -> np.ndarray:
@@ -99,7 +99,7 @@ def generate_text(
 ) -> Generation:
     """Continuations of `prompt` (the context is cropped to the block size as the text grows)."""
     check_sampling(temperature, top_p)
-    ids = encode_fitting(lm, prompt, "--prompt")
+    ids = encode_fitting(lm, prompt, "prompt")
     gen = torch.Generator().manual_seed(seed)
     samples = [lm.tokenizer.decode(generate(lm.model, ids, max_new_tokens, temperature, top_k, top_p, greedy, gen))
                for _ in range(1 if greedy else num_samples)]
@@ -115,12 +115,12 @@ def invert_sentence(
     """L2: optimise one input vector per target token until the model's greedy output at every position is the target
     (`restarts` random starts at once; the margin loss by default, the exercise's cross-entropy with loss="ce")."""
     if not lr > 0:
-        raise GencliError(f"--lr: must be > 0, got {lr}")
+        raise ParameterError("lr", f"must be > 0, got {lr}")
     if restarts < 1:
-        raise GencliError(f"--restarts: must be >= 1, got {restarts}")
+        raise ParameterError("restarts", f"must be >= 1, got {restarts}")
     if loss not in LOSSES:
-        raise GencliError(f"--loss: must be one of {', '.join(LOSSES)}, got {loss!r}")
-    ids = encode_fitting(lm, target, "--target")
+        raise ParameterError("loss", f"must be one of {', '.join(LOSSES)}, got {loss!r}")
+    ids = encode_fitting(lm, target, "target")
     tok = lm.tokenizer
     cb = (lambda step, value, pred: on_step(step, value, tok.decode(pred))) if on_step else None
     res = invert_text(lm.model, ids, steps, lr, init, seed, cb, restarts, loss)
@@ -148,10 +148,10 @@ def real_token_prompt(
 ) -> TokenPrompt:
     """L2 with real tokens: GCG search for a prompt of `prompt_len` tokens whose greedy continuation is `target`
     (starting again from a random prompt after `restart_after` steps without progress, when > 0)."""
-    for name, v in (("--prompt-len", prompt_len), ("--topk", topk), ("--candidates", candidates)):
+    for name, v in (("prompt_len", prompt_len), ("topk", topk), ("candidates", candidates)):
         if v < 1:
-            raise GencliError(f"{name}: must be >= 1, got {v}")
-    ids = encode_fitting(lm, target, "--target", room=prompt_len)
+            raise ParameterError(name, f"must be >= 1, got {v}")
+    ids = encode_fitting(lm, target, "target", room=prompt_len)
     tok = lm.tokenizer
     forbidden: set[int] = set()
     if forbid_target_words:
@@ -176,11 +176,11 @@ def attention_maps(
     within `max_new` tokens (a small model may write only newlines), a seeded sample tries; when
     that fails too, the maps are taken at the last word the text has, and the result says so.
     """
-    ids = encode_fitting(lm, prompt, "--prompt")
+    ids = encode_fitting(lm, prompt, "prompt")
     n_layer = lm.cfg.model.sizes()[0]
     for b in extra_blocks or []:
         if not 0 <= b < n_layer:
-            raise GencliError(f"--block {b}: out of range, this model has blocks 0..{n_layer - 1}")
+            raise ParameterError("extra_blocks", f"out of range, this model has blocks 0..{n_layer - 1}", b)
     tok = lm.tokenizer
     how = "greedy" if greedy else "sampled"
     full = continue_to_words(lm.model, tok, ids, word, greedy, torch.Generator().manual_seed(seed), max_new)
@@ -196,7 +196,7 @@ def attention_maps(
             used -= 1
         how = "last word"
         if used < 1:
-            raise GencliError("--prompt: needs at least two tokens (a word to predict and one before it)")
+            raise ParameterError("prompt", "needs at least two tokens (a word to predict and one before it)")
     res = attention_at_word(lm.model, tok, full, used)
     names = {"first": 0, "last": n_layer - 1, **{f"block{b}": b for b in extra_blocks or []}}
     return AttentionMaps(res.text, res.tokens, res.query_index, used, res.predicted_word,
@@ -210,7 +210,7 @@ def sequence_logprob(
 ) -> TokenLogProbs:
     """L5: log p(text | context) as the sum of per-token log-probabilities; with `sample`, of a sampled sentence."""
     if (text is None) == (not sample):
-        raise GencliError("give exactly one of --text TEXT or --sample")
+        raise ParameterError(("text", "sample"), "give exactly one")
     tok = lm.tokenizer
     ctx_ids = tok.encode(context) if context else []
     if sample:
@@ -220,11 +220,11 @@ def sequence_logprob(
         text = tok.decode(text_ids)
     else:
         if not text:
-            raise GencliError("--text: must not be empty")
+            raise ParameterError("text", "must not be empty")
         text_ids = tok.encode(text)
     scores = score_tokens(lm.model, ctx_ids + text_ids, n_context=len(ctx_ids))
     if not scores:
-        raise GencliError("--text: a single token with no --context has nothing to score")
+        raise ParameterError("text", "a single token with no context has nothing to score")
     return TokenLogProbs(text, [tok.piece(s.token_id) for s in scores], [s.logprob for s in scores], [s.prob for s in scores],
                          [s.rank for s in scores], None if ctx_ids else tok.piece(text_ids[0]),
                          [s.position - len(ctx_ids) for s in scores])
@@ -237,13 +237,13 @@ def file_logprob(lm: TrainedLM, path: str, stride: int | None = None, adapt: boo
     block = lm.cfg.model.block_size
     stride = stride or max(1, block // 2)
     if not 1 <= stride <= block - 1:
-        raise GencliError(f"--stride {stride}: must be in 1..{block - 1} (the block size is {block})")
+        raise ParameterError("stride", f"must be in 1..{block - 1} (the block size is {block})", stride)
     if not Path(path).is_file():  # a file, never a corpus name: `--file alice` reads ./alice or nothing
-        raise GencliError(f"--file {path}: no such file")
+        raise ParameterError("path", "no such file", path)
     source, text = read_corpus(str(Path(path).resolve()))
     ids = lm.tokenizer.encode(text)
     if len(ids) < 2:
-        raise GencliError(f"--file {path}: a single token has nothing to be predicted from")
+        raise ParameterError("path", "a single token has nothing to be predicted from", path)
     if adapt:
         segment = lm.cfg.adapt.segment_for(block)
         logprobs = text_log2probs(lm.model, ids, lm.cfg.adapt, True) * math.log(2)
