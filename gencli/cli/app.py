@@ -51,7 +51,7 @@ class GencliGroup(FlagsGroup):
                 traceback.print_exc()
             flags = flags_for(leaf_command(self, list(sys.argv[1:] if args is None else args)), e.params) \
                 if isinstance(e, ParameterError) else None
-            error(e.render(flags) if flags else str(e))
+            error(e.render(flags) if flags else str(e), getattr(e, "exit_code", 2))
             sys.exit(getattr(e, "exit_code", 2))
         except KeyboardInterrupt:
             err.print("interrupted", markup=False)
@@ -59,7 +59,7 @@ class GencliGroup(FlagsGroup):
         except Exception as e:  # a failure while running: one line, traceback only on request
             if os.environ.get(DEBUG_ENV):
                 traceback.print_exc()
-            error(f"{type(e).__name__}: {e} (set {DEBUG_ENV}=1 for the traceback)")
+            error(f"{type(e).__name__}: {e} (set {DEBUG_ENV}=1 for the traceback)", code=1)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 

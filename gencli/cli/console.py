@@ -19,6 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from gencli.lm import worker_report
 from gencli.outputs import merged_dict
 from gencli.results import Result, jsonable
 from gencli.results import Table as ResultTable
@@ -61,13 +62,16 @@ def show(results: list[Result], files: dict[str, Path], as_json: bool) -> None:
         files_table(files)
 
 
-def error(message: str) -> None:
-    """One line `error: ...` on stderr, never wrapped."""
-    err.print("error: " + " ".join(str(message).split()), markup=False, soft_wrap=True)
+def error(message: str, code: int = 2) -> None:
+    """One line `error: ...` on stderr, never wrapped (and for a data-parallel launcher, a record with the exit code)."""
+    line = " ".join(str(message).split())
+    worker_report.record("error", line, code)
+    err.print("error: " + line, markup=False, soft_wrap=True)
 
 
 def note(message: str) -> None:
-    """A short remark on stderr (kept off stdout so --json stays clean)."""
+    """A short remark on stderr (kept off stdout so --json stays clean; recorded for a data-parallel launcher)."""
+    worker_report.record("note", message)
     err.print(message)
 
 
@@ -128,5 +132,5 @@ def training_outcome(path, quiet: bool = False) -> Iterator[None]:
         raise typer.Exit(130) from None
     except TrainingDiverged as e:
         if not quiet:
-            error(f"training stopped: {e}; the checkpoint in {path} was left as it was")
+            error(f"training stopped: {e}; the checkpoint in {path} was left as it was", code=1)
         raise typer.Exit(1) from None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from gencli.config import resolve, to_dict
 from gencli.errors import GencliError
+from gencli.lm import worker_report
 from gencli.lm.config import LMConfig
 from gencli.lm.distributed import Distributed
 from gencli.lm.store import load_trained
@@ -41,12 +42,13 @@ def check_split(nproc: int, path: Path, resume: bool, config: Path | None, sets:
     Distributed(0, nproc, 0, None).shard(cfg.train.batch_size, cfg.train.grad_accum)
 
 
-def _first_error(stderr: str) -> tuple[str, int]:
-    """The one-line error of the failing process (and its exit code) from the launcher's output."""
-    codes = [int(c) for c in re.findall(r"exitcode\s*:\s*(-?\d+)", stderr)]
-    ours = [line for line in stderr.splitlines() if line.startswith("error: ")]
-    if ours:
-        return ours[0][len("error: "):], 2 if 2 in codes else 1
+def first_error(records: list[dict], stderr: str) -> tuple[str, int]:
+    """The one-line error of a failed job and its exit code: a user's mistake (2) first, else the first failure;
+    without any record, the last line the launcher printed."""
+    errors = [r for r in records if r["kind"] == "error"]
+    if errors:
+        chosen = next((r for r in errors if r["code"] == 2), errors[0])
+        return chosen["message"], chosen["code"] or 1
     tail = [line.strip() for line in stderr.splitlines() if line.strip()]
     return f"data-parallel training failed ({tail[-1][:200] if tail else 'no message'})", 1
 
@@ -55,21 +57,24 @@ def launch(nproc: int, path: Path, resume: bool, config: Path | None, sets: list
            device: str, as_json: bool) -> int:
     """Run the training in `nproc` processes on this node; the exit code of the job (one error line on failure)."""
     check_split(nproc, path, resume, config, sets, explicit)
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))}
-    proc = subprocess.Popen(launcher_command(nproc, path, resume, config, sets, explicit, device, as_json),
-                            env=env, stderr=subprocess.PIPE, text=True)
-    try:
-        _, stderr = proc.communicate()
-    except KeyboardInterrupt:  # the processes got the interrupt too: let them save and stop
-        _, stderr = proc.communicate()
-        sys.stderr.write(next((line + "\n" for line in stderr.splitlines() if "resumable state" in line), ""))
-        return 130
-    if proc.returncode == 0:
-        for line in stderr.splitlines():  # the main process's own remarks, without the launcher's
-            if " tokens (vocabulary " in line:
-                sys.stderr.write(line + "\n")
-        return 0
-    message, code = _first_error(stderr)
+    with tempfile.TemporaryDirectory(prefix="gencli-ddp-") as folder:
+        env = {**os.environ, worker_report.ENV: folder,
+               "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))}
+        proc = subprocess.Popen(launcher_command(nproc, path, resume, config, sets, explicit, device, as_json),
+                                env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            _, stderr = proc.communicate()
+            interrupted = False
+        except KeyboardInterrupt:  # the processes got the interrupt too: let them save and stop
+            _, stderr = proc.communicate()
+            interrupted = True
+        records = worker_report.read(Path(folder))
+    notes = [r["message"] for r in records if r["kind"] == "note" and r["rank"] == 0]  # the main process's remarks
+    if interrupted or proc.returncode == 0:
+        for line in notes:
+            sys.stderr.write(line + "\n")
+        return 130 if interrupted else 0
+    message, code = first_error(records, stderr)
     raise GencliError(message) if code == 2 else RuntimeError(message)
 
 
