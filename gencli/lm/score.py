@@ -24,29 +24,20 @@ def score_tokens(model: GPT, ids: list[int], n_context: int = 0) -> list[TokenSc
     """log p(ids[j] | ids[:j]) for every j >= max(1, n_context), in fp32.
 
     The first token has nothing before it to be predicted from, so it is not scored
-    unless a context precedes the text. Longer than the block: a sliding window of
-    stride block/2, so each token sees at least half a block of context; a text that
+    unless a context precedes the text. Longer than the block: the windows of `window_plan`
+    with stride block/2, so each token sees at least half a block of context; a text that
     fits in one block is scored in one piece.
     """
     block = model.shape.block_size
-    first = max(1, n_context)
+    wanted = max(1, n_context)
     scores: list[TokenScore] = []
-    stride = max(1, block // 2)
-    start, done = 0, first  # `done`: next position still to score
-    while done < len(ids):
-        window = ids[start : start + block]
-        logits = model(torch.tensor([window], device=model.tok_emb.weight.device))[0].float()  # (T, V)
+    for start, first, end in window_plan(len(ids), block, max(1, block // 2)):
+        logits = model(torch.tensor([ids[start:end]], device=model.tok_emb.weight.device))[0].float()  # (T, V)
         logp = torch.log_softmax(logits, dim=-1)
-        for j in range(max(done, start + 1), start + len(window)):
-            row = logp[j - start - 1]
-            tok = ids[j]
-            lp = row[tok].item()
+        for j in range(max(first, wanted), end):
+            row, tok = logp[j - start - 1], ids[j]
             rank = int((row > row[tok]).sum()) + 1
-            scores.append(TokenScore(j, tok, lp, float(torch.exp(row[tok])), rank))
-        done = start + len(window)
-        if done >= len(ids):
-            break
-        start += stride
+            scores.append(TokenScore(j, tok, row[tok].item(), float(torch.exp(row[tok])), rank))
     return scores
 
 
