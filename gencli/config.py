@@ -36,6 +36,11 @@ class ConfigError(GencliError):
     """One or more problems with a config, joined into one line."""
 
 
+def must(obj: Any, names: tuple[str, ...], ok: typing.Callable[[Any], bool], rule: str) -> list[str]:
+    """`NAME: must be RULE, got VALUE` for each field of `names` whose value fails `ok` (for `problems()`)."""
+    return [f"{n}: must be {rule}, got {getattr(obj, n)}" for n in names if not ok(getattr(obj, n))]
+
+
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 

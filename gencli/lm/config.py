@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from gencli.config import field
+from gencli.config import field, must
 
 PRESETS = {"nano": (3, 3, 48), "micro": (4, 4, 128), "mini": (6, 6, 192)}
 
@@ -51,10 +51,7 @@ class ModelConfig:
             out.append(f"n_embd: must be divisible by n_head ({n_head}), got {n_embd}")
         if self.block_size < 2:
             out.append(f"block_size: must be >= 2, got {self.block_size}")
-        for name in ("dropout", "attn_dropout"):
-            if not 0 <= getattr(self, name) < 1:
-                out.append(f"{name}: must be in [0, 1), got {getattr(self, name)}")
-        return out
+        return out + must(self, ("dropout", "attn_dropout"), lambda v: 0 <= v < 1, "in [0, 1)")
 
 
 @dataclass
@@ -155,20 +152,10 @@ class AdaptConfig:
     cache_theta: float = field(0.03, "sharpness of the cache: a stored state h_i counts exp(theta * h_t . h_i)")
 
     def problems(self) -> list[str]:
-        out = []
-        if self.segment < 0:
-            out.append(f"segment: must be >= 0, got {self.segment}")
-        if not (self.temperature > 0 and math.isfinite(self.temperature)):
-            out.append(f"temperature: must be > 0, got {self.temperature}")
-        for name in ("lr", "cache_theta"):
-            if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
-                out.append(f"{name}: must be >= 0, got {getattr(self, name)}")
-        if self.cache_size < 0:
-            out.append(f"cache_size: must be >= 0, got {self.cache_size}")
-        for name in ("cache_lambda", "decay"):
-            if not 0 <= getattr(self, name) < 1:
-                out.append(f"{name}: must be in [0, 1), got {getattr(self, name)}")
-        return out
+        return (must(self, ("segment", "cache_size"), lambda v: v >= 0, ">= 0")
+                + must(self, ("temperature",), lambda v: v > 0 and math.isfinite(v), "> 0")
+                + must(self, ("lr", "cache_theta"), lambda v: v >= 0 and math.isfinite(v), ">= 0")
+                + must(self, ("cache_lambda", "decay"), lambda v: 0 <= v < 1, "in [0, 1)"))
 
     def segment_for(self, block: int) -> int:
         """The segment length with a model of this block size."""
