@@ -199,3 +199,22 @@ def test_cli_refusals_write_nothing(cli, lm_ckpt, tmp_path):
     assert r.exit_code == 2 and "-o" in r.stderr
     r = cli("lm", "decompress", str(src), "-o", str(tmp_path / "x"), "--ckpt", str(lm_ckpt))  # not an archive
     assert r.exit_code == 2 and "not a gencli archive" in r.stderr and not (tmp_path / "x").exists()
+
+
+def test_cache_weight_follows_the_gradient_of_log_p(lm):
+    """lambda += eta * d log p(x) / d lambda, with p = (1 - lambda) p_model + lambda p_cache; kept in its range."""
+    pred = TextPredictor(lm.model, dataclasses.replace(lm.cfg.adapt, cache_lambda=0.2, cache_lambda_lr=0.05), adapt=True)
+    V = pred.vocab
+    pm, pc = torch.full((V,), 1.0 / V), torch.zeros(V)
+    pc[7] = 1.0
+    pred.last = (pm, pc)
+    pred.after_token(torch.zeros(lm.model.shape.n_embd), 7)
+    mix = 0.8 / V + 0.2
+    assert pred.lam == pytest.approx(0.2 + 0.05 * (1 - 1 / V) / mix)
+    pred.last = (pm, pc)
+    pred.after_token(torch.zeros(lm.model.shape.n_embd), 3)  # the cache gave token 3 nothing: lambda falls
+    assert pred.lam < 0.2 + 0.05 * (1 - 1 / V) / mix
+    for _ in range(200):
+        pred.last = (pm, pc)
+        pred.after_token(torch.zeros(lm.model.shape.n_embd), 3)
+    assert pred.lam == pytest.approx(0.01)

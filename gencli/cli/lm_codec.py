@@ -27,7 +27,7 @@ ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Replace OUTPUT if
 
 def read_input(path: Path) -> bytes:
     if not path.is_file():
-        raise GencliError(f"{path}: no such file")
+        raise GencliError(f"{path}: " + ("is a directory, not a file" if path.is_dir() else "no such file"))
     try:
         return path.read_bytes()
     except OSError as e:

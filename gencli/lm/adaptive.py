@@ -10,7 +10,8 @@ Adaptive prediction divides the model's logits by a temperature (a calibration: 
 on text it did not see) and adds two methods that use only text already predicted, so a decoder can repeat them:
 - a neural cache (Grave et al. 2017, "Improving Neural Language Models with a Continuous Cache"):
   p(w) = (1 - lambda) p_model(w) + lambda sum_{i: x_{i+1} = w} softmax_i(theta h_t . h_i), over the last
-  cache_size final hidden states h_i;
+  cache_size final hidden states h_i; lambda itself follows the gradient of each coded token's log p
+  (d log p / d lambda = (p_cache - p_model) / p) with step cache_lambda_lr;
 - dynamic evaluation (Krause et al. 2018, "Dynamic Evaluation of Neural Sequence Models"): after each segment,
   one SGD step on its cross-entropy, optionally pulled back towards the trained weights by `decay`.
 
@@ -34,6 +35,7 @@ from gencli.errors import GencliError
 from gencli.lm.config import AdaptConfig
 from gencli.lm.model import GPT
 
+LAMBDA_RANGE = (0.01, 0.9)  # the learned cache weight stays inside
 CODING_THREADS = 2  # part of the archive format: other counts split the matrix products differently (other roundings)
 
 
@@ -112,6 +114,8 @@ class TextPredictor:
         self.trained = [p.detach().clone() for p in self.model.parameters()] if adapt and settings.decay > 0 else None
         use_cache = adapt and settings.cache_size > 0 and settings.cache_lambda > 0
         self.cache = NeuralCache(settings.cache_size, model.shape.n_embd, self.vocab, settings.cache_theta) if use_cache else None
+        self.lam = settings.cache_lambda  # the mixture weight, learned as the text is coded
+        self.last: tuple[Tensor, Tensor] | None = None  # (p_model, p_cache) of the position just predicted
 
     def first_probs(self) -> np.ndarray:
         """The distribution of token 0 (nothing before it): uniform."""
@@ -135,18 +139,23 @@ class TextPredictor:
 
     def mixed(self, p_model: Tensor, h: Tensor) -> np.ndarray:
         """One position's distribution (float64, for the coder): the model's, mixed with the cache's."""
-        p = p_model
+        p, self.last = p_model, None
         if self.cache is not None:
             p_cache = self.cache.probs(h)
             if p_cache is not None:
-                lam = self.settings.cache_lambda
-                p = (1 - lam) * p_model + lam * p_cache
+                p, self.last = (1 - self.lam) * p_model + self.lam * p_cache, (p_model, p_cache)
         return p.double().numpy()
 
     def after_token(self, h: Tensor, token: int) -> None:
-        """Remember the state that predicted `token` (the cache)."""
-        if self.cache is not None:
-            self.cache.add(h, token)
+        """Learn from the token just coded: the mixture weight's gradient step, and the state that predicted it (the
+        cache)."""
+        if self.cache is None:
+            return
+        if self.last is not None and self.settings.cache_lambda_lr > 0:
+            pm, pc = float(self.last[0][token]), float(self.last[1][token])
+            step = self.settings.cache_lambda_lr * (pc - pm) / ((1 - self.lam) * pm + self.lam * pc)
+            self.lam = min(LAMBDA_RANGE[1], max(LAMBDA_RANGE[0], self.lam + step))
+        self.cache.add(h, token)
 
     def after_segment(self, x: Tensor, seg: Segment) -> None:
         """Dynamic evaluation: one SGD step on the segment's cross-entropy (then the pull towards the trained weights)."""

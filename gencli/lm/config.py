@@ -150,11 +150,13 @@ class AdaptConfig:
                                   "token that followed it (0: off)")
     cache_lambda: float = field(0.2, "weight of the cache's distribution in the mixture with the model's")
     cache_theta: float = field(0.03, "sharpness of the cache: a stored state h_i counts exp(theta * h_t . h_i)")
+    cache_lambda_lr: float = field(0.01, "after each token, cache_lambda takes a gradient step of this size on the "
+                                         "token's log-probability (kept in [0.01, 0.9]; 0: fixed)")
 
     def problems(self) -> list[str]:
         return (must(self, ("segment", "cache_size"), lambda v: v >= 0, ">= 0")
                 + must(self, ("temperature",), lambda v: v > 0 and math.isfinite(v), "> 0")
-                + must(self, ("lr", "cache_theta"), lambda v: v >= 0 and math.isfinite(v), ">= 0")
+                + must(self, ("lr", "cache_theta", "cache_lambda_lr"), lambda v: v >= 0 and math.isfinite(v), ">= 0")
                 + must(self, ("cache_lambda", "decay"), lambda v: 0 <= v < 1, "in [0, 1)"))
 
     def segment_for(self, block: int) -> int:
