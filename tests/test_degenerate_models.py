@@ -85,16 +85,21 @@ def test_every_section_completes_on_degenerate_models(tiny_lm, one_epoch_diffusi
     b = _Builder(tmp_path, cfg, True, False, torch.device("cpu"), lambda name, total: lambda *a, **k: None)
     uncond, cond = one_epoch_diffusion
     ctx = b.context()
-    ctx.models = {"diffusion": uncond, "cond": cond, "lm": _writing(tiny_lm, "x")}
+    stuck = _writing(tiny_lm, "x")
+    moved = copy.deepcopy(stuck.cfg)
+    moved.data.corpus = str(tmp_path / "moved-away.txt")  # the training corpus is gone: L6 codes the unseen story alone
+    ctx.models = {"diffusion": uncond, "cond": cond, "lm": dataclasses.replace(stuck, cfg=moved)}
     sections = build_sections(ctx)
     ids = [s.id for s in sections]
-    assert {"U1", "U6", "bonus", "C6", "C7", "L2", "L3", "L4", "L5"} <= set(ids)
+    assert {"U1", "U6", "bonus", "C6", "C7", "L2", "L3", "L4", "L5", "L6"} <= set(ids)
     for s in sections:
         if s.id != "C2":
             assert s.finding, s.id
     by_id = {s.id: s for s in sections}
     assert "did not reach the target" in by_id["L2"].finding
     assert "did not write 12 words" in by_id["L3"].finding
+    assert "could not be read" in by_id["L6"].finding and "On the unseen story" in by_id["L6"].finding
+    assert "decoded to the original bytes" in by_id["L6"].finding
 
 
 @pytest.mark.parametrize("precision", ["bf16", "fp32"])
