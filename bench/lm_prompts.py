@@ -25,7 +25,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default="checkpoints/lm")
     ap.add_argument("--steps", type=int, default=500)
-    ap.add_argument("--restart-after", type=int, default=0, help="steps without progress before a random restart (0: never)")
+    ap.add_argument("--restart-after", type=int, default=200, help="steps without progress before a random restart (0: never)")
     ap.add_argument("--only", default="", help="comma-separated indices of SENTENCES to run (default: all)")
     args = ap.parse_args()
     torch.set_num_threads(2)

@@ -20,7 +20,8 @@ atomic = lazy_module("gencli.atomic")
 SUFFIX = ".gcz"
 LM_CKPT = Path("checkpoints/lm")
 
-InputArg = Annotated[Path, typer.Argument(help="The file to read.", show_default=False)]
+TextArg = Annotated[Path, typer.Argument(metavar="INPUT", help="The UTF-8 text file to compress.", show_default=False)]
+ArchiveArg = Annotated[Path, typer.Argument(metavar="INPUT", help="The .gcz file to decompress.", show_default=False)]
 OutputOpt = Annotated[Path | None, typer.Option("-o", "--output", help="The file to write (default: see above).")]
 ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Replace OUTPUT if it exists.")]
 
@@ -52,18 +53,19 @@ def write_output(dst: Path, data: bytes) -> None:
 
 
 def compress(
-    input: InputArg,
+    input: TextArg,
     output: OutputOpt = None,
     ckpt: CkptReadOpt = None,
-    adapt: Annotated[bool, typer.Option("--adapt/--no-adapt", help="Adapt to the text while coding it (neural cache and "
-                                        "dynamic evaluation, settings in the checkpoint's adapt section).")] = True,
+    adapt: Annotated[bool, typer.Option("--adapt/--no-adapt", help="Adapt to the text while coding it (temperature, neural "
+                                        "cache, dynamic evaluation; the checkpoint's adapt section).")] = True,
     force: ForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Compress a UTF-8 text file with the language model (range coding of each next-token distribution).
 
     The output is INPUT.gcz unless -o is given; decompress it with the same checkpoint.
-    The file size is the model's likelihood of the text, plus a header of about 25 bytes.
+    The file size is the model's likelihood of the text (the sum of -log2 p over its tokens),
+    plus a header of about 17 bytes.
 
     Example: gencli lm compress notes.txt && gencli lm decompress notes.txt.gcz -o copy.txt
     """
@@ -89,7 +91,7 @@ def compress(
 
 
 def decompress(
-    input: InputArg,
+    input: ArchiveArg,
     output: OutputOpt = None,
     ckpt: CkptReadOpt = None,
     force: ForceOpt = False,

@@ -144,7 +144,7 @@ def copies_two_words(prompt: str, target: str) -> bool:
 def real_token_prompt(
     lm: TrainedLM, target: str = EXERCISE_SENTENCE, prompt_len: int = 20, steps: int = 500, topk: int = 64,
     candidates: int = 128, forbid_target_words: bool = False, seed: int = 0,
-    on_step: Callable[[int, float, str], None] | None = None, restart_after: int = 0,
+    on_step: Callable[[int, float, str], None] | None = None, restart_after: int = 200,
 ) -> TokenPrompt:
     """L2 with real tokens: GCG search for a prompt of `prompt_len` tokens whose greedy continuation is `target`
     (starting again from a random prompt after `restart_after` steps without progress, when > 0)."""
