@@ -231,6 +231,15 @@ def test_compression_finding_follows_the_sizes():
     assert "gencli static takes 2.000" in behind and "more than every classic compressor" in behind
     assert "costs 4.0%" in behind
     between = _coded(static=250, adaptive=242, ppmd=240, xz=300).finding()
-    assert "fewer than xz but more than PPMd (1.920)" in between
+    assert "fewer than xz (2.400) but more than PPMd (1.920)" in between
+    two = _coded(static=250, adaptive=232, ppmd=240, xz=300).finding()
+    assert "fewer than every classic compressor here (the best, PPMd: 1.920)" in two
     assert "decoded to the original bytes" in ahead and "NOT" not in ahead
     assert "did NOT give the original bytes back for gencli adaptive" in _coded(250, 230, 240, 300, ok=False).finding()
+
+
+def test_compression_finding_lists_the_coders_on_each_side():
+    rows = [CodedText("t", ADAPTIVE, 1000, 230), CodedText("t", "xz", 1000, 300), CodedText("t", "zpaq", 1000, 220),
+            CodedText("t", "PPMd", 1000, 240), CodedText("t", "bzip2", 1000, 250)]
+    text = CompressionComparison(rows, "given nothing").finding()
+    assert "fewer than PPMd (1.920), bzip2 (2.000) and xz (2.400) but more than zpaq (1.760)" in text

@@ -417,6 +417,12 @@ class CodedText:
 STATIC, ADAPTIVE = "gencli static", "gencli adaptive"
 
 
+def _coders(rows: list[CodedText]) -> str:
+    """`A (1.900), B (2.000) and C (2.100)`: coders with their bits per byte, best first."""
+    named = [f"{r.coder} ({r.bits_per_byte:.3f})" for r in sorted(rows, key=lambda r: r.bits_per_byte)]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
 def slug(name: str) -> str:
     """A text's name as a file name: `held-out chapters` -> `held-out-chapters`."""
     return "-".join(name.split())
@@ -481,8 +487,7 @@ class CompressionComparison(Result):
                     s += f", more than every classic compressor here (the best, {best.coder}: {best.bits_per_byte:.3f})"
                 else:
                     ahead = [r for r in classic if r.bits_per_byte <= best_gencli.bits_per_byte]
-                    s += (f", fewer than {', '.join(r.coder for r in beaten)} but more than "
-                          f"{', '.join(f'{r.coder} ({r.bits_per_byte:.3f})' for r in ahead)}")
+                    s += f", fewer than {_coders(beaten)} but more than {_coders(ahead)}"
             if static and adaptive:
                 change = adaptive.output_bytes / static.output_bytes - 1
                 s += (f"; adapting to the text {'saves' if change < 0 else 'costs'} {abs(change):.1%} of the static model's "
