@@ -148,7 +148,8 @@ class AdaptConfig:
                                     "confident; a trained model is over-confident on text it did not see)")
     cache_size: int = field(5000, "neural cache (Grave et al. 2017): the last hidden states kept, each with the "
                                   "token that followed it (0: off)")
-    cache_lambda: float = field(0.2, "weight of the cache's distribution in the mixture with the model's")
+    cache_lambda: float = field(0.2, "weight of the cache's distribution in the mixture with the model's (where it starts "
+                                     "when cache_lambda_lr > 0)")
     cache_theta: float = field(0.03, "sharpness of the cache: a stored state h_i counts exp(theta * h_t . h_i)")
     cache_lambda_lr: float = field(0.01, "after each token, cache_lambda takes a gradient step of this size on the "
                                          "token's log-probability (kept in [0.01, 0.9]; 0: fixed)")
