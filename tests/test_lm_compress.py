@@ -218,3 +218,23 @@ def test_cache_weight_follows_the_gradient_of_log_p(lm):
         pred.last = (pm, pc)
         pred.after_token(torch.zeros(lm.model.shape.n_embd), 3)
     assert pred.lam == pytest.approx(0.01)
+
+
+def test_token_sizes_add_up_to_the_utf8_length(lm):
+    from gencli.lm.compress import token_bytes
+
+    sizes = token_bytes(lm)
+    for text in TEXTS.values():
+        assert sum(sizes[i] for i in lm.tokenizer.encode(text)) == len(text.encode("utf-8"))
+
+
+def test_a_header_that_lies_about_the_size_is_refused_early(lm):
+    data = TEXTS["many blocks"].encode("utf-8")
+    c = compress(lm, data, False)
+    header, at = Header.parse(c.archive, "x")
+    impossible = dataclasses.replace(header, n_tokens=header.n_bytes + 1)
+    with pytest.raises(ArchiveError, match="damaged header"):
+        decompress(lm, impossible.to_bytes() + c.archive[at:])
+    shorter = dataclasses.replace(header, n_bytes=100, n_tokens=90)
+    with pytest.raises(ArchiveError, match="longer than 100 bytes"):
+        decompress(lm, shorter.to_bytes() + c.archive[at:])

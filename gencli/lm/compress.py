@@ -116,6 +116,12 @@ class Compressed:
         return Header.parse(self.archive, "archive")[1]
 
 
+def token_bytes(lm: TrainedLM) -> list[int]:
+    """The UTF-8 length in bytes of each token (byte-level BPE: one vocabulary character per byte)."""
+    tok = lm.tokenizer.tok
+    return [len(tok.id_to_token(i) or "") for i in range(lm.tokenizer.vocab_size)]
+
+
 def text_ids(lm: TrainedLM, data: bytes, name: str) -> list[int]:
     """The token ids of UTF-8 `data`, refused when it is not UTF-8 or does not come back from the tokenizer exactly."""
     try:
@@ -155,6 +161,8 @@ def decompress(lm: TrainedLM, archive: bytes, name: str = "input",
     import constriction
 
     header, at = Header.parse(archive, name)
+    if header.n_tokens > header.n_bytes:  # every token is at least one byte
+        raise ArchiveError(f"{name}: damaged header ({header.n_tokens} tokens for {header.n_bytes} bytes)")
     if header.fingerprint != fingerprint(lm, header.adaptive):
         raise ArchiveError(f"{name} was compressed with another checkpoint (or other adapt settings) than this one")
     payload = archive[at:]
@@ -162,11 +170,20 @@ def decompress(lm: TrainedLM, archive: bytes, name: str = "input",
     decoder = constriction.stream.queue.RangeDecoder(words)
     family = constriction.stream.model.Categorical(perfect=False)
 
+    sizes = token_bytes(lm)
+    written = 0
+
     def decode(p: np.ndarray) -> int:
+        nonlocal written
         try:
-            return int(decoder.decode(family, p[None])[0])
+            token = int(decoder.decode(family, p[None])[0])
         except Exception:  # the coder's words ran out or are inconsistent: a damaged archive
             raise ArchiveError(f"{name}: damaged archive (the coded data ends early or is inconsistent)") from None
+        written += sizes[token]
+        if written > header.n_bytes:  # stop a diverged decoder early instead of at the checksum
+            raise ArchiveError(f"{name} does not decode to what was compressed (longer than {header.n_bytes} bytes): "
+                               "the archive is damaged, or this machine computes the model differently")
+        return token
 
     ids: list[int] = []
     if header.n_tokens:
