@@ -238,3 +238,15 @@ def test_a_header_that_lies_about_the_size_is_refused_early(lm):
     shorter = dataclasses.replace(header, n_bytes=100, n_tokens=90)
     with pytest.raises(ArchiveError, match="longer than 100 bytes"):
         decompress(lm, shorter.to_bytes() + c.archive[at:])
+
+
+def test_classic_sizes_are_the_cost_after_the_given_text():
+    import bz2
+
+    from gencli.lm.classic_codecs import conditional_sizes
+
+    given, texts = CORPUS.encode(), {"a": UNSEEN_TEXT.encode(), "b": NON_ASCII.encode()}
+    sizes = conditional_sizes(texts, given)
+    for name, text in texts.items():
+        assert sizes[name, "bzip2 -9"] == len(bz2.compress(given + text, 9)) - len(bz2.compress(given, 9))
+    assert {coder for _, coder in sizes} >= {"PPMd order 8", "bzip2 -9", "xz -9e"}

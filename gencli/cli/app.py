@@ -51,8 +51,9 @@ class GencliGroup(FlagsGroup):
                 traceback.print_exc()
             flags = flags_for(leaf_command(self, list(sys.argv[1:] if args is None else args)), e.params) \
                 if isinstance(e, ParameterError) else None
-            error(e.render(flags) if flags else str(e), getattr(e, "exit_code", 2))
-            sys.exit(getattr(e, "exit_code", 2))
+            code = getattr(e, "exit_code", 2)
+            error(e.render(flags) if flags else str(e), code)
+            sys.exit(code)
         except KeyboardInterrupt:
             err.print("interrupted", markup=False)
             sys.exit(130)

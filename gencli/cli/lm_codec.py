@@ -78,9 +78,8 @@ def compress(
         result = codec.compress(lm, data, adapt, str(input), lambda done, total: advance(completed=done / total))
     seconds = time.perf_counter() - start
     write_output(dst, result.archive)
-    n = max(len(data), 1)
     summary = {"input": str(input), "output": str(dst), "input_bytes": len(data), "output_bytes": len(result.archive),
-               "bits_per_byte": 8 * len(result.archive) / n, "model_bits_per_byte": result.model_bits / n,
+               "bits_per_byte": result.bits_per_byte, "model_bits_per_byte": result.model_bits_per_byte,
                "tokens": result.n_tokens, "adapt": adapt, "seconds": seconds}
     if json_:
         console.emit_json(summary)

@@ -18,7 +18,7 @@ from gencli.checkpoint import metrics_rows
 from gencli.errors import GencliError, ParameterError
 from gencli.lm.adaptive import text_log2probs
 from gencli.lm.attention import WRITE_LIMIT, attention_at_word, continue_to_words, word_starts
-from gencli.lm.classic_codecs import classic_coders, conditional_size
+from gencli.lm.classic_codecs import conditional_sizes
 from gencli.lm.compress import ArchiveError, compress, decompress
 from gencli.lm.corpus import read_corpus
 from gencli.lm.generate import generate
@@ -262,9 +262,9 @@ def compression_comparison(lm: TrainedLM, texts: dict[str, str], given: str, giv
     """L6: each text coded by the model (static and adaptive, `lm compress`) and by the classic compressors given
     `given` first (the model's training text); each gencli archive decoded again when `round_trip`."""
     rows = []
-    given_bytes = given.encode("utf-8")
-    for name, text in texts.items():
-        data = text.encode("utf-8")
+    encoded = {name: text.encode("utf-8") for name, text in texts.items()}
+    classic = conditional_sizes(encoded, given.encode("utf-8"))
+    for name, data in encoded.items():
         for adaptive, coder in ((False, STATIC), (True, ADAPTIVE)):
             start = time.perf_counter()
             c = compress(lm, data, adaptive, name)
@@ -277,8 +277,7 @@ def compression_comparison(lm: TrainedLM, texts: dict[str, str], given: str, giv
                 except ArchiveError:
                     ok = False
                 decode_seconds = time.perf_counter() - start
-            rows.append(CodedText(name, coder, len(data), len(c.archive), c.model_bits / max(len(data), 1), ok, seconds,
+            rows.append(CodedText(name, coder, len(data), len(c.archive), c.model_bits_per_byte, ok, seconds,
                                   decode_seconds, c.archive))
-        for coder, fn in classic_coders().items():
-            rows.append(CodedText(name, coder, len(data), conditional_size(fn, data, given_bytes)))
+        rows += [CodedText(name, coder, len(data), size) for (text, coder), size in classic.items() if text == name]
     return CompressionComparison(rows, given_label)

@@ -45,6 +45,12 @@ def classic_coders() -> dict[str, Callable[[bytes], bytes]]:
     return coders
 
 
-def conditional_size(coder: Callable[[bytes], bytes], text: bytes, given: bytes) -> int:
-    """Bytes the coder spends on `text` after `given`: size(given + text) - size(given)."""
-    return len(coder(given + text)) - len(coder(given))
+def conditional_sizes(texts: dict[str, bytes], given: bytes) -> dict[tuple[str, str], int]:
+    """(text name, coder name) -> bytes the coder spends on that text after `given`: size(given + text) - size(given),
+    each coder's size(given) computed once."""
+    sizes = {}
+    for coder, compress in classic_coders().items():
+        base = len(compress(given))
+        for name, text in texts.items():
+            sizes[name, coder] = len(compress(given + text)) - base
+    return sizes

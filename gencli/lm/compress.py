@@ -112,6 +112,15 @@ class Compressed:
     model_bits: float  # sum of -log2 p over the tokens: the size an ideal coder would reach
 
     @property
+    def bits_per_byte(self) -> float:
+        """The archive's size in bits per byte of the original."""
+        return 8 * len(self.archive) / max(self.n_bytes, 1)
+
+    @property
+    def model_bits_per_byte(self) -> float:
+        return self.model_bits / max(self.n_bytes, 1)
+
+    @property
     def header_bytes(self) -> int:
         return Header.parse(self.archive, "archive")[1]
 
