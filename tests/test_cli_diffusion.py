@@ -1,6 +1,7 @@
 """Every diffusion command through the real app: exit codes, JSON keys, files, bad input."""
 
 import csv
+import math
 import shutil
 
 import pytest
@@ -88,6 +89,21 @@ def test_prob_points_and_classes(cli, diffusion_ckpts):
     pts = r.json()["points"]
     assert [(p["x"], p["y"], p["class"]) for p in pts] == [(0, 0, 4), (0, 0, 0), (3, 3, 8)]
     assert all({"elbo", "stderr"} <= p.keys() and p["stderr"] > 0 for p in pts)
+
+
+def test_prob_exact_beside_the_bound(cli, diffusion_ckpts):
+    r = cli("diffusion", "prob", "--ckpt", diffusion_ckpts["cond"], "--point", "0,0,4", "--point", "3,3,8",
+            "--samples", "256", "--exact", "--rtol", "1e-6", "--atol", "1e-6", "--json")
+    assert r.exit_code == 0, r.stderr
+    inside, outside = r.json()["points"]
+    for p in (inside, outside):
+        assert {"exact_logp", "exact_nfe", "exact_logp_data_prior", "smoothed_truth"} <= p.keys() and p["exact_nfe"] > 10
+        assert p["exact_logp"] >= p["elbo"] - 3 * p["stderr"]  # the bound lies below, but for Monte Carlo noise
+    assert inside["smoothed_truth"] == pytest.approx(math.log(9 / 4), abs=1e-9)  # sigma_min is tiny next to the cell
+    assert outside["smoothed_truth"] < -1000 < outside["exact_logp"]
+    again = cli("diffusion", "prob", "--ckpt", diffusion_ckpts["cond"], "--point", "0,0,4", "--point", "3,3,8",
+                "--samples", "256", "--exact", "--rtol", "1e-6", "--atol", "1e-6", "--json").json()["points"]
+    assert [p["exact_logp"] for p in again] == [inside["exact_logp"], outside["exact_logp"]]  # deterministic
 
 
 def test_invert_and_schedule(cli, diffusion_ckpts):

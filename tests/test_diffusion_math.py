@@ -175,3 +175,45 @@ def test_exact_divergence_matches_finite_differences():
     fd = sum((net(x + h * e, 0.4)[:, i] - net(x - h * e, 0.4)[:, i]) / (2 * h)
              for i, e in enumerate(torch.eye(2, dtype=torch.float64)))
     assert torch.allclose(tr, fd, atol=1e-6)
+
+
+def test_forward_marginal_is_the_blurred_data_density():
+    """One training point: exactly N(x_i, sigma^2 I). Many draws of N(m, s^2 I): close to N(m, (s^2 + sigma^2) I)."""
+    from gencli.diffusion.exact import forward_marginal_log_prob
+
+    x = torch.tensor([[0.0, 0.0], [0.7, -1.2], [2.0, 1.0]], dtype=torch.float64)
+    one = torch.tensor([[0.3, -0.4]], dtype=torch.float64)
+    assert torch.allclose(forward_marginal_log_prob(x, one, 0.8), gaussian_log_prob(x, one[0], 0.8), atol=1e-12)
+    g = torch.Generator().manual_seed(0)
+    m, s, sigma = torch.tensor([0.2, -0.1], dtype=torch.float64), 0.5, 1.0
+    draws = m + s * torch.randn(40000, 2, generator=g, dtype=torch.float64)
+    blurred = gaussian_log_prob(x, m, math.sqrt(s**2 + sigma**2))
+    assert torch.allclose(forward_marginal_log_prob(x, draws, sigma), blurred, atol=0.02)
+
+
+def test_smoothed_box_density_against_quadrature_and_tails():
+    """The uniform box convolved with N(0, sigma^2 I), against numerical integration of that convolution per axis,
+    and far outside against the Gaussian tail log Phi (from scipy)."""
+    from scipy.integrate import quad
+    from scipy.stats import norm
+
+    from gencli.diffusion.data import cell_box, smoothed_box_log_density
+
+    lo, hi = cell_box(None, 3, 3, 1.0)
+    sigma = 0.3
+    x = torch.tensor([[0.0, 0.0], [0.95, -0.5], [1.4, 0.2], [-1.6, 1.3]], dtype=torch.float64)
+
+    def axis(v: float) -> float:  # (1 / 2) * integral over [-1, 1] of N(v; u, sigma^2) du
+        return quad(lambda u: norm.pdf(v, u, sigma), -1.0, 1.0, epsabs=1e-13)[0] / 2.0
+
+    want = torch.tensor([math.log(axis(a)) + math.log(axis(b)) for a, b in x.tolist()], dtype=torch.float64)
+    assert torch.allclose(smoothed_box_log_density(x, lo, hi, sigma), want, atol=1e-8)
+    far = torch.tensor([[1.3, 0.0], [-3.0, 1.0]], dtype=torch.float64)
+    tiny = math.exp(-5)
+    got = smoothed_box_log_density(far, lo, hi, tiny)
+    # far right of the box, Phi((1 - x) / sigma) - Phi((-1 - x) / sigma) is Phi((1 - x) / sigma) to many digits
+    tail = torch.tensor([norm.logcdf((1 - 1.3) / tiny) - math.log(2) - math.log(2),
+                         norm.logcdf((-1 + 3.0) * -1 / tiny) - math.log(2) + norm.logcdf((1 - 1.0) / tiny) - math.log(2)],
+                        dtype=torch.float64)
+    assert torch.allclose(got, tail, rtol=1e-9)
+    assert smoothed_box_log_density(torch.zeros(1, 2), *cell_box(4, 3, 3, 1.0), tiny).item() == pytest.approx(math.log(9 / 4))

@@ -26,6 +26,8 @@ from gencli.lm.results import (
     CompressionComparison,
     LMTrainingSummary,
     TextInversion,
+    TokenPrompt,
+    prompt_search_rate,
 )
 from gencli.report.departures import departures
 
@@ -154,6 +156,24 @@ def test_probability_finding_follows_its_numbers():
     assert r[bound] == pytest.approx(r[rec] - r[kl] - r[lt])  # the columns add up to the bound
 
 
+def test_exact_biases_are_measured_from_their_columns():
+    def exact(row, logp, data_prior, smoothed):
+        return {**row, "exact_logp": logp, "exact_logp_data_prior": data_prior, "smoothed_truth": smoothed, "exact_nfe": 100}
+
+    truth = float(np.log(9 / 4))
+    closer = _prob([exact(_row(0, 0, 4, "inside, own cell", 0.5), truth - 0.20, truth - 0.05, truth),
+                    exact(_row(2, 2, 8, "outside, nearest cell 8", -50), -20.0, -23.0, -900.0)]).finding()
+    assert "inside by -0.150 to -0.150 nats, outside by +3.000 to +3.000 nats" in closer
+    assert "worst distance from the truth inside is 0.050 nats, closer than the Gaussian's 0.200" in closer
+    assert "less than 0.001 nats" in closer and "880.0 nats above it" in closer
+    farther = _prob([exact(_row(0, 0, 4, "inside, own cell", 0.5), truth - 0.05, truth + 0.30, truth - 0.01),
+                     exact(_row(2, 2, 8, "outside, nearest cell 8", -50), -950.0, -951.0, -900.0)]).finding()
+    assert "0.300 nats, farther than the Gaussian's 0.050" in farther
+    same = _prob([exact(_row(0, 0, 4, "inside, own cell", 0.5), truth - 0.2001, truth - 0.2003, truth)]).finding()
+    assert "0.200 nats, as close as the Gaussian's 0.200" in same
+    assert "up to 0.010 nats" in farther and "50.0 nats below it" in farther
+
+
 def _steered(log_density: float) -> SteeredSample:
     return SteeredSample((4.0, 5.5), np.array([4.0, 5.5]), 0.005, 100, 0.01, np.ones(3), np.zeros((3, 2)), np.zeros(3),
                          "sde", 100, np.zeros(2), noise_numbers=202, noise_log_density=log_density)
@@ -243,3 +263,23 @@ def test_compression_finding_lists_the_coders_on_each_side():
             CodedText("t", "PPMd", 1000, 240), CodedText("t", "bzip2", 1000, 250)]
     text = CompressionComparison(rows, "given nothing").finding()
     assert "fewer than PPMd (1.920), bzip2 (2.000) and xz (2.400) but more than zpaq (1.760)" in text
+
+
+def _token_prompt(success: bool, evidence: dict | None) -> TokenPrompt:
+    return TokenPrompt("the Queen was very angry", success, "p", [1], [2, 3], "x", 1, 10, 1.0, np.ones(10), True, False,
+                       evidence)
+
+
+def test_token_prompt_says_what_the_training_text_holds():
+    seen = _token_prompt(True, {"occurrences": 3, "unseen_words": [], "unseen_pairs": []})
+    assert "occurs 3 times in the training text" in seen.finding()
+    pair = _token_prompt(False, {"occurrences": 0, "unseen_words": [], "unseen_pairs": ["very angry"]})
+    assert "never occurs in the training text: the word pair 'very angry' never occurs although each word does" in pair.finding()
+    words = _token_prompt(False, {"occurrences": 0, "unseen_words": ["squirrel", "walnut"],
+                                  "unseen_pairs": ["little squirrel", "am a", "a walnut"]}).finding()
+    assert "the words 'squirrel', 'walnut' never occur; the word pair 'am a' never occurs." in words
+    assert "training text" not in _token_prompt(False, None).finding()
+    rate = prompt_search_rate([seen, pair, _token_prompt(True, {"occurrences": 0, "unseen_words": [], "unseen_pairs": []})])
+    assert rate == ("2 of 3 sentences got a prompt whose greedy continuation is the sentence: 1 of the 1 that occur in "
+                    "the training text and 1 of the 2 that never occur there.")
+    assert prompt_search_rate([seen, _token_prompt(False, None)]).endswith("is the sentence.")

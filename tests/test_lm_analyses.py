@@ -120,3 +120,24 @@ def test_real_token_prompt_success_agrees_with_greedy_generation(lm, target, for
         words = {"sat", "on", "the", "mat"}
         assert not {lm.tokenizer.piece(i).strip().lower() for i in res.prompt_ids} & words
     assert len(res.losses) == res.steps and all(a >= b for a, b in zip(res.losses, res.losses[1:]))  # best so far
+
+
+def test_sentence_evidence_counts_words_in_order():
+    text = "The cat sat. the CAT sat, on the mat!\nA dog sat on a log."
+    e = analyses.sentence_evidence("the cat sat", text)
+    assert e == {"occurrences": 2, "unseen_words": [], "unseen_pairs": []}
+    e = analyses.sentence_evidence("the dog sat on the walnut", text)
+    assert e["occurrences"] == 0 and e["unseen_words"] == ["walnut"]
+    assert e["unseen_pairs"] == ["the dog", "the walnut"]  # "dog sat" and "sat on" and "on the" do occur
+
+
+def test_real_token_prompt_says_what_the_training_text_holds(lm):
+    from tests.test_lm_core import CORPUS
+
+    res = analyses.real_token_prompt(lm, "sat on the mat", prompt_len=6, steps=3, topk=8, candidates=8,
+                                     training_text=analyses.training_text_if_readable(lm))
+    words = CORPUS.lower().split()
+    want = "sat on the mat".split()
+    count = sum(words[i:i + 4] == want for i in range(len(words) - 3))  # the whole corpus: at least the training part
+    assert 0 < res.to_dict()["training_text"]["occurrences"] <= count
+    assert "occurs" in res.finding()

@@ -196,7 +196,9 @@ def invert(
     Example: gencli lm invert --target "I am a little squirrel holding a walnut" --steps 300
 
     The exercise's own setting: --loss ce --restarts 1. With --tokens, a prompt of real tokens whose greedy
-    continuation is the target (Greedy Coordinate Gradient search, Zou et al. 2023); --steps then counts search steps.
+    continuation is the target (Greedy Coordinate Gradient search, Zou et al. 2023); --steps then counts search steps,
+    and where the checkpoint's corpus can still be read the result says how often the target occurs in its training
+    text and which of its words and word pairs never do (`training_text` in --json).
 
     Example: gencli lm invert --tokens --target "the Queen was very angry" --forbid-target-words --steps 400
     """
@@ -206,7 +208,8 @@ def invert(
             advance(completed=step, info=f"loss {value:.3f}  {text[:40]!r}")
 
         result = (analyses.real_token_prompt(lm, target, prompt_len, steps, topk, candidates, forbid_target_words, seed,
-                                             on_step=show, restart_after=restart_after) if tokens else
+                                             on_step=show, restart_after=restart_after,
+                                             training_text=analyses.training_text_if_readable(lm)) if tokens else
                   analyses.invert_sentence(lm, target, steps, lr, init, seed, on_step=show, restarts=restarts, loss=loss))
     out = output_dir(out_dir, RUNS / ("invert-tokens" if tokens else "invert"))
     console.show([result], write_outputs([result], out, lm.cfg), json_)

@@ -20,8 +20,8 @@ import torch
 from gencli.checkpoint import metrics_rows
 from gencli.diffusion import quality
 from gencli.diffusion.config import DiffusionConfig, SampleConfig, Schedule
-from gencli.diffusion.data import grid_labels
-from gencli.diffusion.exact import exact_log_prob
+from gencli.diffusion.data import cell_box, grid_labels, smoothed_box_log_density
+from gencli.diffusion.exact import exact_log_prob, forward_marginal_log_prob
 from gencli.diffusion.guidance import guided
 from gencli.diffusion.invert import invert_to_target
 from gencli.diffusion.likelihood import log_prob_bound
@@ -301,8 +301,12 @@ def probability_table(
         if not (rtol > 0 and atol > 0):
             raise ParameterError(("rtol", "atol"), f"must be > 0, got {rtol:g}, {atol:g}")
         ode = exact_log_prob(trained.model, xs.to(trained.device), trained.sde, labels, sc.start, rtol, atol)
+        data_prior = training_data_prior(cfg, ode.ends, labels, trained.sde.sigma_max)
         for i, row in enumerate(rows):
+            box = cell_box(row["class"] if k else None, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width)
             row["exact_logp"], row["exact_nfe"] = ode.logp[i].item(), ode.nfe
+            row["exact_logp_data_prior"] = (ode.divergence[i] + data_prior[i]).item()
+            row["smoothed_truth"] = smoothed_box_log_density(xs[i:i + 1], *box, trained.sde.sigma_min).item()
     if unconditional is not None and k:
         plain = log_prob_bound(unconditional.model, xs.to(unconditional.device), unconditional.sde, sc.steps, samples,
                                torch.Generator().manual_seed(seed), None, sc.start)
@@ -313,6 +317,19 @@ def probability_table(
     data, _ = make_dataset(cfg)
     return ProbabilityTable(rows, sc.steps, samples, bool(k), data.numpy(), _grid(cfg), truth, start=sc.start,
                             tolerance=(rtol, atol) if exact else None)
+
+
+def training_data_prior(cfg: DiffusionConfig, ends: torch.Tensor, labels: torch.Tensor | None, sigma_max: float) -> torch.Tensor:
+    """log p_1 at the ODE's end points (N,) under the training data's own forward marginal at t = 1 (that of each
+    point's class for a conditional model): what the matched Gaussian prior stands in for."""
+    data, data_labels = make_dataset(cfg)
+    if labels is None or data_labels is None:
+        return forward_marginal_log_prob(ends, data, sigma_max)
+    out = torch.empty(len(ends), dtype=torch.float64)
+    for c in labels.unique().tolist():
+        rows = (labels == c).cpu()
+        out[rows] = forward_marginal_log_prob(ends[rows], data[data_labels == c], sigma_max)
+    return out
 
 
 def exact_density_grid(trained: TrainedDiffusion, sc: SampleConfig, klass: int | None = None, size: int = 41,

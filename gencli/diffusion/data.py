@@ -36,3 +36,31 @@ def class_moments(x: Tensor, labels: Tensor | None, n_classes: int) -> tuple[Ten
         elif len(xc) == 1:
             means[c] = xc[0]
     return means, variances
+
+
+def _log_normal_mass(a: Tensor, b: Tensor) -> Tensor:
+    """log (Phi(b) - Phi(a)) for a < b, elementwise, without cancellation in either tail."""
+    flip = a > 0  # both bounds in the upper tail: Phi(b) - Phi(a) = Phi(-a) - Phi(-b)
+    hi = torch.where(flip, -a, b)
+    lo = torch.where(flip, -b, a)
+    log_hi, log_lo = torch.special.log_ndtr(hi), torch.special.log_ndtr(lo)
+    return log_hi + torch.log1p(-torch.exp(log_lo - log_hi))
+
+
+def smoothed_box_log_density(x: Tensor, lo: Tensor, hi: Tensor, sigma: float) -> Tensor:
+    """log density (N,) at x (N, D) of the uniform distribution on the box [lo, hi] (per dimension) convolved with
+    N(0, sigma^2 I): sum over d of log((Phi((hi_d - x_d) / sigma) - Phi((lo_d - x_d) / sigma)) / (hi_d - lo_d))."""
+    x = x.double()
+    lo, hi = lo.double().to(x.device).expand_as(x), hi.double().to(x.device).expand_as(x)
+    mass = _log_normal_mass((lo - x) / sigma, (hi - x) / sigma)
+    return (mass - torch.log(hi - lo)).sum(dim=1)
+
+
+def cell_box(klass: int | None, rows: int, cols: int, half_width: float) -> tuple[Tensor, Tensor]:
+    """The corners (lo, hi), each (2,), of class `klass`'s grid cell, or of the whole square when klass is None."""
+    if klass is None:
+        return torch.full((2,), -half_width, dtype=torch.float64), torch.full((2,), half_width, dtype=torch.float64)
+    row, col = divmod(int(klass), cols)
+    width, height = 2 * half_width / cols, 2 * half_width / rows
+    lo = torch.tensor([-half_width + col * width, -half_width + row * height], dtype=torch.float64)
+    return lo, lo + torch.tensor([width, height], dtype=torch.float64)

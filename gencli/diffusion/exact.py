@@ -7,10 +7,12 @@ and score = -D / sigma. Along its path, d log p_t(x_t) / dt = -div f(x_t, t), so
 In 2D the trace is exact: two autograd passes, one per output. The ODE runs from t = 0 up to
 t = 1 with scipy's adaptive Runge-Kutta (solve_ivp, RK45 by default) on every point at once.
 
-Two known biases, both stated with the result: p_1 is the sampler's start distribution (the
-matched Gaussian N(mean, (sigma_max^2 + var) I) by default), while the true x_1 of uniform data is
-a uniform square blurred by N(0, sigma_max^2); and t = 0 is sigma_min = exp(-5), so what is
-measured is the density of the data smoothed by N(0, sigma_min^2), not of the data itself.
+Two known biases, both stated and measured with the result: p_1 is the sampler's start distribution
+(the matched Gaussian N(mean, (sigma_max^2 + var) I) by default), while the true x_1 of the training
+data is those points blurred by N(0, sigma_max^2) (`forward_marginal_log_prob` gives its density, so
+the prior's cost is known); and t = 0 is sigma_min = exp(-5), so what is measured is the density of
+the data smoothed by N(0, sigma_min^2), not of the data itself (`smoothed_box_log_density` in
+gencli.diffusion.data gives that target for a uniform square).
 """
 
 from __future__ import annotations
@@ -80,3 +82,13 @@ def exact_log_prob(
     mean, std = mean.double().cpu(), std.double().cpu()
     prior = (-0.5 * ((x1 - mean) / std) ** 2 - torch.log(std) - 0.5 * math.log(2 * math.pi)).sum(dim=1)
     return ExactLogProb(prior + integral, prior, integral, x1, nfe)
+
+
+def forward_marginal_log_prob(x1: Tensor, data: Tensor, sigma: float) -> Tensor:
+    """log p_1(x1) (N,) of the training points pushed through the forward process to noise level `sigma`:
+    log (1/n) sum_i N(x1; x_i, sigma^2 I), the exact density of x_1 = x_0 + sigma eps over the training set."""
+    x1, data = x1.double(), data.double().to(x1.device)
+    d2 = torch.cdist(x1, data) ** 2  # (N, n)
+    dim = x1.shape[1]
+    return (torch.logsumexp(-0.5 * d2 / sigma**2, dim=1) - math.log(data.shape[0])
+            - 0.5 * dim * math.log(2 * math.pi * sigma**2))

@@ -7,6 +7,7 @@ generate_text. None of them prints or writes a file; randomness comes from expli
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -131,8 +132,8 @@ def invert_sentence(
 
 
 def _words(text: str) -> list[str]:
-    """The lower-case words of a text, punctuation stripped."""
-    return [w for w in (part.strip(".,;:!?'\"()").lower() for part in text.split()) if w]
+    """The lower-case words of a text: runs of letters, digits and inner apostrophes ("--" and quotes split them)."""
+    return [w for w in (part.strip("'") for part in re.findall(r"[\w']+", text.lower())) if w]
 
 
 def copies_two_words(prompt: str, target: str) -> bool:
@@ -141,13 +142,25 @@ def copies_two_words(prompt: str, target: str) -> bool:
     return any(pair in pairs for pair in zip(_words(prompt), _words(prompt)[1:]))
 
 
+def sentence_evidence(sentence: str, text: str) -> dict:
+    """How much of `sentence` a text shows a model: how often its words occur there in that order (case and
+    punctuation ignored), its words that never occur, and its consecutive word pairs that never occur."""
+    want, words = _words(sentence), _words(text)
+    k = len(want)
+    occurrences = sum(words[i:i + k] == want for i in range(len(words) - k + 1)) if k else 0
+    vocab, pairs = set(words), set(zip(words, words[1:]))
+    return {"occurrences": occurrences, "unseen_words": [w for w in dict.fromkeys(want) if w not in vocab],
+            "unseen_pairs": [f"{a} {b}" for a, b in dict.fromkeys(zip(want, want[1:])) if (a, b) not in pairs]}
+
+
 def real_token_prompt(
     lm: TrainedLM, target: str = EXERCISE_SENTENCE, prompt_len: int = 20, steps: int = 500, topk: int = 64,
     candidates: int = 128, forbid_target_words: bool = False, seed: int = 0,
-    on_step: Callable[[int, float, str], None] | None = None, restart_after: int = 200,
+    on_step: Callable[[int, float, str], None] | None = None, restart_after: int = 200, training_text: str | None = None,
 ) -> TokenPrompt:
     """L2 with real tokens: GCG search for a prompt of `prompt_len` tokens whose greedy continuation is `target`
-    (starting again from a random prompt after `restart_after` steps without progress, when > 0)."""
+    (starting again from a random prompt after `restart_after` steps without progress, when > 0). With the model's
+    `training_text`, the result also says how much of the target that text holds (`sentence_evidence`)."""
     for name, v in (("prompt_len", prompt_len), ("topk", topk), ("candidates", candidates)):
         if v < 1:
             raise ParameterError(name, f"must be >= 1, got {v}")
@@ -162,7 +175,8 @@ def real_token_prompt(
     right = next((i for i, (a, b) in enumerate(zip(res.continuation_ids, ids)) if a != b), len(ids))
     prompt = tok.decode(res.prompt_ids)
     return TokenPrompt(target, res.success, prompt, res.prompt_ids, ids, tok.decode(res.continuation_ids), right, res.steps,
-                       res.seconds, np.asarray(res.losses), forbid_target_words, copies_two_words(prompt, target))
+                       res.seconds, np.asarray(res.losses), forbid_target_words, copies_two_words(prompt, target),
+                       sentence_evidence(target, training_text) if training_text is not None else None)
 
 
 def attention_maps(
@@ -255,6 +269,14 @@ def held_out_text(lm: TrainedLM) -> tuple[str, str]:
     """(training text, held-out text) of the checkpoint's corpus, split as training split it."""
     _, text = read_corpus(lm.cfg.data.corpus)
     return split_text(text, lm.cfg.data.val_fraction)
+
+
+def training_text_if_readable(lm: TrainedLM) -> str | None:
+    """The checkpoint's training text, or None when its corpus can no longer be read."""
+    try:
+        return held_out_text(lm)[0]
+    except GencliError:
+        return None
 
 
 def compression_comparison(lm: TrainedLM, texts: dict[str, str], given: str, given_label: str,

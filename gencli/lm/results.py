@@ -179,12 +179,31 @@ class TokenPrompt(Result):
     losses: np.ndarray
     forbid_target_words: bool
     copies_target: bool  # the prompt holds two consecutive words of the target
+    evidence: dict | None = None  # the target in the training text: occurrences, unseen_words, unseen_pairs (if known)
 
     def to_dict(self) -> dict:
         return {"success": self.success, "prompt": self.prompt, "prompt_ids": self.prompt_ids, "target_ids": self.target_ids,
                 "target": self.target, "continuation": self.continuation, "target_tokens_right": self.right,
                 "steps": self.steps, "seconds": self.seconds, "forbid_target_words": self.forbid_target_words,
-                "copies_target": self.copies_target}
+                "copies_target": self.copies_target, **({"training_text": self.evidence} if self.evidence else {})}
+
+    def evidence_finding(self) -> str:
+        """What the training text holds of the target, in one sentence (empty when the text was not given)."""
+        e = self.evidence
+        if e is None:
+            return ""
+        if e["occurrences"]:
+            return f"The sentence occurs {e['occurrences']} time{'s' * (e['occurrences'] != 1)} in the training text."
+        parts = []
+        if e["unseen_words"]:
+            parts.append("the word" + "s" * (len(e["unseen_words"]) > 1) + " " + ", ".join(map(repr, e["unseen_words"]))
+                         + (" never occur" if len(e["unseen_words"]) > 1 else " never occurs"))
+        seen_pairs = [p for p in e["unseen_pairs"] if not set(p.split()) & set(e["unseen_words"])]
+        if seen_pairs:
+            parts.append("the word pair" + "s" * (len(seen_pairs) > 1) + " " + ", ".join(map(repr, seen_pairs))
+                         + (" never occur" if len(seen_pairs) > 1 else " never occurs")
+                         + (" although each word does" if not e["unseen_words"] else ""))
+        return "The sentence never occurs in the training text" + (": " + "; ".join(parts) if parts else "") + "."
 
     def tables(self) -> list[Table]:
         return [Table("a prompt of real tokens for the target (greedy continuation)",
@@ -209,7 +228,19 @@ class TokenPrompt(Result):
             text += " The prompt holds two consecutive words of the target: the model may be copying, not answering."
         elif self.forbid_target_words:
             text += " No word of the target appears in the prompt."
-        return text
+        return (text + " " + self.evidence_finding()).rstrip()
+
+
+def prompt_search_rate(searches: list[TokenPrompt]) -> str:
+    """How many searches found their prompt, split by whether the target occurs in the training text (when known)."""
+    found = sum(r.success for r in searches)
+    text = f"{found} of {len(searches)} sentences got a prompt whose greedy continuation is the sentence"
+    if searches and all(r.evidence is not None for r in searches):
+        seen = [r for r in searches if r.evidence["occurrences"]]
+        unseen = [r for r in searches if not r.evidence["occurrences"]]
+        groups = [(seen, "that occur in the training text"), (unseen, "that never occur there")]
+        text += ": " + " and ".join(f"{sum(r.success for r in g)} of the {len(g)} {what}" for g, what in groups if g)
+    return text + "."
 
 
 @dataclass

@@ -18,7 +18,7 @@ from gencli.diffusion import analyses as diffusion_analyses
 from gencli.diffusion.config import BONUS_TARGET, sampler_pairs
 from gencli.errors import GencliError
 from gencli.lm import analyses as lm_analyses
-from gencli.lm.results import slug
+from gencli.lm.results import prompt_search_rate, slug
 from gencli.lm.unseen import UNSEEN_TEXT
 from gencli.outputs import write_outputs
 from gencli.report.config import ReportConfig
@@ -291,12 +291,12 @@ def l2(spec: SectionSpec, c: Context) -> Section:
         f"its first {len(target.split())} words are the target. ")
     inv = lm_analyses.invert_sentence(m, target, lb.invert_steps)
     prompt_len = min(PROMPT_TOKENS, cfg.model.block_size // 2)
-    searches = [lm_analyses.real_token_prompt(m, t, prompt_len, lb.prompt_steps, forbid_target_words=True)
+    training_text = lm_analyses.training_text_if_readable(m)  # None: the searches cannot say what the text holds
+    searches = [lm_analyses.real_token_prompt(m, t, prompt_len, lb.prompt_steps, forbid_target_words=True,
+                                              training_text=training_text)
                 for t in (lm_analyses.fitting_words(m, t, room=prompt_len) for t in [target, *lb.prompt_targets]) if t]
-    found = sum(r.success for r in searches)
     rate = (f" With real tokens instead (a GCG search of {lb.prompt_steps} steps per sentence, no word of the target in "
-            f"the prompt), {found} of {len(searches)} sentences got a prompt whose greedy continuation is the sentence. "
-            + " ".join(r.finding() for r in searches))
+            f"the prompt), {prompt_search_rate(searches)} " + " ".join(r.finding() for r in searches))
     table = Table("real-token prompts (GCG; no word of the target in the prompt)",
                   [("target", ""), ("prompt found", ""), ("greedy continuation", ""), ("success", ""), ("steps", "d"),
                    ("seconds", ".1f")],
