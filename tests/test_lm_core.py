@@ -156,6 +156,10 @@ def test_corpus_errors_and_download_path(tmp_path, monkeypatch):
     path.unlink()
     with pytest.raises(CorpusError, match="--corpus PATH"):
         read_corpus("alice")
+    monkeypatch.setenv("GENCLI_ALICE_URL", src.as_uri())
+    with pytest.raises(CorpusError, match="nor in the cache"):
+        read_corpus("alice", download=False)  # the source is reachable, but a lookup that may not download does not
+    assert not path.exists()
 
 
 def test_learning_rate_warmup_and_cosine_against_the_formula():

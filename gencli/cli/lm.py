@@ -197,8 +197,8 @@ def invert(
 
     The exercise's own setting: --loss ce --restarts 1. With --tokens, a prompt of real tokens whose greedy
     continuation is the target (Greedy Coordinate Gradient search, Zou et al. 2023); --steps then counts search steps,
-    and where the checkpoint's corpus can still be read the result says how often the target occurs in its training
-    text and which of its words and word pairs never do (`training_text` in --json).
+    and where the checkpoint's corpus is on this machine (nothing is downloaded for it) the result says how often the
+    target occurs in its training text and which of its words and word pairs never do (`training_text` in --json).
 
     Example: gencli lm invert --tokens --target "the Queen was very angry" --forbid-target-words --steps 400
     """

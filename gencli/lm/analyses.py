@@ -265,16 +265,17 @@ def file_logprob(lm: TrainedLM, path: str, stride: int | None = None, adapt: boo
     return TextScore(str(source), len(ids), len(text.encode("utf-8")), stride, block, score_stream(lm.model, ids, stride).numpy())
 
 
-def held_out_text(lm: TrainedLM) -> tuple[str, str]:
-    """(training text, held-out text) of the checkpoint's corpus, split as training split it."""
-    _, text = read_corpus(lm.cfg.data.corpus)
+def held_out_text(lm: TrainedLM, download: bool = True) -> tuple[str, str]:
+    """(training text, held-out text) of the checkpoint's corpus, split as training split it (fetching the book
+    when it is nowhere on this machine, if `download`)."""
+    _, text = read_corpus(lm.cfg.data.corpus, download)
     return split_text(text, lm.cfg.data.val_fraction)
 
 
 def training_text_if_readable(lm: TrainedLM) -> str | None:
-    """The checkpoint's training text, or None when its corpus can no longer be read."""
+    """The checkpoint's training text, or None when its corpus is not on this machine (nothing is downloaded)."""
     try:
-        return held_out_text(lm)[0]
+        return held_out_text(lm, download=False)[0]
     except GencliError:
         return None
 

@@ -49,8 +49,8 @@ def download_alice(target: Path, url: str | None = None, timeout: float = 30.0) 
     return write_text_atomic(target, text)
 
 
-def resolve_corpus(name: str) -> Path:
-    """The file behind a corpus name: a path, or `alice` ($GENCLI_DATA_DIR, cache, download)."""
+def resolve_corpus(name: str, download: bool = True) -> Path:
+    """The file behind a corpus name: a path, or `alice` ($GENCLI_DATA_DIR, cache, then a download when allowed)."""
     if name != "alice":
         path = Path(name).expanduser()
         if not path.is_file():
@@ -64,12 +64,14 @@ def resolve_corpus(name: str) -> Path:
     cached = cache_dir() / ALICE_FILE
     if cached.is_file():
         return cached
+    if not download:
+        raise CorpusError(f"{ALICE_FILE} is neither in ${DATA_DIR_ENV} nor in the cache {cache_dir()}")
     return download_alice(cached)
 
 
-def read_corpus(name: str) -> tuple[Path, str]:
+def read_corpus(name: str, download: bool = True) -> tuple[Path, str]:
     """The corpus path and its text; errors name the file and the problem."""
-    path = resolve_corpus(name)
+    path = resolve_corpus(name, download)
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
