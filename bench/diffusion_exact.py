@@ -52,10 +52,11 @@ def recipe_row(name: str, sets: list[str]) -> str:
     trainer = prepare(path, False, sets=sets)
     fit(trainer, path)
     m = load_trained(path)
+    points, _ = make_dataset(m.cfg)
     cells = []
     for pts in (POINTS, GRID):
         ode = exact_log_prob(m.model, pts, m.sde, None, "matched", 1e-6, 1e-6)
-        data = ode.divergence + training_data_prior(m.cfg, ode.ends, None, m.sde.sigma_max)
+        data = ode.divergence + training_data_prior(points, None, ode.ends, None, m.sde.sigma_max)
         cells.append((ode.logp, data))
     (five, five_data), (grid, grid_data) = cells
     w5, _ = errors(five)

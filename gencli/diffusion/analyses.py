@@ -297,11 +297,12 @@ def probability_table(
         rows.append({"x": x, "y": y, "class": c, "where": where, "elbo": est.elbo[i].item(), "stderr": est.stderr[i].item(),
                      "neg_diffusion_loss": -est.diffusion[i].item(), "prior_kl": est.prior_kl[i].item(),
                      "reconstruction": est.reconstruction[i].item()})
+    data, data_labels = make_dataset(cfg)
     if exact:
         if not (rtol > 0 and atol > 0):
             raise ParameterError(("rtol", "atol"), f"must be > 0, got {rtol:g}, {atol:g}")
         ode = exact_log_prob(trained.model, xs.to(trained.device), trained.sde, labels, sc.start, rtol, atol)
-        data_prior = training_data_prior(cfg, ode.ends, labels, trained.sde.sigma_max)
+        data_prior = training_data_prior(data, data_labels, ode.ends, labels, trained.sde.sigma_max)
         for i, row in enumerate(rows):
             box = cell_box(row["class"] if k else None, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width)
             row["exact_logp"], row["exact_nfe"] = ode.logp[i].item(), ode.nfe
@@ -314,15 +315,14 @@ def probability_table(
             row["unconditional_elbo"] = plain.elbo[i].item()
     area = (2 * cfg.data.half_width) ** 2
     truth = math.log((k or 1) / area)
-    data, _ = make_dataset(cfg)
     return ProbabilityTable(rows, sc.steps, samples, bool(k), data.numpy(), _grid(cfg), truth, start=sc.start,
                             tolerance=(rtol, atol) if exact else None)
 
 
-def training_data_prior(cfg: DiffusionConfig, ends: torch.Tensor, labels: torch.Tensor | None, sigma_max: float) -> torch.Tensor:
+def training_data_prior(data: torch.Tensor, data_labels: torch.Tensor | None, ends: torch.Tensor,
+                        labels: torch.Tensor | None, sigma_max: float) -> torch.Tensor:
     """log p_1 at the ODE's end points (N,) under the training data's own forward marginal at t = 1 (that of each
     point's class for a conditional model): what the matched Gaussian prior stands in for."""
-    data, data_labels = make_dataset(cfg)
     if labels is None or data_labels is None:
         return forward_marginal_log_prob(ends, data, sigma_max)
     out = torch.empty(len(ends), dtype=torch.float64)

@@ -531,12 +531,12 @@ class ProbabilityTable(Result):
     def tables(self) -> list[Table]:
         plain = "unconditional_elbo" in self.rows[0]
         exact = "exact_logp" in self.rows[0]
-        cols = [("#", "d"), ("x", ".2f"), ("y", ".2f")] + ([("class", "d")] if self.conditional else []) + [
-            ("where", ""), ("bound", ".2f"), ("stderr", ".2f"), ("= reconstruction", ".2f"), ("- prior KL", ".2f"),
-            ("- L_T", ".2f")] + ([("unconditional bound", ".2f")] if plain else [])
-        rows = [(i + 1, r["x"], r["y"], *((r["class"],) if self.conditional else ()), r["where"], r["elbo"], r["stderr"],
-                 r["reconstruction"], r["prior_kl"], -r["neg_diffusion_loss"],
-                 *((r["unconditional_elbo"],) if plain else ())) for i, r in enumerate(self.rows)]
+        key_cols = [("#", "d"), ("x", ".2f"), ("y", ".2f")] + ([("class", "d")] if self.conditional else [])
+        keys = [(i + 1, r["x"], r["y"], *((r["class"],) if self.conditional else ())) for i, r in enumerate(self.rows)]
+        cols = key_cols + [("where", ""), ("bound", ".2f"), ("stderr", ".2f"), ("= reconstruction", ".2f"),
+                           ("- prior KL", ".2f"), ("- L_T", ".2f")] + ([("unconditional bound", ".2f")] if plain else [])
+        rows = [(*k, r["where"], r["elbo"], r["stderr"], r["reconstruction"], r["prior_kl"], -r["neg_diffusion_loss"],
+                 *((r["unconditional_elbo"],) if plain else ())) for k, r in zip(keys, self.rows)]
         p = "p(x | c)" if self.conditional else "p(x)"
         out = [Table(f"lower bound on log {p} in nats (T={self.steps}, {self.samples} Monte Carlo samples): "
                      "bound = reconstruction - prior KL - L_T", cols, rows)]
@@ -545,10 +545,10 @@ class ProbabilityTable(Result):
             out.append(Table(
                 f"exact log {p} in nats (probability-flow ODE, rtol {rtol:g}, atol {atol:g}): with the {self.start} "
                 "Gaussian prior at t = 1, with the training data's own p_1, and the truth smoothed by sigma_min",
-                [("#", "d"), ("x", ".2f"), ("y", ".2f")] + ([("class", "d")] if self.conditional else []) + [
-                    ("bound", ".2f"), ("exact log p", ".3f"), ("exact, data's p_1", ".3f"), ("truth at sigma_min", ".3f")],
-                [(i + 1, r["x"], r["y"], *((r["class"],) if self.conditional else ()), r["elbo"], r["exact_logp"],
-                  r["exact_logp_data_prior"], r["smoothed_truth"]) for i, r in enumerate(self.rows)]))
+                key_cols + [("bound", ".2f"), ("exact log p", ".3f"), ("exact, data's p_1", ".3f"),
+                            ("truth at sigma_min", ".3f")],
+                [(*k, r["elbo"], r["exact_logp"], r["exact_logp_data_prior"], r["smoothed_truth"])
+                 for k, r in zip(keys, self.rows)]))
         return out
 
     def data_files(self) -> list[DataFile]:

@@ -194,15 +194,14 @@ class TokenPrompt(Result):
             return ""
         if e["occurrences"]:
             return f"The sentence occurs {e['occurrences']} time{'s' * (e['occurrences'] != 1)} in the training text."
-        parts = []
-        if e["unseen_words"]:
-            parts.append("the word" + "s" * (len(e["unseen_words"]) > 1) + " " + ", ".join(map(repr, e["unseen_words"]))
-                         + (" never occur" if len(e["unseen_words"]) > 1 else " never occurs"))
+        def never(noun: str, items: list[str]) -> str:
+            many = len(items) > 1
+            return f"the {noun}{'s' * many} {', '.join(map(repr, items))} never occur{'' if many else 's'}"
+
+        parts = [never("word", e["unseen_words"])] if e["unseen_words"] else []
         seen_pairs = [p for p in e["unseen_pairs"] if not set(p.split()) & set(e["unseen_words"])]
         if seen_pairs:
-            parts.append("the word pair" + "s" * (len(seen_pairs) > 1) + " " + ", ".join(map(repr, seen_pairs))
-                         + (" never occur" if len(seen_pairs) > 1 else " never occurs")
-                         + (" although each word does" if not e["unseen_words"] else ""))
+            parts.append(never("word pair", seen_pairs) + (" although each word does" if not e["unseen_words"] else ""))
         return "The sentence never occurs in the training text" + (": " + "; ".join(parts) if parts else "") + "."
 
     def tables(self) -> list[Table]:
