@@ -15,7 +15,7 @@ import time
 import torch
 from plain_loop import PLAIN, use_torch_dropout  # bench/ is on sys.path when a script there runs
 
-from gencli.config import resolve
+from gencli.core.config import resolve
 from gencli.lm.config import LMConfig
 from gencli.lm.corpus import read_corpus
 from gencli.lm.split import encode_split, split_text

@@ -37,8 +37,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from gencli import __version__
-from gencli.config import MAX_CONFIG_BYTES, parse_yaml
-from gencli.errors import GencliError, WriteFailed
+from gencli.core.config import MAX_CONFIG_BYTES, parse_yaml
+from gencli.core.errors import GencliError, WriteFailed
 
 try:
     import fcntl
@@ -329,7 +329,7 @@ def frozen_model(model: torch.nn.Module, weights: dict[str, torch.Tensor], path:
 
 def resolved_config(ckpt: Checkpoint, cls: type):
     """The checkpoint's config.yaml as a validated `cls`; a bad one is a CheckpointError naming the file."""
-    from gencli.config import ConfigError, resolve
+    from gencli.core.config import ConfigError, resolve
 
     try:
         return resolve(cls, base=ckpt.config)
@@ -358,7 +358,7 @@ def training_into(path: Path, step: Callable[[], int], save_interrupted: Callabl
     """The body of a training that writes checkpoint `path`: Ctrl-C saves a resumable state (`save_interrupted`, None
     in a process that does not write) and becomes TrainingInterrupted at `step()`; the writer lock is given back
     however the body ends."""
-    from gencli.errors import TrainingInterrupted
+    from gencli.core.errors import TrainingInterrupted
 
     try:
         try:

@@ -162,7 +162,7 @@ def test_prob_file_json_keys_and_errors(cli, lm_ckpt, tmp_path):
 
 def test_library_errors_name_parameters_and_the_cli_names_flags(lm, cli):
     """A notebook caller reads the parameter it passed; a shell user reads the flag it typed."""
-    from gencli.errors import ParameterError
+    from gencli.core.errors import ParameterError
     from gencli.lm import analyses
 
     with pytest.raises(ParameterError, match="^top_p: must be in"):

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from gencli import checkpoint
-from gencli.atomic import replacing
+from gencli.core.atomic import replacing
 from gencli.checkpoint import load_checkpoint, save_checkpoint
 from tests.conftest import TINY_DIFFUSION
 

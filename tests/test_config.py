@@ -2,7 +2,7 @@
 
 import pytest
 
-from gencli.config import ConfigError, resolve, to_dict
+from gencli.core.config import ConfigError, resolve, to_dict
 from gencli.diffusion.config import DiffusionConfig
 
 

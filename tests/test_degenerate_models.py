@@ -9,7 +9,7 @@ from torch import nn
 from typer.testing import CliRunner
 
 from gencli.cli.app import app
-from gencli.config import resolve
+from gencli.core.config import resolve
 from gencli.diffusion.store import load_trained as load_diffusion
 from gencli.lm import analyses
 from gencli.lm.store import load_trained

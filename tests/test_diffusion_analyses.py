@@ -9,7 +9,7 @@ import pytest
 from gencli.diffusion import analyses
 from gencli.diffusion.sde import VESDE
 from gencli.diffusion.store import load_trained
-from gencli.results import Table, format_cell
+from gencli.core.results import Table, format_cell
 
 
 @pytest.fixture(scope="module")

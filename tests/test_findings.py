@@ -224,7 +224,7 @@ def test_inversion_finding_says_success_or_what_it_reached():
 
 
 def test_departures_follow_the_configs():
-    from gencli.config import resolve, to_dict
+    from gencli.core.config import resolve, to_dict
     from gencli.diffusion.config import resolve_diffusion
     from gencli.lm.config import LMConfig
 

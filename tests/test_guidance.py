@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from gencli.config import resolve
+from gencli.core.config import resolve
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.guidance import GuidedDenoiser
 from gencli.diffusion.model import Denoiser
@@ -15,7 +15,7 @@ from gencli.diffusion.quality import within_cell_tv
 from gencli.diffusion.sampling import sample, uniform_grid
 from gencli.diffusion.sde import VESDE
 from gencli.diffusion.train import denoising_loss
-from gencli.errors import GencliError
+from gencli.core.errors import GencliError
 
 SDE = VESDE()
 MEANS = torch.tensor([[-0.6, 0.2], [0.5, -0.4]])

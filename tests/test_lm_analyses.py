@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gencli.errors import GencliError
+from gencli.core.errors import GencliError
 from gencli.lm import analyses
 from tests.test_cli_lm import TINY
 from tests.test_lm_core import CORPUS

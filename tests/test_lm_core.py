@@ -163,7 +163,7 @@ def test_corpus_errors_and_download_path(tmp_path, monkeypatch):
 
 
 def test_learning_rate_warmup_and_cosine_against_the_formula():
-    from gencli.config import resolve
+    from gencli.core.config import resolve
     from gencli.lm.config import LMConfig
     from gencli.lm.train import learning_rate
 
@@ -194,7 +194,7 @@ def test_tied_weights_share_the_matrix_and_survive_a_checkpoint(tmp_path):
 
 
 def test_weight_average_follows_its_recursion_and_is_what_is_evaluated():
-    from gencli.config import resolve
+    from gencli.core.config import resolve
     from gencli.lm.config import LMConfig
     from gencli.lm.split import encode_split, split_text
     from gencli.lm.train import LMTrainer
@@ -233,7 +233,7 @@ def test_bpe_dropout_segments_the_same_bytes_and_matches_the_tokenizer_at_zero()
 
 
 def test_evaluation_runs_eval_batches_on_validation_and_eval_train_batches_on_training():
-    from gencli.config import resolve
+    from gencli.core.config import resolve
     from gencli.lm.config import LMConfig
     from gencli.lm.split import encode_split, split_text
     from gencli.lm.train import LMTrainer

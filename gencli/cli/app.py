@@ -12,7 +12,7 @@ from gencli import __version__
 from gencli.cli import config_cmd, diffusion, lm, report
 from gencli.cli.console import err, error
 from gencli.cli.options import FlagsGroup, flags_for, leaf_command
-from gencli.errors import GencliError, ParameterError
+from gencli.core.errors import GencliError, ParameterError
 
 DEBUG_ENV = "GENCLI_DEBUG"
 

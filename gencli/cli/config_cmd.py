@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import typer
 
 from gencli.cli.options import FlagsGroup
-from gencli.config import commented_yaml, resolve
+from gencli.core.config import commented_yaml, resolve
 
 app = typer.Typer(
     cls=FlagsGroup,help="The configs: every key, its default and what it does.\n\nExample: gencli config show lm > lm.yaml",

@@ -20,9 +20,9 @@ from rich.progress import (
 from rich.table import Table
 
 from gencli.lm import worker_report
-from gencli.outputs import merged_dict
-from gencli.results import Result, jsonable
-from gencli.results import Table as ResultTable
+from gencli.core.outputs import merged_dict
+from gencli.core.results import Result, jsonable
+from gencli.core.results import Table as ResultTable
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -122,7 +122,7 @@ def training_outcome(path, quiet: bool = False) -> Iterator[None]:
     """A training's two ends other than success, as the CLI reports them: Ctrl-C (a resumable state was saved; exit
     130) and a diverged loss (the checkpoint was left as it was; exit 1). `quiet` for the non-main processes of a
     data-parallel run."""
-    from gencli.errors import TrainingDiverged, TrainingInterrupted
+    from gencli.core.errors import TrainingDiverged, TrainingInterrupted
 
     try:
         yield

@@ -1,7 +1,7 @@
 """`gencli diffusion ...`: train, sample, trajectory, determinism, prob, invert, schedule.
 
 Each command parses its options, loads the checkpoint, calls one analysis of
-`gencli.diffusion.analyses`, writes its files with `gencli.outputs` and shows the result.
+`gencli.diffusion.analyses`, writes its files with `gencli.core.outputs` and shows the result.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from gencli.cli.options import (
     SetOpt,
     count_opt,
 )
-from gencli.config import require_unchanged, resolve, to_dict
+from gencli.core.config import require_unchanged, resolve, to_dict
 from gencli.diffusion.config import (
     BONUS_TARGET,
     DiffusionConfig,
@@ -34,16 +34,16 @@ from gencli.diffusion.config import (
     Start,
     sampler_pairs,
 )
-from gencli.errors import GencliError
-from gencli.lazy import lazy_module
-from gencli.outputs import output_dir, write_figures, write_outputs
+from gencli.core.errors import GencliError
+from gencli.core.lazy import lazy_module
+from gencli.core.outputs import output_dir, write_figures, write_outputs
 
 if TYPE_CHECKING:
     from gencli.diffusion.store import TrainedDiffusion
 
 # loaded when a command runs, not for --help or completion
 analyses = lazy_module("gencli.diffusion.analyses")
-devices = lazy_module("gencli.device")
+devices = lazy_module("gencli.core.device")
 fitting = lazy_module("gencli.diffusion.fit")
 sde = lazy_module("gencli.diffusion.sde")
 store = lazy_module("gencli.diffusion.store")

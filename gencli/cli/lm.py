@@ -1,7 +1,7 @@
 """`gencli lm ...`: train, generate, invert, attention, prob (compress and decompress live in lm_codec).
 
 Each command parses its options, loads the checkpoint, calls one analysis of
-`gencli.lm.analyses`, writes its files with `gencli.outputs` and shows the result.
+`gencli.lm.analyses`, writes its files with `gencli.core.outputs` and shows the result.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from gencli.cli.options import (
     SetOpt,
     count_opt,
 )
-from gencli.errors import GencliError
-from gencli.lazy import lazy_module
+from gencli.core.errors import GencliError
+from gencli.core.lazy import lazy_module
 from gencli.lm.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE
-from gencli.outputs import output_dir, write_figures, write_outputs
+from gencli.core.outputs import output_dir, write_figures, write_outputs
 
 if TYPE_CHECKING:
     from gencli.lm.distributed import Distributed
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 # loaded when a command runs, not for --help or completion
 analyses = lazy_module("gencli.lm.analyses")
-devices = lazy_module("gencli.device")
+devices = lazy_module("gencli.core.device")
 distributed = lazy_module("gencli.lm.distributed")
 fitting = lazy_module("gencli.lm.fit")
 launching = lazy_module("gencli.lm.launch")

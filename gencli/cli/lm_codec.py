@@ -10,12 +10,12 @@ import typer
 
 from gencli.cli import console
 from gencli.cli.options import CkptReadOpt, JsonOpt
-from gencli.errors import GencliError, WriteFailed
-from gencli.lazy import lazy_module
+from gencli.core.errors import GencliError, WriteFailed
+from gencli.core.lazy import lazy_module
 
 codec = lazy_module("gencli.lm.compress")
 store = lazy_module("gencli.lm.store")
-atomic = lazy_module("gencli.atomic")
+atomic = lazy_module("gencli.core.atomic")
 
 SUFFIX = ".gcz"
 LM_CKPT = Path("checkpoints/lm")

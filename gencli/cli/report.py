@@ -9,16 +9,16 @@ import typer
 
 from gencli.cli import console
 from gencli.cli.options import ConfigOpt, DeviceOpt, JsonOpt, SetOpt
-from gencli.config import resolve
-from gencli.errors import TrainingInterrupted
-from gencli.lazy import lazy_module
-from gencli.outputs import output_dir
+from gencli.core.config import resolve
+from gencli.core.errors import TrainingInterrupted
+from gencli.core.lazy import lazy_module
+from gencli.core.outputs import output_dir
 from gencli.report.config import QUICK, ReportConfig
-from gencli.results import Table
+from gencli.core.results import Table
 
 # loaded when the command runs, not for --help or completion
 building = lazy_module("gencli.report.build")
-devices = lazy_module("gencli.device")
+devices = lazy_module("gencli.core.device")
 writing = lazy_module("gencli.report.write")
 
 

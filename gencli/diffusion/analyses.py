@@ -55,7 +55,7 @@ from gencli.diffusion.sampling import (
 from gencli.diffusion.sde import VESDE
 from gencli.diffusion.store import TrainedDiffusion
 from gencli.diffusion.train import make_dataset
-from gencli.errors import GencliError, ParameterError
+from gencli.core.errors import GencliError, ParameterError
 
 SCHEDULE_NAMES = typing.get_args(Schedule)
 DEFAULT_QUERIES = ((0.0, 0.0), (0.5, -0.5), (-0.9, 0.9), (1.3, 0.0), (2.0, 2.0), (-3.0, 1.0))

@@ -7,8 +7,8 @@ import typing
 from dataclasses import dataclass
 from typing import Literal
 
-from gencli.config import field, resolve
-from gencli.errors import ParameterError
+from gencli.core.config import field, resolve
+from gencli.core.errors import ParameterError
 
 Sampler = Literal["euler", "ddim", "heun", "sde"]
 Schedule = Literal["uniform", "karras"]

@@ -14,13 +14,13 @@ from gencli.checkpoint import (
     release_writer_lock,
     training_into,
 )
-from gencli.config import require_unchanged, resolve, to_dict
-from gencli.csvio import FigureWriter, result_files
+from gencli.core.config import require_unchanged, resolve, to_dict
+from gencli.core.datafiles import FigureWriter, result_files
 from gencli.diffusion.config import DiffusionConfig, resolve_diffusion
 from gencli.diffusion.results import TrainingCurve, TrainingData
 from gencli.diffusion.store import load_trained, save_trained
 from gencli.diffusion.train import DiffusionTrainer
-from gencli.errors import GencliError
+from gencli.core.errors import GencliError
 
 
 def prepare(

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from gencli.diffusion.model import Denoiser
-from gencli.errors import ParameterError
+from gencli.core.errors import ParameterError
 
 
 class GuidedDenoiser(nn.Module):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gencli.results import DataFile, Result, Table
+from gencli.core.results import DataFile, Result, Table
 
 HIST_BINS = 100  # the 10x10 histogram of the TV distance
 

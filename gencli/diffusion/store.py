@@ -14,7 +14,7 @@ from gencli.checkpoint import (
     resolved_config,
     save_checkpoint,
 )
-from gencli.config import to_dict
+from gencli.core.config import to_dict
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.model import Denoiser
 from gencli.diffusion.sde import VESDE

@@ -15,7 +15,7 @@ from gencli.diffusion.data import class_moments, grid_labels, square_points
 from gencli.diffusion.model import Denoiser
 from gencli.diffusion.optim import Adam
 from gencli.diffusion.sde import VESDE
-from gencli.errors import TrainingDiverged
+from gencli.core.errors import TrainingDiverged
 
 
 def make_dataset(cfg: DiffusionConfig) -> tuple[Tensor, Tensor | None]:

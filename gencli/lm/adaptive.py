@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gencli.errors import GencliError
+from gencli.core.errors import GencliError
 from gencli.lm.config import AdaptConfig
 from gencli.lm.model import GPT
 

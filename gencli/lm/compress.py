@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from gencli.errors import GencliError
+from gencli.core.errors import GencliError
 from gencli.lm.adaptive import TextPredictor, fixed_threads, predict_text, segment_plan
 from gencli.lm.store import TrainedLM
 

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from gencli.config import field, must
+from gencli.core.config import field, must
 
 PRESETS = {"nano": (3, 3, 48), "micro": (4, 4, 128), "mini": (6, 6, 192)}
 

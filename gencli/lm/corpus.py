@@ -7,8 +7,8 @@ import re
 import urllib.request
 from pathlib import Path
 
-from gencli.atomic import write_text_atomic
-from gencli.errors import GencliError
+from gencli.core.atomic import write_text_atomic
+from gencli.core.errors import GencliError
 
 ALICE_FILE = "alice_in_wonderland.txt"
 ALICE_URL = "https://www.gutenberg.org/cache/epub/11/pg11.txt"  # Project Gutenberg ebook 11, plain text

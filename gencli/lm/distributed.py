@@ -16,7 +16,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from gencli.errors import GencliError
+from gencli.core.errors import GencliError
 
 
 @dataclass

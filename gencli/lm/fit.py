@@ -16,9 +16,9 @@ from gencli.checkpoint import (
     release_writer_lock,
     training_into,
 )
-from gencli.config import ConfigError, require_unchanged, resolve, to_dict
-from gencli.csvio import FigureWriter, result_files
-from gencli.errors import GencliError
+from gencli.core.config import ConfigError, require_unchanged, resolve, to_dict
+from gencli.core.datafiles import FigureWriter, result_files
+from gencli.core.errors import GencliError
 from gencli.lm.augment import dropout_stream
 from gencli.lm.config import LMConfig
 from gencli.lm.corpus import read_corpus

@@ -9,8 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gencli.config import resolve, to_dict
-from gencli.errors import GencliError
+from gencli.core.config import resolve, to_dict
+from gencli.core.errors import GencliError
 from gencli.lm import worker_report
 from gencli.lm.config import LMConfig
 from gencli.lm.distributed import Distributed

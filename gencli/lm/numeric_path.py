@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from gencli.atomic import write_text_atomic
+from gencli.core.atomic import write_text_atomic
 
 PRECISIONS = ("bf16", "fp32")
 ATTENTIONS = ("explicit", "fused")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from safetensors.numpy import save as safetensors_bytes
 
-from gencli.results import DataFile, Result, Table
+from gencli.core.results import DataFile, Result, Table
 
 
 def _label(token: str) -> str:

@@ -14,7 +14,7 @@ from gencli.checkpoint import (
     resolved_config,
     save_checkpoint,
 )
-from gencli.config import to_dict
+from gencli.core.config import to_dict
 from gencli.lm.config import LMConfig
 from gencli.lm.model import GPT
 from gencli.lm.tokenizer import TextTokenizer

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-from gencli.errors import GencliError
+from gencli.core.errors import GencliError
 
 END_OF_TEXT = "<|endoftext|>"
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from gencli.errors import TrainingDiverged
+from gencli.core.errors import TrainingDiverged
 from gencli.lm.config import LMConfig
 from gencli.lm.distributed import Distributed
 from gencli.lm.model import GPT, GPTShape

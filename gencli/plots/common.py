@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from gencli.atomic import replacing  # noqa: E402
+from gencli.core.atomic import replacing  # noqa: E402
 
 
 def save(fig, path: Path) -> Path:

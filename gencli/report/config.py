@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gencli.config import field
+from gencli.core.config import field
 from gencli.diffusion.config import sampler_pairs
-from gencli.errors import GencliError
+from gencli.core.errors import GencliError
 from gencli.lm.config import TokenizerConfig
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gencli.results import Table
+from gencli.core.results import Table
 
 
 @dataclass

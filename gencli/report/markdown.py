@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from gencli.report.page import Block, Report, Section, blocks
-from gencli.results import Table
+from gencli.core.results import Table
 
 
 def _cell(text: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gencli.results import Table
+from gencli.core.results import Table
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from gencli.results import Table
+from gencli.core.results import Table
 
 
 def c2_prose(cfg) -> str:

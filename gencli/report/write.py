@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gencli.csvio import write_text
+from gencli.core.datafiles import write_text
 from gencli.report.html import render_html
 from gencli.report.markdown import render_markdown
 from gencli.report.page import Report
-from gencli.results import jsonable
+from gencli.core.results import jsonable
 
 
 def report_json(report: Report, root: Path) -> dict:

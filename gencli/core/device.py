@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from gencli.errors import GencliError
+from gencli.core.errors import GencliError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 

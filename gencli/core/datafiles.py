@@ -8,8 +8,8 @@ import shutil
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from gencli.atomic import write_bytes_atomic, write_text_atomic
-from gencli.results import DataFile, Result
+from gencli.core.atomic import write_bytes_atomic, write_text_atomic
+from gencli.core.results import DataFile, Result
 
 write_bytes = write_bytes_atomic
 write_text = write_text_atomic

@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 
 import yaml
 
-from gencli.errors import GencliError
+from gencli.core.errors import GencliError
 
 T = TypeVar("T")
 

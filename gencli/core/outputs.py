@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gencli.config import to_yaml
-from gencli.csvio import write_data_files, write_text
-from gencli.errors import GencliError
-from gencli.results import Result
+from gencli.core.config import to_yaml
+from gencli.core.datafiles import write_data_files, write_text
+from gencli.core.errors import GencliError
+from gencli.core.results import Result
 
 
 def output_dir(path: Path | None, default: Path) -> Path:
