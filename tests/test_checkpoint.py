@@ -5,12 +5,10 @@ import pickle
 import pytest
 import torch
 
-from gencli.checkpoint import (
-    CheckpointError,
-    check_writable_target,
-    load_checkpoint,
-    save_checkpoint,
-)
+from gencli.checkpoint.format import CheckpointError
+from gencli.checkpoint.load import load_checkpoint
+from gencli.checkpoint.save import save_checkpoint
+from gencli.checkpoint.training import check_writable_target
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.sampling import sample_points
 from gencli.diffusion.store import load_trained, save_trained

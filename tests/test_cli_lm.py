@@ -47,7 +47,7 @@ DROPOUT = ["--set", "model.dropout=0.2", "--set", "model.attn_dropout=0.2", "--s
                                    [*DROPOUT, "--set", "train.attention=explicit"], [*DROPOUT, "--set", "train.attention=fused"]],
                          ids=["plain", "weight-average", "bpe-dropout", "dropout-explicit", "dropout-fused"])
 def test_resume_gives_the_same_curve_as_one_run(cli, lm_ckpt, tmp_path, extra):
-    from gencli.checkpoint import load_checkpoint
+    from gencli.checkpoint.load import load_checkpoint
 
     corpus = lm_ckpt / "corpus.txt"
     one = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *TINY, *extra, "--json")

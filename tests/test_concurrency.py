@@ -12,9 +12,10 @@ import time
 import pytest
 import torch
 
-from gencli import checkpoint
+from gencli.checkpoint import save as checkpoint_save
+from gencli.checkpoint.load import load_checkpoint
+from gencli.checkpoint.save import save_checkpoint
 from gencli.core.atomic import replacing
-from gencli.checkpoint import load_checkpoint, save_checkpoint
 from tests.conftest import TINY_DIFFUSION
 
 SLOW_TRAIN = ["--set", "data.n_points=1000", "--set", "train.epochs=100000", "--set", "model.hidden=32"]
@@ -125,7 +126,7 @@ def test_a_full_disk_keeps_the_checkpoint_and_says_so(tmp_path, cli, monkeypatch
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(checkpoint, "save_file", full)
+    monkeypatch.setattr(checkpoint_save, "save_file", full)
     r = cli("diffusion", "train", "--ckpt", tmp_path / "ck", *TINY_DIFFUSION)
     assert r.exit_code == 1 and r.stderr.count("\n") == 1
     assert "disk is full" in r.stderr and "intact" in r.stderr and str(tmp_path / "ck") in r.stderr

@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
+from gencli.core.results import Table, format_cell
 from gencli.diffusion import analyses
 from gencli.diffusion.sde import VESDE
 from gencli.diffusion.store import load_trained
-from gencli.core.results import Table, format_cell
 
 
 @pytest.fixture(scope="module")

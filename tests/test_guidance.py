@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from gencli.core.config import resolve
+from gencli.core.errors import GencliError
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.guidance import GuidedDenoiser
 from gencli.diffusion.model import Denoiser
@@ -15,7 +16,6 @@ from gencli.diffusion.quality import within_cell_tv
 from gencli.diffusion.sampling import sample, uniform_grid
 from gencli.diffusion.sde import VESDE
 from gencli.diffusion.train import denoising_loss
-from gencli.core.errors import GencliError
 
 SDE = VESDE()
 MEANS = torch.tensor([[-0.6, 0.2], [0.5, -0.4]])

@@ -180,7 +180,8 @@ def test_learning_rate_warmup_and_cosine_against_the_formula():
 
 
 def test_tied_weights_share_the_matrix_and_survive_a_checkpoint(tmp_path):
-    from gencli.checkpoint import load_checkpoint, save_checkpoint
+    from gencli.checkpoint.load import load_checkpoint
+    from gencli.checkpoint.save import save_checkpoint
 
     torch.manual_seed(0)
     model = GPT(GPTShape(300, 16, 2, 2, 16, tie_weights=True)).eval()

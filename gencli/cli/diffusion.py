@@ -26,6 +26,9 @@ from gencli.cli.options import (
     count_opt,
 )
 from gencli.core.config import require_unchanged, resolve, to_dict
+from gencli.core.errors import GencliError
+from gencli.core.lazy import lazy_module
+from gencli.core.outputs import output_dir, write_figures, write_outputs
 from gencli.diffusion.config import (
     BONUS_TARGET,
     DiffusionConfig,
@@ -34,9 +37,6 @@ from gencli.diffusion.config import (
     Start,
     sampler_pairs,
 )
-from gencli.core.errors import GencliError
-from gencli.core.lazy import lazy_module
-from gencli.core.outputs import output_dir, write_figures, write_outputs
 
 if TYPE_CHECKING:
     from gencli.diffusion.store import TrainedDiffusion

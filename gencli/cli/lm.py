@@ -28,8 +28,8 @@ from gencli.cli.options import (
 )
 from gencli.core.errors import GencliError
 from gencli.core.lazy import lazy_module
-from gencli.lm.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE
 from gencli.core.outputs import output_dir, write_figures, write_outputs
+from gencli.lm.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE
 
 if TYPE_CHECKING:
     from gencli.lm.distributed import Distributed

@@ -13,8 +13,8 @@ from gencli.core.config import resolve
 from gencli.core.errors import TrainingInterrupted
 from gencli.core.lazy import lazy_module
 from gencli.core.outputs import output_dir
-from gencli.report.config import QUICK, ReportConfig
 from gencli.core.results import Table
+from gencli.report.config import QUICK, ReportConfig
 
 # loaded when the command runs, not for --help or completion
 building = lazy_module("gencli.report.build")

@@ -17,7 +17,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from gencli.checkpoint import metrics_rows
+from gencli.checkpoint.load import metrics_rows
+from gencli.core.errors import GencliError, ParameterError
 from gencli.diffusion import quality
 from gencli.diffusion.config import DiffusionConfig, SampleConfig, Schedule
 from gencli.diffusion.data import cell_box, grid_labels, smoothed_box_log_density
@@ -55,7 +56,6 @@ from gencli.diffusion.sampling import (
 from gencli.diffusion.sde import VESDE
 from gencli.diffusion.store import TrainedDiffusion
 from gencli.diffusion.train import make_dataset
-from gencli.core.errors import GencliError, ParameterError
 
 SCHEDULE_NAMES = typing.get_args(Schedule)
 DEFAULT_QUERIES = ((0.0, 0.0), (0.5, -0.5), (-0.9, 0.9), (1.3, 0.0), (2.0, 2.0), (-3.0, 1.0))

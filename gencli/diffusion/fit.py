@@ -8,19 +8,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gencli.checkpoint import (
-    check_writable_target,
-    lock_for_writing,
-    release_writer_lock,
-    training_into,
-)
+from gencli.checkpoint.lock import writer_lock
+from gencli.checkpoint.training import check_writable_target, training_into
 from gencli.core.config import require_unchanged, resolve, to_dict
 from gencli.core.datafiles import FigureWriter, result_files
+from gencli.core.errors import GencliError
 from gencli.diffusion.config import DiffusionConfig, resolve_diffusion
 from gencli.diffusion.results import TrainingCurve, TrainingData
 from gencli.diffusion.store import load_trained, save_trained
 from gencli.diffusion.train import DiffusionTrainer
-from gencli.core.errors import GencliError
 
 
 def prepare(
@@ -30,12 +26,8 @@ def prepare(
     """A trainer for `path`: fresh (refusing to overwrite anything but a diffusion checkpoint) or resumed.
 
     Takes the writer lock of `path` (given back by `fit`, or when the process ends)."""
-    lock_for_writing(path)
-    try:
+    with writer_lock(path):
         return _prepare(path, resume, yaml_path, sets, explicit, device)
-    except BaseException:
-        release_writer_lock(path)
-        raise
 
 
 def _prepare(path: Path, resume: bool, yaml_path, sets, explicit, device) -> DiffusionTrainer:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gencli.diffusion.model import Denoiser
 from gencli.core.errors import ParameterError
+from gencli.diffusion.model import Denoiser
 
 
 class GuidedDenoiser(nn.Module):

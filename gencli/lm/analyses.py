@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gencli.checkpoint import metrics_rows
+from gencli.checkpoint.load import metrics_rows
 from gencli.core.errors import GencliError, ParameterError
 from gencli.lm.adaptive import text_log2probs
 from gencli.lm.attention import WRITE_LIMIT, attention_at_word, continue_to_words, word_starts

@@ -10,12 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gencli.checkpoint import (
-    check_writable_target,
-    lock_for_writing,
-    release_writer_lock,
-    training_into,
-)
+from gencli.checkpoint.lock import writer_lock
+from gencli.checkpoint.training import check_writable_target, training_into
 from gencli.core.config import ConfigError, require_unchanged, resolve, to_dict
 from gencli.core.datafiles import FigureWriter, result_files
 from gencli.core.errors import GencliError
@@ -74,14 +70,10 @@ def prepare(
     trainer; only the main one checks and later writes the checkpoint, and holds its writer lock
     (given back by `fit`, or when the process ends).
     """
-    writer = dist is None or dist.is_main
-    if writer:
-        lock_for_writing(path)
-    try:
+    if dist is not None and not dist.is_main:
         return _prepare(path, resume, yaml_path, sets, explicit, device, dist)
-    except BaseException:
-        release_writer_lock(path)
-        raise
+    with writer_lock(path):
+        return _prepare(path, resume, yaml_path, sets, explicit, device, dist)
 
 
 def _prepare(path: Path, resume: bool, yaml_path, sets, explicit, device, dist) -> LMRun:

@@ -7,13 +7,9 @@ from pathlib import Path
 
 import torch
 
-from gencli.checkpoint import (
-    Checkpoint,
-    frozen_model,
-    load_checkpoint,
-    resolved_config,
-    save_checkpoint,
-)
+from gencli.checkpoint.format import Checkpoint
+from gencli.checkpoint.load import frozen_model, load_checkpoint, resolved_config
+from gencli.checkpoint.save import save_checkpoint
 from gencli.core.config import to_dict
 from gencli.lm.config import LMConfig
 from gencli.lm.model import GPT

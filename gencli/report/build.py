@@ -15,15 +15,15 @@ from pathlib import Path
 
 import torch
 
-from gencli.checkpoint import META, library_versions
+from gencli.checkpoint.format import META, library_versions
 from gencli.core.config import to_dict
+from gencli.core.outputs import write_figures
 from gencli.diffusion import fit as diffusion_fit
 from gencli.diffusion.store import TrainedDiffusion
 from gencli.diffusion.store import load_trained as load_diffusion
 from gencli.lm import fit as lm_fit
 from gencli.lm.store import TrainedLM
 from gencli.lm.store import load_trained as load_lm
-from gencli.core.outputs import write_figures
 from gencli.report.config import ReportConfig
 from gencli.report.departures import departures, departures_finding, departures_table
 from gencli.report.page import Report, Section

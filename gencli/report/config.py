@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gencli.core.config import field
-from gencli.diffusion.config import sampler_pairs
 from gencli.core.errors import GencliError
+from gencli.diffusion.config import sampler_pairs
 from gencli.lm.config import TokenizerConfig
 
 

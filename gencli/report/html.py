@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from gencli.report.page import Block, Report, Section, blocks
 from gencli.core.results import Table
+from gencli.report.page import Block, Report, Section, blocks
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;

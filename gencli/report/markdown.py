@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from gencli.report.page import Block, Report, Section, blocks
 from gencli.core.results import Table
+from gencli.report.page import Block, Report, Section, blocks
 
 
 def _cell(text: str) -> str:

@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gencli.core.atomic import write_text_atomic
+from gencli.core.errors import GencliError
+from gencli.core.outputs import write_outputs
+from gencli.core.results import Result, Table
 from gencli.diffusion import analyses as diffusion_analyses
 from gencli.diffusion.config import BONUS_TARGET, sampler_pairs
-from gencli.core.errors import GencliError
 from gencli.lm import analyses as lm_analyses
 from gencli.lm.results import prompt_search_rate, slug
 from gencli.lm.unseen import UNSEEN_TEXT
-from gencli.core.outputs import write_outputs
 from gencli.report.config import ReportConfig
 from gencli.report.page import Figure, Section
 from gencli.report.sections import c2_prose, network_table
-from gencli.core.results import Result, Table
 
 COMPARE_STEPS = (10, 20, 50)  # U5 compares the samplers at these T too (all converge at T = 1000)
 PROMPT_TOKENS = 20  # L2's real-token prompts (at most half the block)

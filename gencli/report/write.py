@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from gencli.core.datafiles import write_text
+from gencli.core.results import jsonable
 from gencli.report.html import render_html
 from gencli.report.markdown import render_markdown
 from gencli.report.page import Report
-from gencli.core.results import jsonable
 
 
 def report_json(report: Report, root: Path) -> dict:
