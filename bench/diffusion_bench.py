@@ -1,6 +1,6 @@
 """Diffusion speed and quality: training vs a plain PyTorch loop, sampling time, sample quality.
 
-Everything but the plain loop goes through the library (gencli.diffusion.fit and .analyses),
+Everything but the plain loop goes through the library (gencli.diffusion.training.fit and .analyses),
 so the numbers are the ones `gencli diffusion sample` and `gencli report` print.
 Run: .venv/bin/python bench/diffusion_bench.py   (2 torch threads, CPU; prints a table)
 """
@@ -17,8 +17,8 @@ import torch
 from torch import nn
 
 from gencli.diffusion import analyses
-from gencli.diffusion.fit import fit, prepare
-from gencli.diffusion.store import load_trained
+from gencli.diffusion.model.store import load_trained
+from gencli.diffusion.training.fit import fit, prepare
 
 torch.set_num_threads(2)
 

@@ -20,10 +20,10 @@ from cpu_info import cpu_line  # bench/ is on sys.path when a script there runs
 
 from gencli.diffusion.analyses import training_data_prior
 from gencli.diffusion.config import resolve_diffusion
-from gencli.diffusion.exact import exact_log_prob, forward_marginal_log_prob
-from gencli.diffusion.fit import fit, prepare
-from gencli.diffusion.store import load_trained
-from gencli.diffusion.train import make_dataset
+from gencli.diffusion.likelihood.exact import exact_log_prob, forward_marginal_log_prob
+from gencli.diffusion.model.store import load_trained
+from gencli.diffusion.training.fit import fit, prepare
+from gencli.diffusion.training.trainer import make_dataset
 
 torch.set_num_threads(2)
 ROOT = Path(tempfile.mkdtemp(prefix="gencli-exact-"))

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from gencli.diffusion import analyses
-from gencli.diffusion.fit import fit, prepare
-from gencli.diffusion.store import load_trained
+from gencli.diffusion.model.store import load_trained
+from gencli.diffusion.training.fit import fit, prepare
 
 torch.set_num_threads(2)
 ROOT = Path(tempfile.mkdtemp(prefix="gencli-recipes-"))

@@ -5,7 +5,7 @@ import math
 import torch
 from torch import nn
 
-from gencli.diffusion.sde import VESDE
+from gencli.diffusion.process.sde import VESDE
 
 
 class GaussianDenoiser(nn.Module):

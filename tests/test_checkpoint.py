@@ -10,9 +10,10 @@ from gencli.checkpoint.load import load_checkpoint
 from gencli.checkpoint.save import save_checkpoint
 from gencli.checkpoint.training import check_writable_target
 from gencli.diffusion.config import DiffusionConfig
-from gencli.diffusion.sampling import sample_points
-from gencli.diffusion.store import load_trained, save_trained
-from gencli.diffusion.train import DiffusionTrainer
+from gencli.diffusion.model.store import load_trained
+from gencli.diffusion.sampling.samplers import sample_points
+from gencli.diffusion.training.fit import save_trained
+from gencli.diffusion.training.trainer import DiffusionTrainer
 
 
 def _tiny_trainer(epochs=10):

@@ -183,7 +183,7 @@ def test_resume_via_cli(cli, tmp_path):
 def test_ctrl_c_saves_a_resumable_state(cli, tmp_path, monkeypatch):
     import json
 
-    import gencli.diffusion.train as train_mod
+    import gencli.diffusion.training.trainer as train_mod
 
     real = train_mod.denoising_loss
     calls = {"n": 0}

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from gencli.cli.app import app
 from gencli.core.config import resolve
-from gencli.diffusion.store import load_trained as load_diffusion
+from gencli.diffusion.model.store import load_trained as load_diffusion
 from gencli.lm import analyses
 from gencli.lm.store import load_trained
 from gencli.report.build import _Builder, build_sections

@@ -8,8 +8,8 @@ import pytest
 
 from gencli.core.results import Table, format_cell
 from gencli.diffusion import analyses
-from gencli.diffusion.sde import VESDE
-from gencli.diffusion.store import load_trained
+from gencli.diffusion.model.store import load_trained
+from gencli.diffusion.process.sde import VESDE
 
 
 @pytest.fixture(scope="module")

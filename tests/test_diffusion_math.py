@@ -5,11 +5,12 @@ import math
 import pytest
 import torch
 
-from gencli.diffusion.data import class_moments, grid_labels
-from gencli.diffusion.likelihood import log_prob_bound
+from gencli.diffusion.datasets.square import class_moments, grid_labels
+from gencli.diffusion.likelihood.bound import log_prob_bound
+from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.quality import inside_fraction, own_region_fractions, tv_from_uniform
-from gencli.diffusion.sampling import karras_grid, sample, sample_points, time_grid, uniform_grid
-from gencli.diffusion.sde import VESDE
+from gencli.diffusion.sampling.grids import karras_grid, time_grid, uniform_grid
+from gencli.diffusion.sampling.samplers import sample, sample_points
 from tests.gaussian import GaussianDenoiser, gaussian_log_prob
 
 SDE = VESDE()
@@ -128,7 +129,7 @@ def test_class_moments_of_a_cell():
 
 
 def test_adam_matches_torch_optim_adam_step_by_step():
-    from gencli.diffusion.optim import Adam
+    from gencli.diffusion.training.optim import Adam
 
     torch.manual_seed(0)
     a = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.LeakyReLU(), torch.nn.Linear(8, 2))
@@ -151,7 +152,7 @@ def test_adam_matches_torch_optim_adam_step_by_step():
 def test_exact_likelihood_equals_the_gaussian_closed_form(m, s):
     """With the exact denoiser of N(m, s^2 I) data and the matched start (the exact marginal at t = 1), the ODE gives
     log N(x; m, (s^2 + sigma_min^2) I): the density at t = 0, where sigma = sigma_min."""
-    from gencli.diffusion.exact import exact_log_prob
+    from gencli.diffusion.likelihood.exact import exact_log_prob
 
     model = GaussianDenoiser(m, s, SDE)
     x = torch.tensor([[0.0, 0.0], [0.9, -0.4], [2.5, 1.5], [-3.0, 0.2]])
@@ -164,8 +165,8 @@ def test_exact_likelihood_equals_the_gaussian_closed_form(m, s):
 
 def test_exact_divergence_matches_finite_differences():
     from gencli.diffusion.config import ModelConfig
-    from gencli.diffusion.exact import divergence
-    from gencli.diffusion.model import Denoiser
+    from gencli.diffusion.likelihood.exact import divergence
+    from gencli.diffusion.model.denoiser import Denoiser
 
     torch.manual_seed(0)
     net = Denoiser(ModelConfig(hidden=16)).double()
@@ -179,7 +180,7 @@ def test_exact_divergence_matches_finite_differences():
 
 def test_forward_marginal_is_the_blurred_data_density():
     """One training point: exactly N(x_i, sigma^2 I). Many draws of N(m, s^2 I): close to N(m, (s^2 + sigma^2) I)."""
-    from gencli.diffusion.exact import forward_marginal_log_prob
+    from gencli.diffusion.likelihood.exact import forward_marginal_log_prob
 
     x = torch.tensor([[0.0, 0.0], [0.7, -1.2], [2.0, 1.0]], dtype=torch.float64)
     one = torch.tensor([[0.3, -0.4]], dtype=torch.float64)
@@ -197,7 +198,7 @@ def test_smoothed_box_density_against_quadrature_and_tails():
     from scipy.integrate import quad
     from scipy.stats import norm
 
-    from gencli.diffusion.data import cell_box, smoothed_box_log_density
+    from gencli.diffusion.datasets.square import cell_box, smoothed_box_log_density
 
     lo, hi = cell_box(None, 3, 3, 1.0)
     sigma = 0.3

@@ -10,12 +10,13 @@ from torch import nn
 from gencli.core.config import resolve
 from gencli.core.errors import GencliError
 from gencli.diffusion.config import DiffusionConfig
-from gencli.diffusion.guidance import GuidedDenoiser
-from gencli.diffusion.model import Denoiser
+from gencli.diffusion.model.denoiser import Denoiser
+from gencli.diffusion.model.guidance import GuidedDenoiser
+from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.quality import within_cell_tv
-from gencli.diffusion.sampling import sample, uniform_grid
-from gencli.diffusion.sde import VESDE
-from gencli.diffusion.train import denoising_loss
+from gencli.diffusion.sampling.grids import uniform_grid
+from gencli.diffusion.sampling.samplers import sample
+from gencli.diffusion.training.trainer import denoising_loss
 
 SDE = VESDE()
 MEANS = torch.tensor([[-0.6, 0.2], [0.5, -0.4]])

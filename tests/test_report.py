@@ -179,7 +179,7 @@ def test_page_in_a_real_browser(quick_report):
 
 def test_an_interrupted_training_is_resumed_by_the_next_report(tmp_path, monkeypatch):
     """Ctrl-C during the report's training leaves a resumable checkpoint; the next report continues it."""
-    import gencli.diffusion.train as train_mod
+    import gencli.diffusion.training.trainer as train_mod
     from gencli.core.config import resolve
     from gencli.report.build import _Builder
     from gencli.report.config import QUICK, ReportConfig

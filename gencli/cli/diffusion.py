@@ -39,14 +39,14 @@ from gencli.diffusion.config import (
 )
 
 if TYPE_CHECKING:
-    from gencli.diffusion.store import TrainedDiffusion
+    from gencli.diffusion.model.store import TrainedDiffusion
 
 # loaded when a command runs, not for --help or completion
 analyses = lazy_module("gencli.diffusion.analyses")
 devices = lazy_module("gencli.core.device")
-fitting = lazy_module("gencli.diffusion.fit")
-sde = lazy_module("gencli.diffusion.sde")
-store = lazy_module("gencli.diffusion.store")
+fitting = lazy_module("gencli.diffusion.training.fit")
+sde = lazy_module("gencli.diffusion.process.sde")
+store = lazy_module("gencli.diffusion.model.store")
 
 app = typer.Typer(
     cls=FlagsGroup,

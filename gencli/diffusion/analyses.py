@@ -21,11 +21,12 @@ from gencli.checkpoint.load import metrics_rows
 from gencli.core.errors import GencliError, ParameterError
 from gencli.diffusion import quality
 from gencli.diffusion.config import DiffusionConfig, SampleConfig, Schedule
-from gencli.diffusion.data import cell_box, grid_labels, smoothed_box_log_density
-from gencli.diffusion.exact import exact_log_prob, forward_marginal_log_prob
-from gencli.diffusion.guidance import guided
-from gencli.diffusion.invert import invert_to_target
-from gencli.diffusion.likelihood import log_prob_bound
+from gencli.diffusion.datasets.square import cell_box, grid_labels, smoothed_box_log_density
+from gencli.diffusion.likelihood.bound import log_prob_bound
+from gencli.diffusion.likelihood.exact import exact_log_prob, forward_marginal_log_prob
+from gencli.diffusion.model.guidance import guided
+from gencli.diffusion.model.store import TrainedDiffusion
+from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.results import (
     DensityGrid,
     Determinism,
@@ -44,18 +45,16 @@ from gencli.diffusion.results import (
     TrainingCurve,
     TrainingData,
 )
-from gencli.diffusion.sampling import (
+from gencli.diffusion.sampling.grids import time_grid
+from gencli.diffusion.sampling.inversion import invert_to_target
+from gencli.diffusion.sampling.samplers import (
     balanced_labels,
-    initial_noise,
     record_trajectory,
     sample,
     sample_points,
-    start_moments,
-    time_grid,
 )
-from gencli.diffusion.sde import VESDE
-from gencli.diffusion.store import TrainedDiffusion
-from gencli.diffusion.train import make_dataset
+from gencli.diffusion.sampling.start import initial_noise, start_moments
+from gencli.diffusion.training.trainer import make_dataset
 
 SCHEDULE_NAMES = typing.get_args(Schedule)
 DEFAULT_QUERIES = ((0.0, 0.0), (0.5, -0.5), (-0.9, 0.9), (1.3, 0.0), (2.0, 2.0), (-3.0, 1.0))

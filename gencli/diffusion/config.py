@@ -9,8 +9,9 @@ from typing import Literal
 
 from gencli.core.config import field, resolve
 from gencli.core.errors import ParameterError
+from gencli.diffusion.sampling.steps import SAMPLERS, sampler_help
 
-Sampler = Literal["euler", "ddim", "heun", "sde"]
+Sampler = Literal[tuple(SAMPLERS)]  # the registered samplers, in the order of gencli/diffusion/sampling/steps.py
 Schedule = Literal["uniform", "karras"]
 Start = Literal["matched", "standard"]
 BONUS_TARGET = (4.0, 5.5)  # the point the course's bonus asks the sampler to output, far outside the square
@@ -124,11 +125,7 @@ class SampleConfig:
     """Defaults of the samplers (each also a command-line option)."""
 
     steps: int = field(1000, "number of reverse steps T")
-    sampler: Sampler = field(
-        "euler",
-        "euler: the exercise's step dz = -sigma' sigma score dt; ddim: exact step in sigma; "
-        "heun: second order (Karras et al. 2022, Alg. 1); sde: Euler-Maruyama, noise in each step",
-    )
+    sampler: Sampler = field("euler", sampler_help())
     schedule: Schedule = field(
         "uniform", "time grid: uniform in t (exercise) or Karras et al. 2022 eq. 5 in sigma"
     )

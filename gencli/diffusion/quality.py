@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gencli.diffusion.data import grid_labels
+from gencli.diffusion.datasets.square import grid_labels
 
 
 def inside_fraction(x: Tensor, half_width: float = 1.0) -> float:

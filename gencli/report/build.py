@@ -18,9 +18,9 @@ import torch
 from gencli.checkpoint.format import META, library_versions
 from gencli.core.config import to_dict
 from gencli.core.outputs import write_figures
-from gencli.diffusion import fit as diffusion_fit
-from gencli.diffusion.store import TrainedDiffusion
-from gencli.diffusion.store import load_trained as load_diffusion
+from gencli.diffusion.model.store import TrainedDiffusion
+from gencli.diffusion.model.store import load_trained as load_diffusion
+from gencli.diffusion.training import fit as diffusion_fit
 from gencli.lm import fit as lm_fit
 from gencli.lm.store import TrainedLM
 from gencli.lm.store import load_trained as load_lm

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from gencli.core.errors import ParameterError
-from gencli.diffusion.model import Denoiser
+from gencli.diffusion.model.denoiser import Denoiser
 
 
 class GuidedDenoiser(nn.Module):

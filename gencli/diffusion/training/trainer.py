@@ -12,10 +12,10 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gencli.core.errors import TrainingDiverged
 from gencli.diffusion.config import DiffusionConfig
-from gencli.diffusion.data import class_moments, grid_labels, square_points
-from gencli.diffusion.model import Denoiser
-from gencli.diffusion.optim import Adam
-from gencli.diffusion.sde import VESDE
+from gencli.diffusion.datasets.square import class_moments, grid_labels, square_points
+from gencli.diffusion.model.denoiser import Denoiser
+from gencli.diffusion.process.sde import VESDE
+from gencli.diffusion.training.optim import Adam
 
 
 def make_dataset(cfg: DiffusionConfig) -> tuple[Tensor, Tensor | None]:

@@ -9,14 +9,15 @@ import numpy as np
 import torch
 
 from gencli.checkpoint.lock import writer_lock
+from gencli.checkpoint.save import save_checkpoint
 from gencli.checkpoint.training import check_writable_target, training_into
 from gencli.core.config import require_unchanged, resolve, to_dict
 from gencli.core.datafiles import FigureWriter, result_files
 from gencli.core.errors import GencliError
 from gencli.diffusion.config import DiffusionConfig, resolve_diffusion
+from gencli.diffusion.model.store import KIND, load_trained
 from gencli.diffusion.results import TrainingCurve, TrainingData
-from gencli.diffusion.store import load_trained, save_trained
-from gencli.diffusion.train import DiffusionTrainer
+from gencli.diffusion.training.trainer import DiffusionTrainer
 
 
 def prepare(
@@ -45,6 +46,24 @@ def _prepare(path: Path, resume: bool, yaml_path, sets, explicit, device) -> Dif
         raise GencliError(f"--epochs {cfg.train.epochs}: the checkpoint in {path} already has {trainer.epoch} epochs; "
                           "ask for more")
     return trainer
+
+
+def save_trained(trainer: DiffusionTrainer, path: Path, files: dict | None = None, interrupted: bool = False) -> None:
+    """Write the trainer's sampling weights, config, meta and resumable state to `path`."""
+    losses = trainer.losses
+    tail = losses[-100:]
+    meta = {
+        "step": trainer.epoch,
+        "interrupted": interrupted,
+        "metrics": {
+            "final_loss": losses[-1] if losses else None,
+            "final_loss_avg100": sum(tail) / len(tail) if tail else None,
+            "wall_s": trainer.wall_s,
+        },
+    }
+    save_checkpoint(
+        path, KIND, trainer.sampling_weights(), to_dict(trainer.cfg), meta, trainer.state_dict(), files=files
+    )
 
 
 def training_results(trainer: DiffusionTrainer) -> tuple[TrainingCurve, TrainingData]:

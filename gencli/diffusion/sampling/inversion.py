@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from gencli.diffusion.model import Denoiser
-from gencli.diffusion.sampling import initial_noise, record_trajectory, sample
-from gencli.diffusion.sde import VESDE
+from gencli.diffusion.model.denoiser import Denoiser
+from gencli.diffusion.process.sde import VESDE
+from gencli.diffusion.sampling.samplers import record_trajectory, sample
+from gencli.diffusion.sampling.start import initial_noise
 
 
 @dataclass

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from gencli.diffusion.model import Denoiser
-from gencli.diffusion.sampling import start_moments
-from gencli.diffusion.sde import VESDE
+from gencli.diffusion.model.denoiser import Denoiser
+from gencli.diffusion.process.sde import VESDE
+from gencli.diffusion.sampling.start import start_moments
 
 
 @dataclass

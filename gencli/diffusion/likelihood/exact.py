@@ -12,7 +12,7 @@ Two known biases, both stated and measured with the result: p_1 is the sampler's
 data is those points blurred by N(0, sigma_max^2) (`forward_marginal_log_prob` gives its density, so
 the prior's cost is known); and t = 0 is sigma_min = exp(-5), so what is measured is the density of
 the data smoothed by N(0, sigma_min^2), not of the data itself (`smoothed_box_log_density` in
-gencli.diffusion.data gives that target for a uniform square).
+gencli.diffusion.datasets.square gives that target for a uniform square).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from gencli.diffusion.model import Denoiser
-from gencli.diffusion.sampling import start_moments
-from gencli.diffusion.sde import VESDE
+from gencli.diffusion.model.denoiser import Denoiser
+from gencli.diffusion.process.sde import VESDE
+from gencli.diffusion.sampling.start import start_moments
 
 
 @dataclass
