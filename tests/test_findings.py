@@ -16,8 +16,8 @@ from gencli.diffusion.results import (
     SteeredSample,
     SweepRow,
     TrainingCurve,
-    tv_noise_floor,
 )
+from gencli.diffusion.results.common import tv_noise_floor
 from gencli.lm.results import (
     ADAPTIVE,
     STATIC,

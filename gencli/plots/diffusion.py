@@ -23,8 +23,8 @@ from gencli.diffusion.results import (
     SteeredSample,
     TrainingCurve,
     TrainingData,
-    settings_text,
 )
+from gencli.diffusion.results.common import settings_text
 from gencli.plots.common import loss_curves, plt, save, wrap
 from gencli.plots.figures import draw
 

@@ -1,0 +1,17 @@
+"""Result objects of the diffusion analyses, one module per topic: numbers and numpy arrays, no torch.
+
+Each answers one course question (U1-U6, C1-C7, the bonus); `gencli/plots` draws them and the CLI and the report
+show their tables and findings.
+"""
+
+from gencli.diffusion.results.guidance import GuidanceRow, GuidanceSweep
+from gencli.diffusion.results.inversion import SteeredSample
+from gencli.diffusion.results.likelihood import DensityGrid, ProbabilityTable
+from gencli.diffusion.results.paths import Determinism, ForwardPath, ReversePaths
+from gencli.diffusion.results.samples import Samples, SeedPanel, SeedsGrid
+from gencli.diffusion.results.sweeps import SamplingSweep, SigmaSchedules, SweepRow
+from gencli.diffusion.results.training import TrainingCurve, TrainingData
+
+__all__ = ["DensityGrid", "Determinism", "ForwardPath", "GuidanceRow", "GuidanceSweep", "ProbabilityTable",
+           "ReversePaths", "Samples", "SamplingSweep", "SeedPanel", "SeedsGrid", "SigmaSchedules", "SteeredSample",
+           "SweepRow", "TrainingCurve", "TrainingData"]

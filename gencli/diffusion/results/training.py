@@ -1,0 +1,90 @@
+"""Training results: the loss curve (U2) and the training data (C1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gencli.core.results import DataFile, Result, Table
+from gencli.diffusion.results.common import (
+    xy_rows,
+)
+
+
+@dataclass
+class TrainingCurve(Result):
+    """U2: the denoiser's training loss per full-batch epoch."""
+
+    losses: np.ndarray
+    wall_s: float
+    conditional: bool
+
+    @property
+    def epochs(self) -> int:
+        return len(self.losses)
+
+    @property
+    def final_loss_avg100(self) -> float:
+        return float(np.mean(self.losses[-100:]))
+
+    def to_dict(self) -> dict:
+        return {"final_loss": float(self.losses[-1]), "final_loss_avg100": self.final_loss_avg100,
+                "epochs": self.epochs, "wall_s": self.wall_s, "conditional": self.conditional}
+
+    def tables(self) -> list[Table]:
+        kind = "conditional" if self.conditional else "unconditional"
+        return [Table(f"diffusion training ({kind})",
+                      [("epochs", "d"), ("first 100 (mean loss)", ".4f"), ("last 100 (mean loss)", ".4f"), ("wall s", ".1f")],
+                      [(self.epochs, float(np.mean(self.losses[:100])), self.final_loss_avg100, self.wall_s)])]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("metrics", "metrics.csv", ["epoch", "loss"],
+                         [(i + 1, float(v)) for i, v in enumerate(self.losses)])]
+
+    def finding(self) -> str:
+        head, tail = self.losses[:100], self.losses[-100:]
+        first, last = float(np.mean(head)), float(np.mean(tail))
+        # the standard error of the difference of the two means: each epoch draws new t and eps
+        noise = float(np.sqrt(np.var(head) / len(head) + np.var(tail) / len(tail)))
+        if last < first - 2 * noise:
+            verb = "falls"
+        elif last > first + 2 * noise:
+            verb = "rises"
+        else:
+            verb = "stays within its noise"
+        return (f"The eps-prediction loss {verb} from {first:.3f} (mean of the first 100 epochs) to {last:.3f} (mean of "
+                f"the last 100) over {self.epochs} epochs; the two means differ by {abs(first - last):.3f} against a "
+                f"standard error of {noise:.3f}. Single epochs scatter around the trend because each draws new t and eps.")
+
+
+@dataclass
+class TrainingData(Result):
+    """C1: the training points, coloured by class for the conditional model."""
+
+    points: np.ndarray
+    labels: np.ndarray | None
+    n_classes: int
+    grid: tuple[int, int]
+
+    def counts(self) -> list[int]:
+        return np.bincount(self.labels, minlength=self.n_classes).tolist() if self.labels is not None else []
+
+    def to_dict(self) -> dict:
+        return {"n_points": len(self.points), "n_classes": self.n_classes, "class_counts": self.counts()}
+
+    def tables(self) -> list[Table]:
+        if self.labels is None:
+            return [Table("training data", [("points", "d")], [(len(self.points),)])]
+        return [Table("training points per class", [("class", "d"), ("points", "d")], list(enumerate(self.counts())))]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("data", "data.csv", ["x", "y"] + (["label"] if self.labels is not None else []),
+                         xy_rows(self.points, self.labels))]
+
+    def finding(self) -> str:
+        if self.labels is None:
+            return f"{len(self.points)} points drawn uniformly in the square."
+        c = self.counts()
+        return (f"{len(self.points)} points uniform in the square; the {self.grid[0]}x{self.grid[1]} grid gives "
+                f"{self.n_classes} classes (class = {self.grid[1]} * row + col) of {min(c)} to {max(c)} points each.")
