@@ -1,6 +1,6 @@
 """The processor a bench ran on: its model name and the flags that decide bf16 speed (avx512_bf16, amx_bf16)."""
 
-from gencli.lm.numeric_path import processor
+from gencli.lm.training.numeric_path import processor
 
 
 def cpu_line() -> str:

@@ -1,6 +1,6 @@
 """Adaptive-scoring settings on the held-out chapters and on text no one trained on: model bits per byte.
 
-Each row scores both texts with `gencli.lm.adaptive.text_log2probs` (what `lm compress` codes) under one
+Each row scores both texts with `gencli.lm.inference.adaptive.text_log2probs` (what `lm compress` codes) under one
 setting of the checkpoint's `adapt` section; `static` is the model alone in the same segments.
 Settings are `key=value,key=value` (keys of the adapt section), one per argument after the checkpoint;
 without any, a built-in grid.
@@ -12,11 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-from gencli.lm.adaptive import text_log2probs
-from gencli.lm.corpus import read_corpus
-from gencli.lm.split import split_text
-from gencli.lm.store import load_trained
-from gencli.lm.unseen import UNSEEN_TEXT
+from gencli.lm.data.corpus import read_corpus
+from gencli.lm.data.split import split_text
+from gencli.lm.data.unseen import UNSEEN_TEXT
+from gencli.lm.inference.adaptive import text_log2probs
+from gencli.lm.model.store import load_trained
 
 GRID = [
     "static",
@@ -48,7 +48,7 @@ def main() -> None:
         del args[i : i + 2]
     lm = load_trained(Path(args[0]))
     _, alice = read_corpus("alice")
-    texts = {"held-out chapters": split_text(alice, lm.cfg.data.val_fraction)[1], "unseen (gencli.lm.unseen)": UNSEEN_TEXT}
+    texts = {"held-out chapters": split_text(alice, lm.cfg.data.val_fraction)[1], "unseen (gencli.lm.data.unseen)": UNSEEN_TEXT}
     if other is not None:
         texts["--other"] = other
     print(f"checkpoint {args[0]}; bits per byte of the model (sum of -log2 p / bytes); " +

@@ -17,10 +17,10 @@ from plain_loop import PLAIN, use_torch_dropout  # bench/ is on sys.path when a 
 
 from gencli.core.config import resolve
 from gencli.lm.config import LMConfig
-from gencli.lm.corpus import read_corpus
-from gencli.lm.split import encode_split, split_text
-from gencli.lm.tokenizer import TextTokenizer
-from gencli.lm.train import LMTrainer
+from gencli.lm.data.corpus import read_corpus
+from gencli.lm.data.split import encode_split, split_text
+from gencli.lm.data.tokenizer import TextTokenizer
+from gencli.lm.training.trainer import LMTrainer
 
 torch.set_num_threads(2)
 

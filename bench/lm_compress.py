@@ -1,9 +1,9 @@
 """lm compress against classic compressors: file sizes, bits per byte, round trips and speed.
 
 The texts: the held-out chapters of the checkpoint's corpus (the last data.val_fraction, as training
-split it), the unseen story of gencli.lm.unseen, and any files named after the checkpoint. Each is coded by
+split it), the unseen story of gencli.lm.data.unseen, and any files named after the checkpoint. Each is coded by
 `lm compress` (static and adaptive, then decoded again) and by the classic compressors given the
-training text first (gencli.lm.classic_codecs; zpaq where installed). This is the report's L6 table,
+training text first (gencli.lm.compression.classic; zpaq where installed). This is the report's L6 table,
 plus speeds. Compression and decompression run on 2 threads (the coder's fixed thread count, CODING_THREADS).
 Run: GENCLI_DATA_DIR=../shared/data .venv/bin/python bench/lm_compress.py CKPT [FILE ...]
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 import torch
 
 from gencli.lm import analyses
-from gencli.lm.numeric_path import processor
-from gencli.lm.store import load_trained
-from gencli.lm.unseen import UNSEEN_TEXT
+from gencli.lm.data.unseen import UNSEEN_TEXT
+from gencli.lm.model.store import load_trained
+from gencli.lm.training.numeric_path import processor
 
 
 def main() -> None:

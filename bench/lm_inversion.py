@@ -17,7 +17,7 @@ from cpu_info import cpu_line  # bench/ is on sys.path when a script there runs
 from gencli_process import run_json
 
 from gencli.lm.analyses import EXERCISE_SENTENCE, invert_sentence
-from gencli.lm.store import load_trained
+from gencli.lm.model.store import load_trained
 
 SENTENCES = [EXERCISE_SENTENCE, "The Queen was very angry with the King", "Alice went down the rabbit hole",
              "The cat smiled at her", "She said it to the Mock Turtle", "Off with her head", "What a curious feeling",

@@ -22,7 +22,7 @@ from gencli.lm.analyses import (
     real_token_prompt,
     training_text_if_readable,
 )
-from gencli.lm.store import load_trained
+from gencli.lm.model.store import load_trained
 
 SENTENCES = [EXERCISE_SENTENCE, "said the Hatter", "the Queen was very angry", "Alice went on", "said the King",
              "the Mock Turtle sighed", "she said to herself", "Off with her head", "the White Rabbit", "said Alice"]

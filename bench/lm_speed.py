@@ -21,8 +21,8 @@ from cpu_info import cpu_line  # bench/ is on sys.path when a script there runs
 from gencli_process import run_json
 from plain_loop import plain_trainer
 
-from gencli.lm.fit import prepare
-from gencli.lm.numeric_path import ATTENTIONS, PRECISIONS
+from gencli.lm.training.fit import prepare
+from gencli.lm.training.numeric_path import ATTENTIONS, PRECISIONS
 
 SHAPE = ["tokenizer.vocab_size=2048"]
 

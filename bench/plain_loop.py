@@ -1,7 +1,7 @@
 """The reference every LM speed ratio is taken against: a plain fp32 PyTorch loop of the same model.
 
 minGPT-style: fp32, explicit softmax(QK^T/sqrt(d)) attention, torch.nn.Dropout(0.1) everywhere (torch's
-own masks), unfused AdamW, nothing measured or cached. Built through gencli.lm.fit.prepare so that the
+own masks), unfused AdamW, nothing measured or cached. Built through gencli.lm.training.fit.prepare so that the
 model, data and batches are the same as gencli's.
 """
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 
-from gencli.lm.dropout import Dropout
-from gencli.lm.fit import prepare
+from gencli.lm.model.dropout import Dropout
+from gencli.lm.training.fit import prepare
 
 PLAIN = ["train.precision=fp32", "train.attention=explicit", "train.fused_adamw=false", "model.dropout=0.1",
          "model.attn_dropout=0.1", "model.attn_dropout_mode=weights"]

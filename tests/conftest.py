@@ -69,7 +69,7 @@ def _own_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def lm(tmp_path_factory):
     """A tiny language model trained 40 steps on a generated corpus, loaded (shared by the analysis tests)."""
-    from gencli.lm.store import load_trained
+    from gencli.lm.model.store import load_trained
     from tests.test_cli_lm import TINY
     from tests.test_lm_core import CORPUS
 

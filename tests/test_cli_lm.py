@@ -123,7 +123,7 @@ def test_bad_input_with_a_checkpoint(cli, lm_ckpt, tmp_path):
 
 
 def test_ctrl_c_then_resume_matches_one_run(cli, lm_ckpt, tmp_path, monkeypatch):
-    from gencli.lm.train import LMTrainer
+    from gencli.lm.training.trainer import LMTrainer
 
     corpus = lm_ckpt / "corpus.txt"
     assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *TINY).exit_code == 0

@@ -12,7 +12,7 @@ from gencli.cli.app import app
 from gencli.core.config import resolve
 from gencli.diffusion.model.store import load_trained as load_diffusion
 from gencli.lm import analyses
-from gencli.lm.store import load_trained
+from gencli.lm.model.store import load_trained
 from gencli.report.build import _Builder, build_sections
 from gencli.report.config import QUICK, ReportConfig
 from tests.test_cli_lm import TINY

@@ -74,7 +74,7 @@ def test_an_error_in_the_processes_is_their_one_line(cli, tmp_path):
 
 
 def test_first_error_prefers_a_users_mistake_and_falls_back_to_the_launcher():
-    from gencli.lm.launch import first_error
+    from gencli.lm.training.launch import first_error
 
     records = [{"rank": 1, "kind": "error", "message": "RuntimeError: boom", "code": 1},
                {"rank": 0, "kind": "note", "message": "hello", "code": None},
@@ -86,7 +86,7 @@ def test_first_error_prefers_a_users_mistake_and_falls_back_to_the_launcher():
 
 
 def test_worker_records_round_trip(tmp_path, monkeypatch):
-    from gencli.lm import worker_report
+    from gencli.lm.training import worker_report
 
     monkeypatch.setenv(worker_report.ENV, str(tmp_path))
     for rank, kind, message in [(1, "error", "b"), (0, "note", "a"), (10, "note", "c")]:

@@ -68,7 +68,7 @@ def test_training_summary_reads_the_checkpoint(lm):
 
 
 def test_file_score_is_the_sum_of_its_windows_and_matches_text_scoring(lm, tmp_path):
-    from gencli.lm.score import window_plan
+    from gencli.lm.inference.score import window_plan
 
     text = CORPUS[:3000]
     path = tmp_path / "held_out.txt"

@@ -10,10 +10,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gencli.lm.adaptive import NeuralCache, TextPredictor, segment_plan, text_log2probs
-from gencli.lm.compress import ArchiveError, Header, compress, decompress
-from gencli.lm.store import TrainedLM
-from gencli.lm.unseen import UNSEEN_TEXT
+from gencli.lm.compression.codec import ArchiveError, Header, compress, decompress
+from gencli.lm.data.unseen import UNSEEN_TEXT
+from gencli.lm.inference.adaptive import NeuralCache, TextPredictor, segment_plan, text_log2probs
+from gencli.lm.model.store import TrainedLM
 from tests.test_lm_core import CORPUS
 
 NON_ASCII = "Ça va? Ünïcödé — naïve café, 日本語のテキスト, emoji 🙂🐇\r\n\ttabs\0and a NUL, <|endoftext|> too.\n"
@@ -221,7 +221,7 @@ def test_cache_weight_follows_the_gradient_of_log_p(lm):
 
 
 def test_token_sizes_add_up_to_the_utf8_length(lm):
-    from gencli.lm.compress import token_bytes
+    from gencli.lm.compression.codec import token_bytes
 
     sizes = token_bytes(lm)
     for text in TEXTS.values():
@@ -243,7 +243,7 @@ def test_a_header_that_lies_about_the_size_is_refused_early(lm):
 def test_classic_sizes_are_the_cost_after_the_given_text():
     import bz2
 
-    from gencli.lm.classic_codecs import conditional_sizes
+    from gencli.lm.compression.classic import conditional_sizes
 
     given, texts = CORPUS.encode(), {"a": UNSEEN_TEXT.encode(), "b": NON_ASCII.encode()}
     sizes = conditional_sizes(texts, given)

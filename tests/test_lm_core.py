@@ -5,14 +5,14 @@ import math
 import pytest
 import torch
 
-from gencli.lm.attention import attention_at_word
-from gencli.lm.corpus import CorpusError, download_alice, read_corpus, strip_gutenberg
-from gencli.lm.generate import filter_logits
-from gencli.lm.invert import invert_text
-from gencli.lm.model import GPT, GPTShape
-from gencli.lm.score import score_tokens
-from gencli.lm.tokenizer import TextTokenizer
-from gencli.lm.train import bits_per_byte, get_batch
+from gencli.lm.data.corpus import CorpusError, download_alice, read_corpus, strip_gutenberg
+from gencli.lm.data.tokenizer import TextTokenizer
+from gencli.lm.inference.attention import attention_at_word
+from gencli.lm.inference.generate import filter_logits
+from gencli.lm.inference.score import score_tokens
+from gencli.lm.inversion.vectors import invert_text
+from gencli.lm.model.gpt import GPT, GPTShape
+from gencli.lm.training.trainer import bits_per_byte, get_batch
 
 CORPUS = " ".join(f"the cat number {i % 17} sat on the mat and looked at the dog." for i in range(300))
 
@@ -165,7 +165,7 @@ def test_corpus_errors_and_download_path(tmp_path, monkeypatch):
 def test_learning_rate_warmup_and_cosine_against_the_formula():
     from gencli.core.config import resolve
     from gencli.lm.config import LMConfig
-    from gencli.lm.train import learning_rate
+    from gencli.lm.training.trainer import learning_rate
 
     cfg = resolve(LMConfig, sets=["train.lr=1e-3", "train.min_lr=1e-4", "train.warmup_iters=10", "train.max_iters=110",
                                   "train.lr_schedule=cosine"])
@@ -197,8 +197,8 @@ def test_tied_weights_share_the_matrix_and_survive_a_checkpoint(tmp_path):
 def test_weight_average_follows_its_recursion_and_is_what_is_evaluated():
     from gencli.core.config import resolve
     from gencli.lm.config import LMConfig
-    from gencli.lm.split import encode_split, split_text
-    from gencli.lm.train import LMTrainer
+    from gencli.lm.data.split import encode_split, split_text
+    from gencli.lm.training.trainer import LMTrainer
 
     sets = ["model.preset=custom", "model.n_layer=2", "model.n_head=2", "model.n_embd=16", "model.block_size=16",
             "model.dropout=0.1", "train.batch_size=4", "train.eval_batches=2", "train.eval_every=100"]
@@ -219,7 +219,7 @@ def test_weight_average_follows_its_recursion_and_is_what_is_evaluated():
 
 
 def test_bpe_dropout_segments_the_same_bytes_and_matches_the_tokenizer_at_zero():
-    from gencli.lm.augment import BPESegmenter, dropout_stream
+    from gencli.lm.data.augment import BPESegmenter, dropout_stream
 
     text = CORPUS + " Zebras, café; naïve\nnew line  two spaces"
     tok = TextTokenizer.train(text, "bpe", 320)
@@ -236,8 +236,8 @@ def test_bpe_dropout_segments_the_same_bytes_and_matches_the_tokenizer_at_zero()
 def test_evaluation_runs_eval_batches_on_validation_and_eval_train_batches_on_training():
     from gencli.core.config import resolve
     from gencli.lm.config import LMConfig
-    from gencli.lm.split import encode_split, split_text
-    from gencli.lm.train import LMTrainer
+    from gencli.lm.data.split import encode_split, split_text
+    from gencli.lm.training.trainer import LMTrainer
 
     sets = ["model.preset=custom", "model.n_layer=1", "model.n_head=2", "model.n_embd=16", "model.block_size=16",
             "train.batch_size=4", "train.eval_batches=6", "train.eval_train_batches=2"]

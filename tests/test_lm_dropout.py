@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from gencli.lm.dropout import LEVELS, drop_threshold, dropout, dropout_add, scaled_mask
+from gencli.lm.model.dropout import LEVELS, drop_threshold, dropout, dropout_add, scaled_mask
 
 N = 1_000_000
 

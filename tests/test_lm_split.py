@@ -2,10 +2,10 @@
 
 import pytest
 
-from gencli.lm.corpus import CorpusError
-from gencli.lm.fit import prepare
-from gencli.lm.split import encode_split, split_text
-from gencli.lm.tokenizer import TextTokenizer
+from gencli.lm.data.corpus import CorpusError
+from gencli.lm.data.split import encode_split, split_text
+from gencli.lm.data.tokenizer import TextTokenizer
+from gencli.lm.training.fit import prepare
 
 TRAIN_LINES = [f"the cat number {i % 13} sat on the mat and looked at the dog." for i in range(240)]
 VAL_LINES = [f"zyzzyva {i % 5} met the quokka zyzzyva by the river." for i in range(30)]  # words only in the last part

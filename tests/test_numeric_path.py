@@ -5,7 +5,13 @@ import json
 import pytest
 import torch
 
-from gencli.lm.numeric_path import NumericPath, PathChoice, candidates, choose, time_candidates
+from gencli.lm.training.numeric_path import (
+    NumericPath,
+    PathChoice,
+    candidates,
+    choose,
+    time_candidates,
+)
 
 SHAPE = {"n_layer": 2, "vocab": 300}
 

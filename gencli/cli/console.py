@@ -22,7 +22,7 @@ from rich.table import Table
 from gencli.core.outputs import merged_dict
 from gencli.core.results import Result, jsonable
 from gencli.core.results import Table as ResultTable
-from gencli.lm import worker_report
+from gencli.lm.training import worker_report
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

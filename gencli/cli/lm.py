@@ -29,19 +29,19 @@ from gencli.cli.options import (
 from gencli.core.errors import GencliError
 from gencli.core.lazy import lazy_module
 from gencli.core.outputs import output_dir, write_figures, write_outputs
-from gencli.lm.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE
+from gencli.lm.data.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE
 
 if TYPE_CHECKING:
-    from gencli.lm.distributed import Distributed
-    from gencli.lm.store import TrainedLM
+    from gencli.lm.model.store import TrainedLM
+    from gencli.lm.training.distributed import Distributed
 
 # loaded when a command runs, not for --help or completion
 analyses = lazy_module("gencli.lm.analyses")
 devices = lazy_module("gencli.core.device")
-distributed = lazy_module("gencli.lm.distributed")
-fitting = lazy_module("gencli.lm.fit")
-launching = lazy_module("gencli.lm.launch")
-store = lazy_module("gencli.lm.store")
+distributed = lazy_module("gencli.lm.training.distributed")
+fitting = lazy_module("gencli.lm.training.fit")
+launching = lazy_module("gencli.lm.training.launch")
+store = lazy_module("gencli.lm.model.store")
 
 app = typer.Typer(
     cls=FlagsGroup,

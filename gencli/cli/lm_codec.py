@@ -13,8 +13,8 @@ from gencli.cli.options import CkptReadOpt, JsonOpt
 from gencli.core.errors import GencliError, WriteFailed
 from gencli.core.lazy import lazy_module
 
-codec = lazy_module("gencli.lm.compress")
-store = lazy_module("gencli.lm.store")
+codec = lazy_module("gencli.lm.compression.codec")
+store = lazy_module("gencli.lm.model.store")
 atomic = lazy_module("gencli.core.atomic")
 
 SUFFIX = ".gcz"

@@ -17,14 +17,23 @@ import torch
 
 from gencli.checkpoint.load import metrics_rows
 from gencli.core.errors import GencliError, ParameterError
-from gencli.lm.adaptive import text_log2probs
-from gencli.lm.attention import WRITE_LIMIT, attention_at_word, continue_to_words, word_starts
-from gencli.lm.classic_codecs import conditional_sizes
-from gencli.lm.compress import ArchiveError, compress, decompress
-from gencli.lm.corpus import read_corpus
-from gencli.lm.generate import generate
-from gencli.lm.invert import LOSSES, invert_text
-from gencli.lm.prompt_search import search_prompt
+from gencli.lm.compression.classic import conditional_sizes
+from gencli.lm.compression.codec import ArchiveError, compress, decompress
+from gencli.lm.data.corpus import read_corpus
+from gencli.lm.data.split import split_text
+from gencli.lm.data.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE  # noqa: F401  (the analyses' defaults)
+from gencli.lm.inference.adaptive import text_log2probs
+from gencli.lm.inference.attention import (
+    WRITE_LIMIT,
+    attention_at_word,
+    continue_to_words,
+    word_starts,
+)
+from gencli.lm.inference.generate import generate
+from gencli.lm.inference.score import score_stream, score_tokens
+from gencli.lm.inversion.prompts import search_prompt
+from gencli.lm.inversion.vectors import LOSSES, invert_text
+from gencli.lm.model.store import TrainedLM
 from gencli.lm.results import (
     ADAPTIVE,
     STATIC,
@@ -38,10 +47,6 @@ from gencli.lm.results import (
     TokenLogProbs,
     TokenPrompt,
 )
-from gencli.lm.score import score_stream, score_tokens
-from gencli.lm.split import split_text
-from gencli.lm.store import TrainedLM
-from gencli.lm.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE  # noqa: F401  (the analyses' defaults)
 
 
 def encode_fitting(lm: TrainedLM, text: str, param: str, room: int = 0) -> list[int]:
@@ -247,7 +252,7 @@ def sequence_logprob(
 def file_logprob(lm: TrainedLM, path: str, stride: int | None = None, adapt: bool = False) -> TextScore:
     """log p of a whole UTF-8 file, any length: a sliding window of the block size moved by `stride` tokens
     (default half a block), every token after the first scored once; and its bits per byte. With `adapt`, the
-    distributions `lm compress --adapt` codes (gencli.lm.adaptive), the first token included."""
+    distributions `lm compress --adapt` codes (gencli.lm.inference.adaptive), the first token included."""
     block = lm.cfg.model.block_size
     stride = stride or max(1, block // 2)
     if not 1 <= stride <= block - 1:

@@ -21,9 +21,9 @@ from gencli.core.outputs import write_figures
 from gencli.diffusion.model.store import TrainedDiffusion
 from gencli.diffusion.model.store import load_trained as load_diffusion
 from gencli.diffusion.training import fit as diffusion_fit
-from gencli.lm import fit as lm_fit
-from gencli.lm.store import TrainedLM
-from gencli.lm.store import load_trained as load_lm
+from gencli.lm.model.store import TrainedLM
+from gencli.lm.model.store import load_trained as load_lm
+from gencli.lm.training import fit as lm_fit
 from gencli.report.config import ReportConfig
 from gencli.report.departures import departures, departures_finding, departures_table
 from gencli.report.page import Report, Section

@@ -20,8 +20,8 @@ from gencli.core.results import Result, Table
 from gencli.diffusion import analyses as diffusion_analyses
 from gencli.diffusion.config import BONUS_TARGET, sampler_pairs
 from gencli.lm import analyses as lm_analyses
+from gencli.lm.data.unseen import UNSEEN_TEXT
 from gencli.lm.results import prompt_search_rate, slug
-from gencli.lm.unseen import UNSEEN_TEXT
 from gencli.report.config import ReportConfig
 from gencli.report.page import Figure, Section
 from gencli.report.sections import c2_prose, network_table

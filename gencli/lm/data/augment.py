@@ -14,7 +14,7 @@ import random
 import torch
 from torch import Tensor
 
-from gencli.lm.tokenizer import TextTokenizer
+from gencli.lm.data.tokenizer import TextTokenizer
 
 COPIES = 16  # random segmentations of the training text, after the deterministic one
 

@@ -1,4 +1,4 @@
-"""Saving a trained GPT (best and last weights, tokenizer) and loading it back."""
+"""A trained GPT (best or last weights) and its tokenizer loaded back from a checkpoint directory (no trainer imported)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ import torch
 
 from gencli.checkpoint.format import Checkpoint
 from gencli.checkpoint.load import frozen_model, load_checkpoint, resolved_config
-from gencli.checkpoint.save import save_checkpoint
-from gencli.core.config import to_dict
 from gencli.lm.config import LMConfig
-from gencli.lm.model import GPT
-from gencli.lm.tokenizer import TextTokenizer
-from gencli.lm.train import LMTrainer, build_gpt
+from gencli.lm.data.tokenizer import TextTokenizer
+from gencli.lm.model.gpt import GPT, build_gpt
 
 KIND = "lm"
 LAST = "last.safetensors"
@@ -31,17 +28,6 @@ class TrainedLM:
     @property
     def device(self) -> torch.device:
         return self.model.tok_emb.weight.device
-
-
-def save_trained(trainer: LMTrainer, tokenizer: TextTokenizer, path: Path, meta: dict, files: dict | None = None) -> None:
-    """model.safetensors holds the best weights by validation loss; last.safetensors the latest (the moving
-    average of the weights when train.ema > 0; train_state.pt then holds the weights themselves)."""
-    last = trainer.weights()
-    best = trainer.best_weights or last
-    save_checkpoint(
-        path, KIND, best, to_dict(trainer.cfg), {"step": trainer.step, **meta}, trainer.state_dict(),
-        extra_weights={LAST: last}, files={TOKENIZER: tokenizer.to_json(), **(files or {})},
-    )
 
 
 def load_trained(path: Path, with_last: bool = False, device: torch.device | str = "cpu") -> TrainedLM:

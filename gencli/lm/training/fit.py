@@ -11,19 +11,20 @@ import numpy as np
 import torch
 
 from gencli.checkpoint.lock import writer_lock
+from gencli.checkpoint.save import save_checkpoint
 from gencli.checkpoint.training import check_writable_target, training_into
 from gencli.core.config import ConfigError, require_unchanged, resolve, to_dict
 from gencli.core.datafiles import FigureWriter, result_files
 from gencli.core.errors import GencliError
-from gencli.lm.augment import dropout_stream
 from gencli.lm.config import LMConfig
-from gencli.lm.corpus import read_corpus
-from gencli.lm.distributed import Distributed
+from gencli.lm.data.augment import dropout_stream
+from gencli.lm.data.corpus import read_corpus
+from gencli.lm.data.split import encode_split, split_text
+from gencli.lm.data.tokenizer import TextTokenizer
+from gencli.lm.model.store import KIND, LAST, TOKENIZER, load_trained
 from gencli.lm.results import LMTrainingSummary
-from gencli.lm.split import encode_split, split_text
-from gencli.lm.store import LAST, load_trained, save_trained
-from gencli.lm.tokenizer import TextTokenizer
-from gencli.lm.train import LMTrainer, bits_per_byte
+from gencli.lm.training.distributed import Distributed
+from gencli.lm.training.trainer import LMTrainer, bits_per_byte
 
 
 @dataclass
@@ -58,6 +59,17 @@ class LMRun:
             "stopped_early": t.out_of_patience() and t.step < t.cfg.train.max_iters,
             "numeric_path": t.choose_path().to_dict(),
         }}
+
+
+def save_trained(trainer: LMTrainer, tokenizer: TextTokenizer, path: Path, meta: dict, files: dict | None = None) -> None:
+    """model.safetensors holds the best weights by validation loss; last.safetensors the latest (the moving
+    average of the weights when train.ema > 0; train_state.pt then holds the weights themselves)."""
+    last = trainer.weights()
+    best = trainer.best_weights or last
+    save_checkpoint(
+        path, KIND, best, to_dict(trainer.cfg), {"step": trainer.step, **meta}, trainer.state_dict(),
+        extra_weights={LAST: last}, files={TOKENIZER: tokenizer.to_json(), **(files or {})},
+    )
 
 
 def prepare(

@@ -33,7 +33,7 @@ from torch import Tensor
 
 from gencli.core.errors import GencliError
 from gencli.lm.config import AdaptConfig
-from gencli.lm.model import GPT
+from gencli.lm.model.gpt import GPT
 
 LAMBDA_RANGE = (0.01, 0.9)  # the learned cache weight stays inside
 CODING_THREADS = 2  # part of the archive format: other counts split the matrix products differently (other roundings)

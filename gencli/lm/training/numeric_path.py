@@ -171,6 +171,6 @@ def default_cache() -> Path | None:
     """$GENCLI_CACHE_DIR or the user cache folder's numeric_paths.json; GENCLI_NO_PATH_CACHE=1 turns the cache off."""
     if os.environ.get("GENCLI_NO_PATH_CACHE"):
         return None
-    from gencli.lm.corpus import cache_dir
+    from gencli.lm.data.corpus import cache_dir
 
     return cache_dir() / CACHE_FILE

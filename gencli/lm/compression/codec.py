@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from gencli.core.errors import GencliError
-from gencli.lm.adaptive import TextPredictor, fixed_threads, predict_text, segment_plan
-from gencli.lm.store import TrainedLM
+from gencli.lm.inference.adaptive import TextPredictor, fixed_threads, predict_text, segment_plan
+from gencli.lm.model.store import TrainedLM
 
 MAGIC = b"GCZ"
 VERSION = 1

@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gencli.lm.invert import inversion_loss
-from gencli.lm.model import GPT
-from gencli.lm.tokenizer import END_OF_TEXT, TextTokenizer
+from gencli.lm.data.tokenizer import END_OF_TEXT, TextTokenizer
+from gencli.lm.inversion.vectors import inversion_loss
+from gencli.lm.model.gpt import GPT
 
 
 @dataclass

@@ -4,7 +4,7 @@ token embedding by default).
 Attention has two paths that compute the same function: `fused` uses
 torch's scaled_dot_product_attention; `explicit` computes softmax(QK^T / sqrt(d_head))
 and can return the attention weights (for the attention analysis). Dropout masks come from
-`gencli.lm.dropout` (cheap masks, an explicit generator) except inside the fused kernel.
+`gencli.lm.model.dropout` (cheap masks, an explicit generator) except inside the fused kernel.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gencli.lm.dropout import Dropout
+from gencli.lm.config import LMConfig
+from gencli.lm.model.dropout import Dropout
 
 
 @dataclass
@@ -163,3 +164,13 @@ class GPT(nn.Module):
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def build_gpt(cfg: LMConfig, vocab_size: int) -> GPT:
+    """A GPT of the configured size, its initial weights drawn from train.seed (torch's global generator is left as
+    it was)."""
+    n_layer, n_head, n_embd = cfg.model.sizes()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.train.seed)
+        return GPT(GPTShape(vocab_size, cfg.model.block_size, n_layer, n_head, n_embd, cfg.model.dropout,
+                            cfg.model.attn_dropout, cfg.model.attn_dropout_mode, cfg.model.tie_weights))

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from gencli.core.config import resolve, to_dict
 from gencli.core.errors import GencliError
-from gencli.lm import worker_report
 from gencli.lm.config import LMConfig
-from gencli.lm.distributed import Distributed
-from gencli.lm.store import load_trained
+from gencli.lm.model.store import load_trained
+from gencli.lm.training import worker_report
+from gencli.lm.training.distributed import Distributed
 
 
 def launcher_command(nproc: int, path: Path, resume: bool, config: Path | None, sets: list[str] | None, explicit: dict,

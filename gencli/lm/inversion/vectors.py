@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gencli.lm.model import GPT
+from gencli.lm.model.gpt import GPT
 
 MARGIN = 1.0  # logit gap the hinge asks of every position
 CE_WEIGHT = 0.1  # the cross-entropy's share in the margin loss (keeps a gradient on won positions)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from gencli.lm.generate import generate
-from gencli.lm.model import GPT
-from gencli.lm.tokenizer import TextTokenizer
+from gencli.lm.data.tokenizer import TextTokenizer
+from gencli.lm.inference.generate import generate
+from gencli.lm.model.gpt import GPT
 
 WRITE_LIMIT = 200  # new tokens the model may write to reach the chosen word
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from gencli.lm.model import GPT
+from gencli.lm.model.gpt import GPT
 
 
 @dataclass

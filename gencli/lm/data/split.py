@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gencli.lm.corpus import CorpusError
+from gencli.lm.data.corpus import CorpusError
 
 
 def split_text(text: str, val_fraction: float) -> tuple[str, str]:

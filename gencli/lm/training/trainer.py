@@ -16,22 +16,18 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gencli.core.errors import TrainingDiverged
 from gencli.lm.config import LMConfig
-from gencli.lm.distributed import Distributed
-from gencli.lm.model import GPT, GPTShape
-from gencli.lm.numeric_path import NumericPath, PathChoice, candidates, choose, default_cache
+from gencli.lm.model.gpt import GPT, build_gpt
+from gencli.lm.training.distributed import Distributed
+from gencli.lm.training.numeric_path import (
+    NumericPath,
+    PathChoice,
+    candidates,
+    choose,
+    default_cache,
+)
 
 TIMING_SEED = 7  # the batch and dropout masks of the path measurement (never the run's own generators)
 EVAL_SEED = 12345  # the fixed windows every validation estimate uses
-
-
-def build_gpt(cfg: LMConfig, vocab_size: int) -> GPT:
-    """A GPT of the configured size, its initial weights drawn from train.seed (torch's global generator is left as
-    it was)."""
-    n_layer, n_head, n_embd = cfg.model.sizes()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg.train.seed)
-        return GPT(GPTShape(vocab_size, cfg.model.block_size, n_layer, n_head, n_embd, cfg.model.dropout,
-                            cfg.model.attn_dropout, cfg.model.attn_dropout_mode, cfg.model.tie_weights))
 
 
 def learning_rate(step: int, cfg: LMConfig) -> float:
