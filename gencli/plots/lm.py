@@ -111,7 +111,7 @@ def _(r: LMTrainingSummary, folder: Path) -> dict[str, Path]:
     if best is not None:
         title += f"; best validation {best:.3f} at step {m.get('best_step')}"
     marks = {"best validation": (m.get("best_step"), best)} if best is not None else None
-    return {"loss_figure": loss_curves(
+    return {r.FIGURE: loss_curves(
         {"train (batch)": (r.steps, r.train), "train (estimate)": (r.eval_steps, r.eval_train),
          "validation": (r.eval_steps, r.eval_val)},
         folder / "loss.png", title, ylabel="cross-entropy (nats/token)", logy=False, marks=marks)}
@@ -121,7 +121,7 @@ def _(r: LMTrainingSummary, folder: Path) -> dict[str, Path]:
 def _(r: TextInversion, folder: Path) -> dict[str, Path]:
     verdict = f"reached after {r.steps} steps" if r.success else f"not reached in {r.steps} steps"
     name = "margin loss (+ 0.1 cross-entropy)" if r.loss == "margin" else "cross-entropy over all positions"
-    return {"invert_loss_figure": loss_curves(
+    return {r.FIGURE: loss_curves(
         {name: (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "invert_loss.png",
         f"inversion of {r.target!r}: {verdict}", ylabel="loss (nats)", xlabel="Adam step", logy=False, from_zero=True,
         integer_x=True)}
@@ -130,7 +130,7 @@ def _(r: TextInversion, folder: Path) -> dict[str, Path]:
 @draw.register
 def _(r: TokenPrompt, folder: Path) -> dict[str, Path]:
     verdict = f"found after {r.steps} steps" if r.success else f"not found in {r.steps} steps"
-    return {"prompt_search_figure": loss_curves(
+    return {r.FIGURE: loss_curves(
         {"best prompt's margin loss": (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "prompt_search.png",
         f"a real-token prompt for {r.target!r}: {verdict}", ylabel="loss (nats)", xlabel="search step", logy=False,
         from_zero=True, integer_x=True)}
@@ -139,16 +139,16 @@ def _(r: TokenPrompt, folder: Path) -> dict[str, Path]:
 @draw.register
 def _(r: AttentionMaps, folder: Path) -> dict[str, Path]:
     title = f"predicting word {r.word} ({r.predicted_word!r}) of: {excerpt(r.text, 100)}"
-    files = {"attention_figure": attention(r.matrices, r.tokens, r.query_index, folder / "attention.png", title)}
+    files = {r.FIGURE: attention(r.matrices, r.tokens, r.query_index, folder / "attention.png", title)}
     if "last" in r.matrices and len(r.matrices) > 1:
-        files["attention_last_figure"] = attention({"last": r.matrices["last"]}, r.tokens, r.query_index,
+        files[r.LAST_FIGURE] = attention({"last": r.matrices["last"]}, r.tokens, r.query_index,
                                                    folder / "attention_last.png", title)
     return files
 
 
 @draw.register
 def _(r: TokenLogProbs, folder: Path) -> dict[str, Path]:
-    return {"prob_figure": token_logprobs(r.tokens, r.logprobs, folder / "token_logprobs.png",
+    return {r.FIGURE: token_logprobs(r.tokens, r.logprobs, folder / "token_logprobs.png",
                                           f"log p = {r.total:.2f} nats, the sum over {len(r.tokens)} tokens of: {excerpt(r.text, 80)}")}
 
 
@@ -170,7 +170,7 @@ def _(r: TextScore, folder: Path) -> dict[str, Path]:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return {"file_figure": save(fig, folder / "file_logprobs.png")}
+    return {r.FIGURE: save(fig, folder / "file_logprobs.png")}
 
 
 @draw.register
@@ -190,4 +190,4 @@ def _(r: CompressionComparison, folder: Path) -> dict[str, Path]:
         ax.set_title(wrap(f"{text} ({rows[0].input_bytes:,} bytes)", 48), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    return {"compression_figure": save(fig, folder / "compression.png")}
+    return {r.FIGURE: save(fig, folder / "compression.png")}

@@ -1,7 +1,7 @@
 """Run the whole course exercise: train what is missing, then walk the report's table of sections.
 
 `build_report` trains the checkpoints that are missing (or all, with `retrain`), walks
-`gencli.report.specs.SPECS` (each entry runs its analyses and writes its figures and data
+the table of sections (`gencli.report.registry`) (each entry runs its analyses and writes its figures and data
 files under `out/files/SECTION/`), and opens the page with the departures from the exercise.
 """
 
@@ -25,9 +25,16 @@ from gencli.lm.model.store import TrainedLM
 from gencli.lm.model.store import load_trained as load_lm
 from gencli.lm.training import fit as lm_fit
 from gencli.report.config import ReportConfig
-from gencli.report.departures import departures, departures_finding, departures_table
+from gencli.report.departures import (
+    DEPARTURES_QUESTION,
+    DEPARTURES_TITLE,
+    departures,
+    departures_finding,
+    departures_table,
+)
 from gencli.report.page import Report, Section
-from gencli.report.specs import DEPARTURES_QUESTION, DEPARTURES_TITLE, SPECS, Context, SectionSpec
+from gencli.report.registry import Context, SectionSpec
+from gencli.report.registry import specs as all_specs
 
 # A stage of work: `stage(name, total)` returns `advance(done, info=None)`.
 Stage = Callable[[str, int], Callable[..., None]]
@@ -100,7 +107,8 @@ class _Builder:
 
 def build_sections(ctx: Context, stage: Stage = _quiet, specs: list[SectionSpec] | None = None) -> list[Section]:
     """Every section of `specs` (default: the report's table) whose model is loaded in `ctx`, in order."""
-    specs = [s for s in (specs or SPECS) if s.model in ctx.models]
+    table = all_specs()
+    specs = [s for s in (specs or table) if s.model in ctx.models]
     out: list[Section] = []
     for model in dict.fromkeys(s.model for s in specs):  # one progress stage per model, in table order
         group = [s for s in specs if s.model == model]
@@ -110,7 +118,7 @@ def build_sections(ctx: Context, stage: Stage = _quiet, specs: list[SectionSpec]
             if section is not None:
                 out.append(section)
             advance(i)
-    order = [s.id for s in SPECS]
+    order = [s.id for s in table]
     return sorted(out, key=lambda s: order.index(s.id) if s.id in order else -1)
 
 

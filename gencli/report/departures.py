@@ -82,3 +82,8 @@ def departures_finding(rows: list[Departure]) -> str:
         return "Every setting is the exercise's own."
     return (f"{len(rows)} settings differ from the exercise; each row says why and where the exercise's own setting "
             "can be seen or run.")
+
+
+DEPARTURES_TITLE = "Where this differs from the exercise"
+DEPARTURES_QUESTION = ("Which settings of this report are not the exercise's own, why, and where can the exercise's "
+                       "setting be seen?")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -34,6 +35,8 @@ class GuidanceRow:
 @dataclass
 class GuidanceSweep(Result):
     """Classifier-free guidance: class fidelity (own cell) against diversity (within-cell evenness) per weight W."""
+
+    FIGURE: ClassVar[str] = "guidance_sweep_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     rows: list[GuidanceRow]
     labels: np.ndarray

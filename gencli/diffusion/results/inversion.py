@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -14,6 +15,9 @@ REACHED = 0.05  # a steered sample within this distance of its target counts as 
 @dataclass
 class SteeredSample(Result):
     """Bonus: the sampler's inputs optimised so that it outputs a point far outside the square."""
+
+    FIGURE: ClassVar[str] = "invert_figure"  # the key of its figure in what `gencli.plots.draw` returns
+    LOSS_FIGURE: ClassVar[str] = "invert_loss_figure"
 
     target: tuple[float, float]
     final: np.ndarray

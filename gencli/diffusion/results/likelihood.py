@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -15,6 +16,8 @@ from gencli.diffusion.results.common import (
 @dataclass
 class ProbabilityTable(Result):
     """C6: the lower bound on log p(x) (or log p(x | c)) at chosen points."""
+
+    FIGURE: ClassVar[str] = "prob_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     rows: list[dict]
     steps: int
@@ -153,6 +156,8 @@ class ProbabilityTable(Result):
 @dataclass
 class DensityGrid(Result):
     """C6: the exact log p(x) of the trained model on a grid, beside the data's true log density."""
+
+    FIGURE: ClassVar[str] = "density_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     axis: np.ndarray  # (S,) grid coordinates along x and y
     logp: np.ndarray  # (S, S), row = y

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -16,6 +17,8 @@ from gencli.diffusion.sampling.steps import SAMPLERS
 @dataclass
 class ForwardPath(Result):
     """U1: one sample path of the forward process x_t = x_0 + sigma(t) eps."""
+
+    FIGURE: ClassVar[str] = "trajectory_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     start: tuple[float, float]
     ts: np.ndarray
@@ -54,6 +57,8 @@ class ForwardPath(Result):
 @dataclass
 class ReversePaths(Result):
     """Reverse trajectories: a few points (unconditional) or one point per class (C3)."""
+
+    FIGURE: ClassVar[str] = "trajectory_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     traj: np.ndarray  # (K, N, 2)
     ts: np.ndarray
@@ -99,6 +104,8 @@ class ReversePaths(Result):
 @dataclass
 class Determinism(Result):
     """U6: the same initial noise through the sampler R times."""
+
+    FIGURE: ClassVar[str] = "determinism_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     sampler: str
     steps: int

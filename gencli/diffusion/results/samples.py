@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from gencli.diffusion.results.common import (
 @dataclass
 class Samples(Result):
     """Samples with their quality figures (U3 panel, C4, C5)."""
+
+    FIGURE: ClassVar[str] = "samples_figure"  # the key of its figure in what `gencli.plots.draw` returns
+    CLASS_FIGURE: ClassVar[str] = "class_numbers_figure"
 
     points: np.ndarray
     labels: np.ndarray | None
@@ -97,6 +101,8 @@ class SeedPanel:
 @dataclass
 class SeedsGrid(Result):
     """U3: the same sampler with 9 different seeds."""
+
+    FIGURE: ClassVar[str] = "seeds_grid_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     panels: list[SeedPanel]
     labels: np.ndarray | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -39,6 +40,11 @@ class SamplingSweep(Result):
     n_classes: int
     seed: int
     start: str
+
+    @property
+    def figure(self) -> str:
+        """The key of its figure in what `gencli.plots.draw` returns."""
+        return f"{self.key}_figure"
 
     def to_dict(self) -> dict:
         return {self.key: [{"sampler": r.sampler, "schedule": r.schedule, "steps": r.steps,
@@ -115,6 +121,8 @@ class SamplingSweep(Result):
 @dataclass
 class SigmaSchedules(Result):
     """U5: sigma at each sampling step for the uniform (exercise) and Karras time grids."""
+
+    FIGURE: ClassVar[str] = "schedule_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     steps: int
     rho: float

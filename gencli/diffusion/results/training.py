@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -15,6 +16,8 @@ from gencli.diffusion.results.common import (
 @dataclass
 class TrainingCurve(Result):
     """U2: the denoiser's training loss per full-batch epoch."""
+
+    FIGURE: ClassVar[str] = "loss_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     losses: np.ndarray
     wall_s: float
@@ -61,6 +64,8 @@ class TrainingCurve(Result):
 @dataclass
 class TrainingData(Result):
     """C1: the training points, coloured by class for the conditional model."""
+
+    FIGURE: ClassVar[str] = "data_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     points: np.ndarray
     labels: np.ndarray | None

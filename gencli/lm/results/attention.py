@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from gencli.lm.results.common import token_label
 @dataclass
 class AttentionMaps(Result):
     """L3/L4: head-averaged attention softmax(QK^T / sqrt(d_head)) of chosen blocks at the prediction of a word."""
+
+    FIGURE: ClassVar[str] = "attention_figure"  # the key of its figure in what `gencli.plots.draw` returns
+    LAST_FIGURE: ClassVar[str] = "attention_last_figure"
 
     text: str
     tokens: list[str]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from gencli.core.results import DataFile, Result, Table
 
@@ -47,6 +48,8 @@ def slug(name: str) -> str:
 @dataclass
 class CompressionComparison(Result):
     """L6: texts coded by the model (static and adaptive) and by classic compressors, as file sizes."""
+
+    FIGURE: ClassVar[str] = "compression_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     rows: list[CodedText]
     given: str  # what the classic coders were given first (the model learned from it)

@@ -4,6 +4,7 @@ is the target."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from safetensors.numpy import save as safetensors_bytes
@@ -15,6 +16,8 @@ from gencli.lm.results.common import token_label
 @dataclass
 class TextInversion(Result):
     """L2: input vectors, in place of the token embeddings, whose greedy output is the target."""
+
+    FIGURE: ClassVar[str] = "invert_loss_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     target: str
     success: bool
@@ -83,6 +86,8 @@ class TextInversion(Result):
 @dataclass
 class TokenPrompt(Result):
     """L2 with real tokens: a prompt a user can type whose greedy continuation is the target (GCG search)."""
+
+    FIGURE: ClassVar[str] = "prompt_search_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     target: str
     success: bool

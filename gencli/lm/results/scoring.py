@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -14,6 +15,8 @@ from gencli.lm.results.common import token_label
 @dataclass
 class TokenLogProbs(Result):
     """L5: a text's log-probability as the sum of its per-token log-probabilities."""
+
+    FIGURE: ClassVar[str] = "prob_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     text: str
     tokens: list[str]
@@ -54,6 +57,8 @@ class TokenLogProbs(Result):
 @dataclass
 class TextScore(Result):
     """A whole text's log-probability under the model (sliding window) and its bits per byte."""
+
+    FIGURE: ClassVar[str] = "file_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     source: str
     n_tokens: int

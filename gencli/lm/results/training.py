@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -12,6 +13,8 @@ from gencli.core.results import DataFile, Result, Table
 @dataclass
 class LMTrainingSummary(Result):
     """L1: train and validation loss over training, the best validation and its bits per byte."""
+
+    FIGURE: ClassVar[str] = "loss_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
     steps: np.ndarray
     train: np.ndarray
