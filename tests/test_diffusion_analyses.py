@@ -112,9 +112,9 @@ def test_probability_table_places_and_classes(models):
         analyses.probability_table(m, settings(m), [(0.0, 0.0, 9)], samples=8)
 
 
-def test_steering_reports_the_distance_it_reached(models):
+def test_inversion_reports_the_distance_it_reached(models):
     m = models["uncond"]
-    res = analyses.steer_to_target(m, (4.0, 5.5), steps=10, iterations=40, lr=0.2)
+    res = analyses.invert_to_target(m, (4.0, 5.5), steps=10, iterations=40, lr=0.2)
     assert res.distance == pytest.approx(float(np.linalg.norm(res.final - np.array([4.0, 5.5]))), abs=1e-5)
     assert np.allclose(res.trajectory[-1], res.final, atol=1e-5)
     assert res.losses[-1] < res.losses[0]

@@ -9,11 +9,11 @@ from gencli.diffusion.results import (
     GuidanceRow,
     GuidanceSweep,
     ProbabilityTable,
+    SamplerInversion,
     SamplingSweep,
     SeedPanel,
     SeedsGrid,
     SigmaSchedules,
-    SteeredSample,
     SweepRow,
     TrainingCurve,
 )
@@ -174,17 +174,17 @@ def test_exact_biases_are_measured_from_their_columns():
     assert "up to 0.010 nats" in farther and "50.0 nats below it" in farther
 
 
-def _steered(log_density: float) -> SteeredSample:
-    return SteeredSample((4.0, 5.5), np.array([4.0, 5.5]), 0.005, 100, 0.01, np.ones(3), np.zeros((3, 2)), np.zeros(3),
+def _inverted(log_density: float) -> SamplerInversion:
+    return SamplerInversion((4.0, 5.5), np.array([4.0, 5.5]), 0.005, 100, 0.01, np.ones(3), np.zeros((3, 2)), np.zeros(3),
                          "sde", 100, np.zeros(2), noise_numbers=202, noise_log_density=log_density)
 
 
-def test_steered_noise_likelihood_against_typical_draws():
-    mean, sd = _steered(0).typical_log_density
+def test_inverted_noise_likelihood_against_typical_draws():
+    mean, sd = _inverted(0).typical_log_density
     assert mean == pytest.approx(-101 * (np.log(2 * np.pi) + 1)) and sd == pytest.approx(np.sqrt(101))
-    assert "unusually unlikely" in _steered(mean - 10 * sd).finding()
-    assert "about as likely as a typical draw" in _steered(mean).finding()
-    assert "it stops within 0.01" in _steered(mean).finding()
+    assert "unusually unlikely" in _inverted(mean - 10 * sd).finding()
+    assert "about as likely as a typical draw" in _inverted(mean).finding()
+    assert "it stops within 0.01" in _inverted(mean).finding()
 
 
 def _summary(train: float, val: float, best: float, best_step: int) -> LMTrainingSummary:
@@ -236,6 +236,24 @@ def test_departures_follow_the_configs():
     settings["lm"]["model"]["dropout"] = 0.1
     rows = {d.what for d in departures(settings, {"best_step": 2000, "steps": 2000}, {"loss": "ce", "restarts": 1})}
     assert not rows & {"diffusion: sample.start", "lm: model.dropout", "lm: weights used by L2-L5", "L2: inversion loss"}
+
+
+def test_departures_of_a_smaller_budget_say_so_and_list_the_largest_changes():
+    from gencli.report.departures import builtin_defaults
+
+    settings = builtin_defaults()
+    settings["diffusion-cond"]["train"]["epochs"] = 1500  # fewer than the exercise's 3000 (and than the default 8000)
+    settings["lm"]["tokenizer"]["vocab_size"] = 512
+    settings["lm"]["model"]["preset"] = "nano"
+    settings["lm"]["train"]["max_iters"] = 300
+    rows = {d.what: d for d in departures(settings, budget="the report's --quick budget")}
+    epochs = rows["diffusion-cond: train.epochs"]
+    assert epochs.here == "1500" and "fewer than the exercise" in epochs.why and "--quick" in epochs.why
+    assert "more epochs raise" not in epochs.why
+    assert "leak-free search" not in rows["lm: tokenizer.vocab_size"].why
+    assert rows["lm: model.preset"].here == "nano" and rows["lm: train.max_iters"].here == "300"
+    settings["diffusion-cond"]["train"]["epochs"] = 8000  # gencli's own default: its reason
+    assert "more epochs raise" in {d.what: d for d in departures(settings)}["diffusion-cond: train.epochs"].why
 
 
 def _coded(static: int, adaptive: int, ppmd: int, xz: int, ok: bool = True) -> CompressionComparison:

@@ -6,13 +6,28 @@ Each command parses its options, loads the checkpoint, calls one analysis of
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gencli.cli import console
+from gencli.cli.diffusion_options import (
+    CompareOpt,
+    ConditionalOpt,
+    ExerciseOpt,
+    GuidanceOpt,
+    GuidanceSweepOpt,
+    IntervalOpt,
+    NOpt,
+    SampleClassOpt,
+    SamplerOpt,
+    ScheduleOpt,
+    SeedsGridOpt,
+    StartOpt,
+    StepsOpt,
+    StepsSweepOpt,
+)
 from gencli.cli.options import (
     CkptReadOpt,
     CkptWriteOpt,
@@ -25,16 +40,15 @@ from gencli.cli.options import (
     SetOpt,
     count_opt,
 )
+from gencli.cli.parsing import parse_class, parse_floats, parse_int_list, parse_point
 from gencli.core.config import require_unchanged, resolve, to_dict
-from gencli.core.errors import GencliError
 from gencli.core.lazy import lazy_module
 from gencli.core.outputs import output_dir, write_figures, write_outputs
+from gencli.core.paths import diffusion_checkpoint, run_dir
 from gencli.diffusion.config import (
     BONUS_TARGET,
     DiffusionConfig,
     Sampler,
-    Schedule,
-    Start,
     sampler_pairs,
 )
 
@@ -56,67 +70,10 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
-UNCOND_CKPT = Path("checkpoints/diffusion")
-COND_CKPT = Path("checkpoints/diffusion-cond")
-RUNS = Path("runs/diffusion")
-
-ConditionalOpt = Annotated[
-    bool, typer.Option("--conditional", help="Use the class-conditional model (default checkpoint checkpoints/diffusion-cond).")
-]
-StepsOpt = Annotated[int | None, count_opt("--steps", "Number of reverse steps T (default: config, 1000).")]
-SamplerOpt = Annotated[Sampler | None, typer.Option("--sampler", help="euler (the exercise), ddim, heun or sde (stochastic).")]
-ScheduleOpt = Annotated[Schedule | None, typer.Option("--schedule", help="Time grid: uniform (the exercise) or karras.")]
-StartOpt = Annotated[Start | None, typer.Option("--start", help="Initial noise: matched N(mean, (1 + var) I) or standard N(0, I).")]
-NOpt = Annotated[int, count_opt("--n", "Number of points.")]
-GuidanceOpt = Annotated[float | None, typer.Option(
-    "--guidance", help="Classifier-free guidance weight W >= 0 (conditional model trained with class dropout; 0: off).")]
-IntervalOpt = Annotated[str | None, typer.Option(
-    "--guidance-interval", help="LO,HI: the times t in which guidance applies (sample.guidance_interval).")]
-SampleClassOpt = Annotated[str | None, typer.Option(
-    "--class", help="Sample only this class, or none: the null class, the model used unconditionally.")]
-GuidanceSweepOpt = Annotated[str | None, typer.Option(
-    "--guidance-sweep", help="Also compare guidance weights, e.g. 0,1,2,4, in the interval and at every step.")]
-ExerciseOpt = Annotated[bool, typer.Option(
-    "--exercise", help="The exercise's exact algorithm: N(0, I) start, Euler steps, uniform grid.")]
-SeedsGridOpt = Annotated[bool, typer.Option("--seeds-grid", help="Also a 3x3 grid of 9 seeds (U3).")]
-StepsSweepOpt = Annotated[str | None, typer.Option(
-    "--steps-sweep", help="Also compare step counts, e.g. 1,5,10,50,100,1000 (U4).")]
-CompareOpt = Annotated[str | None, typer.Option(
-    "--compare", help="Also compare SAMPLER/SCHEDULE pairs, e.g. euler/uniform,heun/karras,sde/uniform (U5).")]
-
-
-def parse_point(text: str, option: str, allow_class: bool = False) -> tuple[float, float, int | None]:
-    """X,Y (or X,Y,CLASS) as numbers; an error naming the option otherwise."""
-    parts = [p.strip() for p in text.split(",")]
-    want = "X,Y[,CLASS]" if allow_class else "X,Y"
-    if len(parts) not in ((2, 3) if allow_class else (2,)):
-        raise GencliError(f"{option} {text!r}: expected {want}")
-    try:
-        x, y = float(parts[0]), float(parts[1])
-    except ValueError:
-        raise GencliError(f"{option} {text!r}: expected two numbers {want}") from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise GencliError(f"{option} {text!r}: coordinates must be finite")
-    try:
-        return x, y, int(parts[2]) if len(parts) == 3 else None
-    except ValueError:
-        raise GencliError(f"{option} {text!r}: CLASS must be an integer") from None
-
-
-def parse_int_list(text: str, option: str) -> list[int]:
-    """'1,5,10' as positive integers."""
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise GencliError(f"{option} {text!r}: expected comma-separated integers") from None
-    if not values or any(v < 1 for v in values):
-        raise GencliError(f"{option} {text!r}: expected positive integers")
-    return values
-
 
 def load(ckpt: Path | None, conditional: bool, device: str) -> TrainedDiffusion:
     """The checkpoint (default: the unconditional or conditional one) on the chosen device."""
-    return store.load_trained(ckpt or (COND_CKPT if conditional else UNCOND_CKPT), devices.resolve_device(device))
+    return store.load_trained(ckpt or diffusion_checkpoint(conditional), devices.resolve_device(device))
 
 
 def runtime_config(trained: TrainedDiffusion, config: Path | None, sets: list[str] | None, explicit: dict) -> DiffusionConfig:
@@ -125,31 +82,6 @@ def runtime_config(trained: TrainedDiffusion, config: Path | None, sets: list[st
     require_unchanged(cfg, trained.cfg, ("data", "model", "sde", "train"),
                       f"of a trained checkpoint ({trained.checkpoint.path}); retrain with `gencli diffusion train` instead")
     return cfg
-
-
-def parse_floats(text: str | None, option: str, count: int | None = None) -> list[float] | None:
-    """'0,1,2.5' as numbers (exactly `count` of them when given)."""
-    if text is None:
-        return None
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise GencliError(f"{option} {text!r}: expected comma-separated numbers") from None
-    if not values or (count is not None and len(values) != count):
-        raise GencliError(f"{option} {text!r}: expected {count or 'one or more'} comma-separated numbers")
-    return values
-
-
-def parse_class(text: str | None) -> int | str | None:
-    """--class: a class index, or `none` for the null class."""
-    if text is None:
-        return None
-    if text.lower() == "none":
-        return "none"
-    try:
-        return int(text)
-    except ValueError:
-        raise GencliError(f"--class {text!r}: expected a class index or none") from None
 
 
 def sampling(steps=None, sampler=None, schedule=None, start=None, guidance=None, interval=None) -> dict:
@@ -176,7 +108,7 @@ def train(
     Example: gencli diffusion train --conditional --set train.epochs=8000
     """
     explicit = {"train.epochs": epochs, "train.seed": seed, "model.conditional": True if conditional else None}
-    path = ckpt or (COND_CKPT if conditional else UNCOND_CKPT)
+    path = ckpt or diffusion_checkpoint(conditional)
     trainer = fitting.prepare(path, resume, config, set_, explicit, devices.resolve_device(device))
     total = trainer.cfg.train.epochs
     label = "conditional" if trainer.cfg.model.conditional else "unconditional"
@@ -236,7 +168,7 @@ def sample_cmd(
     trained = load(ckpt, conditional, device)
     cfg = runtime_config(trained, config, set_, explicit)
     results = analyses.sampling_study(trained, cfg.sample, n, seed, parse_class(klass), seeds_grid, sweep, pairs, weights)
-    out = output_dir(out_dir, RUNS / "sample")
+    out = output_dir(out_dir, run_dir("diffusion", "sample"))
     console.show(results, write_outputs(results, out, cfg), json_)
 
 
@@ -255,7 +187,7 @@ def schedule(
     """
     cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit={"sample.rho": rho})
     result = analyses.sigma_schedules(sde.VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), steps, cfg.sample.rho)
-    out = output_dir(out_dir, RUNS / "schedule")
+    out = output_dir(out_dir, run_dir("diffusion", "schedule"))
     console.show([result], write_outputs([result], out, cfg), json_)
 
 
@@ -295,7 +227,7 @@ def trajectory(
         trained = load(ckpt, conditional, device)
         cfg = runtime_config(trained, config, set_, explicit)
         result = analyses.reverse_paths(trained, cfg.sample, n, seed)
-    out = output_dir(out_dir, RUNS / "trajectory")
+    out = output_dir(out_dir, run_dir("diffusion", "trajectory"))
     console.show([result], write_outputs([result], out, cfg), json_)
 
 
@@ -327,7 +259,7 @@ def determinism(
     cfg = runtime_config(trained, config, set_, sampling(steps, sampler, guidance=guidance, interval=guidance_interval))
     with console.progress(repeats, f"{repeats} runs of {cfg.sample.sampler}") as advance:
         result = analyses.determinism(trained, cfg.sample, repeats, n, seed, on_repeat=lambda r: advance(completed=r))
-    out = output_dir(out_dir, RUNS / "determinism")
+    out = output_dir(out_dir, run_dir("diffusion", "determinism"))
     console.show([result], write_outputs([result], out, cfg), json_)
 
 
@@ -370,7 +302,7 @@ def prob(
     trained = load(ckpt, conditional, device)
     cfg = runtime_config(trained, config, set_, sampling(steps))
     result = analyses.probability_table(trained, cfg.sample, queries, samples, seed, exact=exact, rtol=rtol, atol=atol)
-    out = output_dir(out_dir, RUNS / "prob")
+    out = output_dir(out_dir, run_dir("diffusion", "prob"))
     console.show([result], write_outputs([result], out, cfg), json_)
 
 
@@ -386,7 +318,7 @@ def invert(
     tolerance: Annotated[float, typer.Option("--tolerance", help="Stop once this close to the target.")] = 0.01,
     sampler: Annotated[Sampler, typer.Option("--sampler", help="sde optimises the initial and every step's noise; "
                                              "euler/ddim/heun the initial noise only.")] = "sde",
-    steps: Annotated[int, count_opt("--steps", "Reverse steps of the sampler being steered.")] = 100,
+    steps: Annotated[int, count_opt("--steps", "Reverse steps of the sampler being inverted.")] = 100,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the starting noise.")] = 0,
     out_dir: OutDirOpt = None,
     device: DeviceOpt = "auto",
@@ -398,8 +330,8 @@ def invert(
     """
     x, y, _ = parse_point(target, "--target")
     trained = load(ckpt, conditional, device)
-    with console.progress(iterations, "steering the sampler") as advance:
-        result = analyses.steer_to_target(trained, (x, y), klass, sampler, steps, iterations, lr, tolerance, seed,
+    with console.progress(iterations, "inverting the sampler") as advance:
+        result = analyses.invert_to_target(trained, (x, y), klass, sampler, steps, iterations, lr, tolerance, seed,
                                           on_step=lambda i, d: advance(completed=i, info=f"distance {d:.4f}"))
-    out = output_dir(out_dir, RUNS / "invert")
+    out = output_dir(out_dir, run_dir("diffusion", "invert"))
     console.show([result], write_outputs([result], out, trained.cfg), json_)

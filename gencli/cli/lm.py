@@ -29,6 +29,7 @@ from gencli.cli.options import (
 from gencli.core.errors import GencliError
 from gencli.core.lazy import lazy_module
 from gencli.core.outputs import output_dir, write_figures, write_outputs
+from gencli.core.paths import LM_CHECKPOINT, run_dir
 from gencli.lm.data.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE
 
 if TYPE_CHECKING:
@@ -51,13 +52,11 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
-LM_CKPT = Path("checkpoints/lm")
-RUNS = Path("runs/lm")
 
 
 def load(ckpt: Path | None, device: str) -> TrainedLM:
     """The checkpoint (default checkpoints/lm) on the chosen device."""
-    return store.load_trained(ckpt or LM_CKPT, device=devices.resolve_device(device))
+    return store.load_trained(ckpt or LM_CHECKPOINT, device=devices.resolve_device(device))
 
 
 @app.command()
@@ -82,7 +81,7 @@ def train(
 
     Example: gencli lm train --corpus alice --set model.preset=micro --max-iters 500
     """
-    path = ckpt or LM_CKPT
+    path = ckpt or LM_CHECKPOINT
     explicit = {"data.corpus": corpus, "train.max_iters": max_iters, "train.seed": seed}
     if nproc > 1:
         raise typer.Exit(launching.launch(nproc, path, resume, config, set_, explicit, device, json_))
@@ -211,7 +210,7 @@ def invert(
                                              on_step=show, restart_after=restart_after,
                                              training_text=analyses.training_text_if_readable(lm)) if tokens else
                   analyses.invert_sentence(lm, target, steps, lr, init, seed, on_step=show, restarts=restarts, loss=loss))
-    out = output_dir(out_dir, RUNS / ("invert-tokens" if tokens else "invert"))
+    out = output_dir(out_dir, run_dir("lm", "invert-tokens" if tokens else "invert"))
     console.show([result], write_outputs([result], out, lm.cfg), json_)
 
 
@@ -235,7 +234,7 @@ def attention(
     result = analyses.attention_maps(lm, prompt, word, block, greedy, seed)
     if not json_:
         console.out.print(f"text: {result.text.strip()}", markup=False)
-    out = output_dir(out_dir, RUNS / "attention")
+    out = output_dir(out_dir, run_dir("lm", "attention"))
     console.show([result], write_outputs([result], out, lm.cfg), json_)
 
 
@@ -274,7 +273,7 @@ def prob(
         result = analyses.file_logprob(lm, str(file), stride, adapt)
     else:
         result = analyses.sequence_logprob(lm, text, context, sample, max_new_tokens, seed)
-    out = output_dir(out_dir, RUNS / "prob")
+    out = output_dir(out_dir, run_dir("lm", "prob"))
     console.show([result], write_outputs([result], out, lm.cfg), json_)
 
 

@@ -12,13 +12,13 @@ from gencli.cli import console
 from gencli.cli.options import CkptReadOpt, JsonOpt
 from gencli.core.errors import GencliError, WriteFailed
 from gencli.core.lazy import lazy_module
+from gencli.core.paths import LM_CHECKPOINT
 
 codec = lazy_module("gencli.lm.compression.codec")
 store = lazy_module("gencli.lm.model.store")
 atomic = lazy_module("gencli.core.atomic")
 
 SUFFIX = ".gcz"
-LM_CKPT = Path("checkpoints/lm")
 
 TextArg = Annotated[Path, typer.Argument(metavar="INPUT", help="The UTF-8 text file to compress.", show_default=False)]
 ArchiveArg = Annotated[Path, typer.Argument(metavar="INPUT", help="The .gcz file to decompress.", show_default=False)]
@@ -72,7 +72,7 @@ def compress(
     dst = output or input.with_name(input.name + SUFFIX)
     data = read_input(input)
     check_output(input, dst, force)
-    lm = store.load_trained(ckpt or LM_CKPT)
+    lm = store.load_trained(ckpt or LM_CHECKPOINT)
     start = time.perf_counter()
     with console.progress(1, "compressing") as advance:
         result = codec.compress(lm, data, adapt, str(input), lambda done, total: advance(completed=done / total))
@@ -108,7 +108,7 @@ def decompress(
     dst = output or input.with_suffix("")
     archive = read_input(input)
     check_output(input, dst, force)
-    lm = store.load_trained(ckpt or LM_CKPT)
+    lm = store.load_trained(ckpt or LM_CHECKPOINT)
     start = time.perf_counter()
     with console.progress(1, "decompressing") as advance:
         data = codec.decompress(lm, archive, str(input), lambda done, total: advance(completed=done / total))

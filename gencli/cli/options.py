@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
+
+from gencli.core.device import Device
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="YAML config file (values override the built-in defaults).")
@@ -16,7 +18,6 @@ SetOpt = Annotated[
     typer.Option("--set", help="Override one config value, e.g. --set train.lr=1e-3 (repeatable, typed)."),
 ]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed.")]
-Device = Literal["auto", "cpu", "cuda", "mps"]
 DeviceOpt = Annotated[
     Device, typer.Option("--device", help="Where the model runs: auto picks cuda, then mps, then cpu.")
 ]

@@ -13,6 +13,7 @@ from gencli.core.config import resolve
 from gencli.core.errors import TrainingInterrupted
 from gencli.core.lazy import lazy_module
 from gencli.core.outputs import output_dir
+from gencli.core.paths import REPORT_DIR
 from gencli.core.results import Table
 from gencli.report.config import QUICK, ReportConfig
 
@@ -24,7 +25,7 @@ writing = lazy_module("gencli.report.write")
 
 def report(
     out: Annotated[Path, typer.Option("--out", help="Folder of the report (index.html, report.md, report.json, files/).")]
-    = Path("runs/report"),
+    = REPORT_DIR,
     quick: Annotated[bool, typer.Option("--quick", help="Tiny budgets (about a minute from nothing); its own small "
                                         "checkpoints under OUT/checkpoints, never the full ones.")] = False,
     retrain: Annotated[bool, typer.Option("--retrain", help="Train every checkpoint anew instead of re-using those present.")] = False,
@@ -47,7 +48,7 @@ def report(
     """
     cfg = resolve(ReportConfig, base=QUICK if quick else None, yaml_path=config, sets=set_, explicit={"lm.corpus": corpus})
     dev = devices.resolve_device(device)
-    folder = output_dir(out, Path("runs/report"))
+    folder = output_dir(out, REPORT_DIR)
     try:
         with console.stages() as stage:
             rep = building.build_report(folder, cfg, quick, retrain, dev, stage)

@@ -11,9 +11,6 @@ from pathlib import Path
 from gencli.core.atomic import write_bytes_atomic, write_text_atomic
 from gencli.core.results import DataFile, Result
 
-write_bytes = write_bytes_atomic
-write_text = write_text_atomic
-
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> Path:
     """Write a CSV with a header line atomically; floats keep full precision (repr)."""
@@ -22,16 +19,16 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> Pa
     w.writerow(header)
     for row in rows:
         w.writerow([repr(v) if isinstance(v, float) else v for v in row])
-    return write_text(path, buf.getvalue())
+    return write_text_atomic(path, buf.getvalue())
 
 
 def write_data_file(df: DataFile, folder: Path) -> Path:
     """One data file of a result: a CSV from header and rows, or its text or bytes content."""
     path = Path(folder) / df.name
     if isinstance(df.content, bytes):
-        return write_bytes(path, df.content)
+        return write_bytes_atomic(path, df.content)
     if isinstance(df.content, str):
-        return write_text(path, df.content)
+        return write_text_atomic(path, df.content)
     return write_csv(path, df.header, df.rows)
 
 

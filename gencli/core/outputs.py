@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gencli.core.atomic import write_text_atomic
 from gencli.core.config import to_yaml
-from gencli.core.datafiles import write_data_files, write_text
+from gencli.core.datafiles import write_data_files
 from gencli.core.errors import GencliError
 from gencli.core.results import Result
 
@@ -35,7 +36,7 @@ def write_outputs(results: list[Result], folder: Path, config: Any = None) -> di
     files = write_data_files(results, folder)
     files.update(write_figures(results, folder))
     if config is not None:
-        files["config"] = write_text(Path(folder) / "config.yaml", to_yaml(config))
+        files["config"] = write_text_atomic(Path(folder) / "config.yaml", to_yaml(config))
     return files
 
 

@@ -97,12 +97,12 @@ class TrainConfig:
     eval_every: int = field(100, "steps between validation estimates (and best-checkpoint saves)")
     eval_batches: int = field(20, "batches per validation estimate")
     eval_train_batches: int = field(5, "batches per estimate of the training loss (the curve drawn beside validation)")
-    precision: Literal["auto", "bf16", "fp32"] = field("auto", "auto: bf16 autocast where the device supports it, else fp32")
+    precision: Literal["auto", "bf16", "fp32"] = field(
+        "auto", "bf16 or fp32 autocast; auto: on the CPU, the faster of the two as timed on this machine (cached per "
+        "machine), on a GPU bf16 where supported")
     attention: Literal["auto", "fused", "explicit"] = field(
-        "auto",
-        "fused scaled_dot_product_attention, or explicit softmax(QK^T/sqrt(d)) matmuls; auto: explicit on the CPU "
-        "(with bf16 its matmuls are about 2x faster than the fused CPU kernel's backward), fused elsewhere",
-    )
+        "auto", "fused scaled_dot_product_attention, or explicit softmax(QK^T/sqrt(d)) matmuls; auto: on the CPU, the "
+        "faster as timed with the precision, fused elsewhere")
     bpe_dropout: float = field(0.0, "BPE-dropout: train on the text plus 16 segmentations that skip each merge with this "
                                     "probability (Provilkov et al. 2020; 0: off; bpe tokenizer only)")
     ema: float = field(0.0, "weight of each step in an exponential moving average of the weights (Polyak averaging; "

@@ -10,7 +10,7 @@ from gencli.diffusion.results import (
     Determinism,
     ForwardPath,
     ReversePaths,
-    SteeredSample,
+    SamplerInversion,
 )
 from gencli.diffusion.results.common import settings_text
 from gencli.plots.common import loss_curves, plt, save
@@ -107,7 +107,7 @@ def _(r: Determinism, folder: Path) -> dict[str, Path]:
 
 
 @draw.register
-def _(r: SteeredSample, folder: Path) -> dict[str, Path]:
+def _(r: SamplerInversion, folder: Path) -> dict[str, Path]:
     fig, ax = plt.subplots(figsize=(5.8, 5.2))
     if len(r.background):
         ax.scatter(r.background[:, 0], r.background[:, 1], s=1, c="0.85", zorder=0)
@@ -118,11 +118,11 @@ def _(r: SteeredSample, folder: Path) -> dict[str, Path]:
     ax.scatter(*r.final, marker="*", s=120, color="gold", edgecolor="k", zorder=5, label="output")
     outline(ax)
     lim = max(2.5, float(np.abs(r.trajectory).max()) * 1.1, float(np.abs(r.target).max()) * 1.1)
-    set_axes(ax, (-lim, lim), f"steered {r.sampler} trajectory (T={r.steps}): distance {r.distance:.4f} after {r.iterations} steps")
+    set_axes(ax, (-lim, lim), f"inverted {r.sampler} trajectory (T={r.steps}): distance {r.distance:.4f} after {r.iterations} steps")
     fig.colorbar(sc, ax=ax, label="t", fraction=0.046)
     ax.legend(fontsize=7, loc="lower right")
     files = {r.FIGURE: save(fig, folder / "invert.png")}
     files[r.LOSS_FIGURE] = loss_curves(
         {"distance to target": (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "invert_loss.png",
-        "steering: distance of the sampler's output to the target", ylabel="distance", xlabel="Adam step")
+        "inversion: distance of the sampler's output to the target", ylabel="distance", xlabel="Adam step")
     return files

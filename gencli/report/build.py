@@ -18,6 +18,7 @@ import torch
 from gencli.checkpoint.format import META, library_versions
 from gencli.core.config import to_dict
 from gencli.core.outputs import write_figures
+from gencli.core.paths import CHECKPOINT_NAMES, CHECKPOINTS, checkpoint_path
 from gencli.diffusion.model.store import TrainedDiffusion
 from gencli.diffusion.model.store import load_trained as load_diffusion
 from gencli.diffusion.training import fit as diffusion_fit
@@ -51,8 +52,8 @@ class _Builder:
 
     def __init__(self, out: Path, cfg: ReportConfig, quick: bool, retrain: bool, device: torch.device, stage: Stage):
         self.out, self.cfg, self.quick, self.retrain, self.device, self.stage = out, cfg, quick, retrain, device, stage
-        root = out / "checkpoints" if quick else Path("checkpoints")
-        self.paths = {"diffusion": root / "diffusion", "cond": root / "diffusion-cond", "lm": root / "lm"}
+        root = out / "checkpoints" if quick else CHECKPOINTS
+        self.paths = {key: checkpoint_path(key, root) for key in CHECKPOINT_NAMES}
         self.trained: list[str] = []
         self.timings: dict[str, float] = {}
 
@@ -125,7 +126,9 @@ def build_sections(ctx: Context, stage: Stage = _quiet, specs: list[SectionSpec]
 def departures_section(sections: list[Section], settings: dict) -> Section:
     """The departures from the exercise, from the resolved configs and the LM sections' numbers."""
     by_id = {s.id: s for s in sections}
-    rows = departures(settings, by_id["L1"].numbers if "L1" in by_id else None, by_id["L2"].numbers if "L2" in by_id else None)
+    budget = "the report's --quick budget" if settings.get("quick") else "the report's config"
+    rows = departures(settings, by_id["L1"].numbers if "L1" in by_id else None,
+                      by_id["L2"].numbers if "L2" in by_id else None, budget)
     return Section("departures", DEPARTURES_TITLE, [], [departures_table(rows)], departures_finding(rows), [],
                    {"departures": [dataclasses.asdict(d) for d in rows]}, question=DEPARTURES_QUESTION)
 

@@ -26,7 +26,7 @@ class DiffusionBudget:
     prob_samples: int = field(4096, "Monte Carlo samples per point of the bound (C6)")
     density_grid: int = field(41, "points per side of C6's grid of exact log p (probability-flow ODE)")
     invert_iterations: int = field(1000, "Adam steps at most for the bonus")
-    invert_steps: int = field(100, "sampler steps steered in the bonus")
+    invert_steps: int = field(100, "sampler steps inverted in the bonus")
     guidance_weights: list[float] = field([0.0, 1.0, 2.0, 4.0], "classifier-free guidance weights compared in C7")
 
     def problems(self) -> list[str]:

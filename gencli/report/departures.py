@@ -17,28 +17,31 @@ class Departure:
     shown: str
 
 
-# (config, dotted key) -> (the exercise's value, why the default differs, where the exercise's setting is shown)
-EXERCISE: dict[tuple[str, str], tuple[object, str, str]] = {
+EXERCISE_SHOWN = {"diffusion": "configs/diffusion-exercise.yaml", "diffusion-cond": "configs/diffusion-exercise.yaml",
+                  "lm": "configs/lm-exercise.yaml"}
+
+# (config, dotted key) -> (why gencli's default differs from the exercise, where the exercise's own setting is shown);
+# the exercise's values themselves are read from gencli/exercise/*.yaml
+WHY: dict[tuple[str, str], tuple[str, str]] = {
     ("diffusion", "sample.start"): (
-        "standard", "sigma_max = 1 is small next to the data's spread, so an N(0, I) start piles samples into the centre; "
+        "sigma_max = 1 is small next to the data's spread, so an N(0, I) start piles samples into the centre; "
         "N(mean, (1 + var) I) matches the noised data at t = 1", "U3, U4, C3, C4 (the standard-start rows)"),
-    ("diffusion", "train.lr"): (1e-3, "chosen by measurement with the weight average below", "configs/diffusion-exercise.yaml"),
-    ("diffusion", "train.ema"): (0.0, "sampling from a moving average of the weights smooths the last epochs' noise",
-                                 "configs/diffusion-exercise.yaml"),
-    ("diffusion-cond", "train.epochs"): (3000, "more epochs raise the own-cell fraction", "C5's numbers"),
-    ("diffusion-cond", "train.lr"): (1e-3, "chosen by measurement", "configs/diffusion-exercise.yaml"),
-    ("diffusion-cond", "train.class_dropout"): (0.0, "a null class lets the same network guide itself (C7)", "C7 at W = 0"),
-    ("lm", "tokenizer.vocab_size"): (2048, "the best validation bits per byte in a leak-free search", "configs/lm-exercise.yaml"),
-    ("lm", "model.dropout"): (0.1, "the mini model overfits Alice within 500 steps at 0.1", "configs/lm-exercise.yaml"),
-    ("lm", "model.attn_dropout"): (0.1, "as model.dropout", "configs/lm-exercise.yaml"),
-    ("lm", "model.attn_dropout_mode"): ("weights", "dropping whole keys per head regularizes as well (docs/defaults.md) "
-                                        "for 1/64 of the random numbers", "configs/lm-exercise.yaml"),
-    ("lm", "train.weight_decay"): (0.1, "chosen by measurement against overfitting", "configs/lm-exercise.yaml"),
-    ("lm", "model.tie_weights"): (False, "sharing the embedding with the head halves the parameters that can overfit",
-                                  "configs/lm-exercise.yaml"),
-    ("lm", "train.lr_schedule"): ("constant", "a cosine decay ends training at a low rate instead of at the peak",
-                                  "configs/lm-exercise.yaml"),
-    ("lm", "train.warmup_iters"): (0, "a short warmup steadies the first steps of AdamW", "configs/lm-exercise.yaml"),
+    ("diffusion", "train.lr"): ("chosen by measurement with the weight average below", ""),
+    ("diffusion", "train.ema"): ("sampling from a moving average of the weights smooths the last epochs' noise", ""),
+    ("diffusion-cond", "sample.start"): ("each class starts from its own N(mean_c, (1 + var_c) I), as above", "C3, C4"),
+    ("diffusion-cond", "train.epochs"): ("more epochs raise the own-cell fraction", "C5's numbers"),
+    ("diffusion-cond", "train.lr"): ("chosen by measurement", ""),
+    ("diffusion-cond", "train.ema"): ("as for the unconditional model", ""),
+    ("diffusion-cond", "train.class_dropout"): ("a null class lets the same network guide itself (C7)", "C7 at W = 0"),
+    ("lm", "tokenizer.vocab_size"): ("the best validation bits per byte in a leak-free search", ""),
+    ("lm", "model.dropout"): ("the mini model overfits Alice within 500 steps at 0.1", ""),
+    ("lm", "model.attn_dropout"): ("as model.dropout", ""),
+    ("lm", "model.attn_dropout_mode"): ("dropping whole keys per head regularizes as well (docs/defaults.md) for 1/64 of "
+                                        "the random numbers", ""),
+    ("lm", "train.weight_decay"): ("chosen by measurement against overfitting", ""),
+    ("lm", "model.tie_weights"): ("sharing the embedding with the head halves the parameters that can overfit", ""),
+    ("lm", "train.lr_schedule"): ("a cosine decay ends training at a low rate instead of at the peak", ""),
+    ("lm", "train.warmup_iters"): ("a short warmup steadies the first steps of AdamW", ""),
 }
 
 
@@ -52,14 +55,42 @@ def _fmt(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def departures(settings: dict, lm_numbers: dict | None = None, inversion: dict | None = None) -> list[Departure]:
-    """Every departure of the resolved configs in `settings` (report settings: "diffusion", "diffusion-cond", "lm"),
-    and of the analyses (which LM weights they use, the inversion's loss)."""
+def builtin_defaults() -> dict[str, dict]:
+    """gencli's built-in defaults of each config the report trains, as plain dicts (the conditional model's own)."""
+    from gencli.core.config import resolve, to_dict
+    from gencli.diffusion.config import resolve_diffusion
+    from gencli.lm.config import LMConfig
+
+    return {"diffusion": to_dict(resolve_diffusion()),
+            "diffusion-cond": to_dict(resolve_diffusion(explicit={"model.conditional": True})),
+            "lm": to_dict(resolve(LMConfig))}
+
+
+def departures(settings: dict, lm_numbers: dict | None = None, inversion: dict | None = None,
+               budget: str = "the report's config") -> list[Departure]:
+    """Every setting of the resolved configs in `settings` (report settings: "diffusion", "diffusion-cond", "lm") that
+    is not the exercise's (gencli/exercise/*.yaml), and the analyses' own departures (which LM weights they use, the
+    inversion's loss). A value that is gencli's default says why that default was chosen; any other value was set by
+    `budget` (the report's --quick preset, or its config) and says so."""
+    from gencli.exercise import exercise_values
+
+    defaults = builtin_defaults()
     out = []
-    for (name, key), (value, why, shown) in EXERCISE.items():
-        here = _get(settings[name], key)
-        if here != value:
-            out.append(Departure(f"{name}: {key}", _fmt(value), _fmt(here), why, shown))
+    for name, kind in (("diffusion", "diffusion"), ("diffusion-cond", "diffusion"), ("lm", "lm")):
+        if name not in settings:
+            continue
+        for key, value in exercise_values(kind).items():
+            here = _get(settings[name], key)
+            if here == value:
+                continue
+            default = _get(defaults[name], key)
+            if here == default:
+                why, shown = WHY.get((name, key), ("gencli's default", ""))
+            else:
+                direction = ("fewer" if here < value else "more") if isinstance(value, (int, float)) and not isinstance(
+                    value, bool) else "another value"
+                why, shown = f"set by {budget} ({direction} than the exercise; gencli's default is {_fmt(default)})", ""
+            out.append(Departure(f"{name}: {key}", _fmt(value), _fmt(here), why, shown or EXERCISE_SHOWN[name]))
     m = lm_numbers or {}
     if m.get("best_step") and m.get("steps") and m["best_step"] != m["steps"]:
         out.append(Departure("lm: weights used by L2-L5", f"the last (step {m['steps']})", f"the best by validation (step "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gencli.core.datafiles import write_text
+from gencli.core.atomic import write_text_atomic
 from gencli.core.results import jsonable
 from gencli.report.html import render_html
 from gencli.report.markdown import render_markdown
@@ -26,7 +26,7 @@ def write_report(report: Report, out: Path) -> dict[str, Path]:
     """The three report files in `out`, each written atomically."""
     out = Path(out)
     return {
-        "html": write_text(out / "index.html", render_html(report)),
-        "markdown": write_text(out / "report.md", render_markdown(report, out)),
-        "json": write_text(out / "report.json", json.dumps(jsonable(report_json(report, out)), indent=1)),
+        "html": write_text_atomic(out / "index.html", render_html(report)),
+        "markdown": write_text_atomic(out / "report.md", render_markdown(report, out)),
+        "json": write_text_atomic(out / "report.json", json.dumps(jsonable(report_json(report, out)), indent=1)),
     }

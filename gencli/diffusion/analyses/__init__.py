@@ -5,14 +5,14 @@
     paths       U1 forward_path, U6/C3 reverse_paths, U6 determinism
     likelihood  C6 probability_table and exact_density_grid
     guidance    C7 guidance_sweep
-    inversion   the bonus, steer_to_target
+    inversion   the bonus, invert_to_target
 
 None of them prints or writes a file; randomness comes from explicit seeds.
 """
 
 from gencli.diffusion.analyses.common import class_labels
 from gencli.diffusion.analyses.guidance import guidance_sweep
-from gencli.diffusion.analyses.inversion import steer_to_target
+from gencli.diffusion.analyses.inversion import invert_to_target
 from gencli.diffusion.analyses.likelihood import (
     check_queries,
     default_queries,
@@ -32,4 +32,4 @@ from gencli.diffusion.analyses.training import training_curve, training_data
 
 __all__ = ["check_queries", "class_labels", "default_queries", "determinism", "exact_density_grid", "forward_path",
            "guidance_sweep", "probability_table", "reverse_paths", "sample_quality", "sampler_sweep", "sampling_study",
-           "seeds_grid", "sigma_schedules", "steer_to_target", "training_curve", "training_data", "training_data_prior"]
+           "seeds_grid", "sigma_schedules", "invert_to_target", "training_curve", "training_data", "training_data_prior"]

@@ -14,19 +14,19 @@ from gencli.diffusion.analyses.common import (
 )
 from gencli.diffusion.model.store import TrainedDiffusion
 from gencli.diffusion.results import (
-    SteeredSample,
+    SamplerInversion,
 )
 from gencli.diffusion.sampling.grids import time_grid
-from gencli.diffusion.sampling.inversion import invert_to_target
+from gencli.diffusion.sampling.inversion import optimise_sampler_inputs
 from gencli.diffusion.sampling.start import start_moments
 from gencli.diffusion.training.trainer import make_dataset
 
 
-def steer_to_target(
+def invert_to_target(
     trained: TrainedDiffusion, target: tuple[float, float], klass: int | None = None, sampler: str = "sde",
     steps: int = 100, iterations: int = 1000, lr: float = 0.1, tolerance: float = 0.01, seed: int = 0,
     on_step: Callable[[int, float], None] | None = None,
-) -> SteeredSample:
+) -> SamplerInversion:
     """Bonus: optimise the sampler's initial (and, for sde, per-step) noise so that the frozen model outputs `target`."""
     if not lr > 0:
         raise ParameterError("lr", f"must be > 0, got {lr}")
@@ -35,7 +35,7 @@ def steer_to_target(
     if label is not None:
         label = label.to(trained.device)
     ts = time_grid(steps, "uniform", trained.sde)
-    res = invert_to_target(trained.model, trained.sde, torch.tensor(target, dtype=torch.float32), ts, sampler, iterations,
+    res = optimise_sampler_inputs(trained.model, trained.sde, torch.tensor(target, dtype=torch.float32), ts, sampler, iterations,
                            lr, tolerance, seed, trained.cfg.sample.start, label, on_step)
     data, _ = make_dataset(trained.cfg)
     # how likely the found noise is under the sampler's own noise: standardise z(1) by its start distribution
@@ -44,6 +44,6 @@ def steer_to_target(
     if res.step_noise is not None:
         u = torch.cat([u, res.step_noise.cpu().flatten()])
     log_density = float(-0.5 * (u**2).sum() - 0.5 * u.numel() * math.log(2 * math.pi))
-    return SteeredSample(tuple(target), res.final.cpu().numpy(), res.distance, res.iterations, tolerance,
+    return SamplerInversion(tuple(target), res.final.cpu().numpy(), res.distance, res.iterations, tolerance,
                          np.asarray(res.losses), res.trajectory.cpu().numpy(), ts.numpy(), sampler, steps,
                          res.z1.cpu().numpy(), data.numpy(), noise_numbers=u.numel(), noise_log_density=log_density)

@@ -5,7 +5,7 @@ show their tables and findings.
 """
 
 from gencli.diffusion.results.guidance import GuidanceRow, GuidanceSweep
-from gencli.diffusion.results.inversion import SteeredSample
+from gencli.diffusion.results.inversion import SamplerInversion
 from gencli.diffusion.results.likelihood import DensityGrid, ProbabilityTable
 from gencli.diffusion.results.paths import Determinism, ForwardPath, ReversePaths
 from gencli.diffusion.results.samples import Samples, SeedPanel, SeedsGrid
@@ -13,5 +13,5 @@ from gencli.diffusion.results.sweeps import SamplingSweep, SigmaSchedules, Sweep
 from gencli.diffusion.results.training import TrainingCurve, TrainingData
 
 __all__ = ["DensityGrid", "Determinism", "ForwardPath", "GuidanceRow", "GuidanceSweep", "ProbabilityTable",
-           "ReversePaths", "Samples", "SamplingSweep", "SeedPanel", "SeedsGrid", "SigmaSchedules", "SteeredSample",
+           "ReversePaths", "Samples", "SamplingSweep", "SeedPanel", "SeedsGrid", "SigmaSchedules", "SamplerInversion",
            "SweepRow", "TrainingCurve", "TrainingData"]

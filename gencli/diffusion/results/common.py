@@ -15,7 +15,6 @@ def tv_noise_floor(n: int, bins: int = HIST_BINS) -> float:
     return float(np.sqrt((bins - 1) / (2 * np.pi * n)))
 
 
-TV_FLOOR_10K = tv_noise_floor(10000)
 
 
 

@@ -9,11 +9,11 @@ import numpy as np
 
 from gencli.core.results import DataFile, Result, Table
 
-REACHED = 0.05  # a steered sample within this distance of its target counts as reaching it, whatever the tolerance
+REACHED = 0.05  # an inversion output within this distance of its target counts as reaching it, whatever the tolerance
 
 
 @dataclass
-class SteeredSample(Result):
+class SamplerInversion(Result):
     """Bonus: the sampler's inputs optimised so that it outputs a point far outside the square."""
 
     FIGURE: ClassVar[str] = "invert_figure"  # the key of its figure in what `gencli.plots.draw` returns
@@ -54,7 +54,7 @@ class SteeredSample(Result):
                 "typical_log_density": mean, "typical_log_density_sd": sd}
 
     def tables(self) -> list[Table]:
-        return [Table(f"steering the sampler ({self.sampler}, T={self.steps})",
+        return [Table(f"inverting the sampler ({self.sampler}, T={self.steps})",
                       [("target x", ".2f"), ("target y", ".2f"), ("final x", ".4f"), ("final y", ".4f"), ("distance", ".4f"),
                        ("Adam steps", "d")],
                       [(*self.target, *self.final, self.distance, self.iterations)])]

@@ -1,4 +1,4 @@
-"""Steer a trained model to a chosen output by optimising what enters the sampler.
+"""Inverting the sampler: the inputs (initial noise, per-step noise) that make a frozen model output a chosen point.
 
 The model stays frozen; the initial noise z(1) (and, for the stochastic sampler, the
 noise of every step) is optimised with Adam so that the sampler's output hits a target.
@@ -31,7 +31,7 @@ class Inversion:
     iterations: int
 
 
-def invert_to_target(
+def optimise_sampler_inputs(
     model: Denoiser,
     sde: VESDE,
     target: Tensor,
