@@ -33,8 +33,9 @@ test-fast: setup
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
-lint:
+lint: setup
 	$(BIN)/ruff check gencli tests bench
+	$(BIN)/ruff format --check gencli tests bench
 
 bench: setup
 	$(BIN)/python bench/diffusion_bench.py

@@ -26,7 +26,9 @@ torch.set_num_threads(2)
 def plain_loop(epochs: int, width: int = 64) -> float:
     """The exercise written plainly: 3-layer MLP on (x_t, t), Adam, full batch; seconds of the loop alone."""
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(3, width), nn.LeakyReLU(), nn.Linear(width, width), nn.LeakyReLU(), nn.Linear(width, 2))
+    net = nn.Sequential(
+        nn.Linear(3, width), nn.LeakyReLU(), nn.Linear(width, width), nn.LeakyReLU(), nn.Linear(width, 2)
+    )
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     x0 = torch.rand(3000, 2) * 2 - 1
     t0 = time.perf_counter()
@@ -44,8 +46,12 @@ def plain_loop(epochs: int, width: int = 64) -> float:
 def whole_process(root: Path, name: str) -> float:
     """Seconds of a whole `gencli diffusion train` process at the defaults (start, training, figures, saving)."""
     t0 = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).with_name("gencli")), "diffusion", "train", "--ckpt", str(root / name), "--json"],
-                   check=True, stdout=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "2"})
+    subprocess.run(
+        [str(Path(sys.executable).with_name("gencli")), "diffusion", "train", "--ckpt", str(root / name), "--json"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "OMP_NUM_THREADS": "2"},
+    )
     return time.perf_counter() - t0
 
 
@@ -71,8 +77,12 @@ def main() -> None:
     for rep in range(2):  # interleaved, so that machine noise hits both alike
         plain.append(plain_loop(3000))
         whole.append(whole_process(root, f"process{rep}"))
-    rows.append(("train 3000 epochs: plain loop (width 64) / whole gencli process (s)",
-                 f"{min(plain):.2f} / {min(whole):.2f}  (ratio {min(whole) / min(plain):.2f}, best of 2 each)"))
+    rows.append(
+        (
+            "train 3000 epochs: plain loop (width 64) / whole gencli process (s)",
+            f"{min(plain):.2f} / {min(whole):.2f}  (ratio {min(whole) / min(plain):.2f}, best of 2 each)",
+        )
+    )
     model, wall = trained(root, "default", [])
     rows.append(("  the same training inside the library, loop only (s)", f"{wall:.2f}"))
     sc = model.cfg.sample
@@ -82,7 +92,9 @@ def main() -> None:
         t0 = time.perf_counter()
         analyses.sample_quality(model, sc, 1000)
         times.append(time.perf_counter() - t0)
-    rows.append(("sample 1000 points x 1000 steps, best / median of 5 (s)", f"{min(times):.3f} / {sorted(times)[2]:.3f}"))
+    rows.append(
+        ("sample 1000 points x 1000 steps, best / median of 5 (s)", f"{min(times):.3f} / {sorted(times)[2]:.3f}")
+    )
     for start in ("matched", "standard"):
         rows.append((f"default model, {start} start: inside / TV (10k)", quality(model, start=start)))
     ex, _ = trained(root, "exercise", ["train.lr=1e-3", "train.ema=0"])

@@ -63,8 +63,11 @@ def recipe_row(name: str, sets: list[str]) -> str:
     w5d, _ = errors(five_data)
     wg, mg = errors(grid)
     wgd, mgd = errors(grid_data)
-    return (f"{name:<28} {trainer.wall_s:6.1f}  " + " ".join(f"{v:6.3f}" for v in five.tolist())
-            + f"  {w5:5.3f} {w5d:5.3f}   {wg:5.3f} {mg:5.3f}   {wgd:5.3f} {mgd:5.3f}")
+    return (
+        f"{name:<28} {trainer.wall_s:6.1f}  "
+        + " ".join(f"{v:6.3f}" for v in five.tolist())
+        + f"  {w5:5.3f} {w5d:5.3f}   {wg:5.3f} {mg:5.3f}   {wgd:5.3f} {mgd:5.3f}"
+    )
 
 
 def blurred_sample_rows(n_points: int = 3000) -> list[str]:
@@ -74,15 +77,19 @@ def blurred_sample_rows(n_points: int = 3000) -> list[str]:
         for h in (0.03, 0.05, 0.07, 0.1, 0.15):
             w5, _ = errors(forward_marginal_log_prob(POINTS, x, h))
             wg, mg = errors(forward_marginal_log_prob(GRID, x, h))
-            rows.append(f"{n_points:>6} points, seed {seed}, h = {h:<4}         {w5:5.3f}            {wg:5.3f} {mg:5.3f}")
+            rows.append(
+                f"{n_points:>6} points, seed {seed}, h = {h:<4}         {w5:5.3f}            {wg:5.3f} {mg:5.3f}"
+            )
     return rows
 
 
 def main() -> None:
     names = sys.argv[1:] or list(RECIPES)
     print(f"CPU: {cpu_line()}; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}; truth log(1/4) = {TRUTH:.3f}")
-    print(f"{'recipe':<28} {'train s':>6}  {'(0,0)':>6} {'(.5,-.5)':>6} {'(-.9,.9)':>6} {'(.3,.7)':>6} {'(-.6,-.2)':>6}"
-          f"  worst5 (data p_1)   grid81 worst / mean   (data p_1)")
+    print(
+        f"{'recipe':<28} {'train s':>6}  {'(0,0)':>6} {'(.5,-.5)':>6} {'(-.9,.9)':>6} {'(.3,.7)':>6} {'(-.6,-.2)':>6}"
+        f"  worst5 (data p_1)   grid81 worst / mean   (data p_1)"
+    )
     for name in names:
         print(recipe_row(name, RECIPES[name]), flush=True)
     print("\nthe training points blurred by N(0, h^2 I) (the ideal denoiser of the sample, at sigma = h):")

@@ -63,18 +63,27 @@ def main() -> None:
         for name, sets in UNCOND.items():
             model, wall = train(name, sets)
             q = [analyses.sample_quality(model, model.cfg.sample, 10000, seed=s) for s in (1, 2)]
-            print(f"{name:<12} {wall:8.1f} {np.mean([r.inside_fraction for r in q]):8.4f} {np.mean([r.tv_distance for r in q]):8.4f}")
+            print(
+                f"{name:<12} {wall:8.1f} {np.mean([r.inside_fraction for r in q]):8.4f} "
+                f"{np.mean([r.tv_distance for r in q]):8.4f}"
+            )
     elif what == "dropout":
         for epochs, dropout in ((6000, 0.15), (8000, 0.15), (6000, 0.2), (6000, 0.25), (8000, 0.2)):
-            model, _ = train(f"cd{dropout}-{epochs}", ["model.conditional=true", f"train.epochs={epochs}",
-                                                       f"train.class_dropout={dropout}"])
+            model, _ = train(
+                f"cd{dropout}-{epochs}",
+                ["model.conditional=true", f"train.epochs={epochs}", f"train.class_dropout={dropout}"],
+            )
             own = analyses.sample_quality(model, model.cfg.sample, 9000, seed=1)
             null = [analyses.sample_quality(model, model.cfg.sample, 10000, seed=s, klass="none") for s in (1, 2)]
             sweep = analyses.guidance_sweep(model, model.cfg.sample, 9000, 1, [0.0, 2.0, 4.0], [(0.0, 0.4)])
-            print(f"{epochs} epochs, dropout {dropout}: own {own.own_mean:.4f} / {own.own_worst[1]:.4f}; null inside "
-                  f"{np.mean([r.inside_fraction for r in null]):.4f} TV {np.mean([r.tv_distance for r in null]):.4f}; "
-                  + ", ".join(f"W={r.guidance:g}: {r.own_region_mean:.4f} (TV {r.within_cell_tv:.4f})" for r in sweep.rows),
-                  flush=True)
+            print(
+                f"{epochs} epochs, dropout {dropout}: own {own.own_mean:.4f} / {own.own_worst[1]:.4f}; null inside "
+                f"{np.mean([r.inside_fraction for r in null]):.4f} TV {np.mean([r.tv_distance for r in null]):.4f}; "
+                + ", ".join(
+                    f"W={r.guidance:g}: {r.own_region_mean:.4f} (TV {r.within_cell_tv:.4f})" for r in sweep.rows
+                ),
+                flush=True,
+            )
     else:  # guidance: one model with class dropout, a grid of weights and intervals
         sets = sys.argv[2:] or ["train.class_dropout=0.15"]
         model, _ = train("guided", ["model.conditional=true", *sets])
@@ -85,7 +94,10 @@ def main() -> None:
         print(f"config: {' '.join(sets)}  ({time.perf_counter() - t0:.0f} s of sampling)")
         print(f"{'interval':<18} {'W':>4} {'own mean':>9} {'own worst':>10} {'within-cell TV':>15}")
         for r in sweep.rows:
-            print(f"{r.where:<18} {r.guidance:4.1f} {r.own_region_mean:9.4f} {r.own_region_worst:10.4f} {r.within_cell_tv:15.4f}")
+            print(
+                f"{r.where:<18} {r.guidance:4.1f} {r.own_region_mean:9.4f} {r.own_region_worst:10.4f} "
+                f"{r.within_cell_tv:15.4f}"
+            )
     print(f"(checkpoints in {ROOT})")
 
 

@@ -30,46 +30,119 @@ def main() -> int:
     if not torch.cuda.is_available():
         print("no CUDA device here: this check needs a GPU machine")
         return 2
-    out = Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv else Path(tempfile.mkdtemp(prefix="gpu-check-"))
+    out = (
+        Path(sys.argv[sys.argv.index("--out") + 1])
+        if "--out" in sys.argv
+        else Path(tempfile.mkdtemp(prefix="gpu-check-"))
+    )
     data = os.environ.get("GENCLI_DATA_DIR")
     if data:
         os.environ["GENCLI_DATA_DIR"] = str(Path(data).resolve())
     gpus = torch.cuda.device_count()
     print(f"{torch.cuda.get_device_name(0)} x {gpus}, torch {torch.__version__}; files under {out}")
     rows, failures = [], 0
-    lm_gpu, wall = run("lm", "train", "--corpus", "alice", "--ckpt", str(out / "lm-cuda"), "--max-iters", "300",
-                       "--device", "cuda", *LM_FAST)
-    lm_cpu, _ = run("lm", "train", "--corpus", "alice", "--ckpt", str(out / "lm-cpu"), "--max-iters", "30",
-                    "--device", "cpu", "--set", "train.eval_every=30")
+    lm_gpu, wall = run(
+        "lm",
+        "train",
+        "--corpus",
+        "alice",
+        "--ckpt",
+        str(out / "lm-cuda"),
+        "--max-iters",
+        "300",
+        "--device",
+        "cuda",
+        *LM_FAST,
+    )
+    lm_cpu, _ = run(
+        "lm",
+        "train",
+        "--corpus",
+        "alice",
+        "--ckpt",
+        str(out / "lm-cpu"),
+        "--max-iters",
+        "30",
+        "--device",
+        "cpu",
+        "--set",
+        "train.eval_every=30",
+    )
     if lm_gpu:
-        rows.append(("lm train 300 it, cuda bf16 fused: tokens/s", f"{lm_gpu['tokens_per_s']:,.0f}",
-                     f"{lm_cpu['tokens_per_s']:,.0f} (cpu, 30 it)" if lm_cpu else "-"))
-        rows.append(("lm val loss after 300 it / bits per byte", f"{lm_gpu['val_loss']:.3f} / {lm_gpu['val_bpb']:.3f}", ""))
+        rows.append(
+            (
+                "lm train 300 it, cuda bf16 fused: tokens/s",
+                f"{lm_gpu['tokens_per_s']:,.0f}",
+                f"{lm_cpu['tokens_per_s']:,.0f} (cpu, 30 it)" if lm_cpu else "-",
+            )
+        )
+        rows.append(
+            ("lm val loss after 300 it / bits per byte", f"{lm_gpu['val_loss']:.3f} / {lm_gpu['val_bpb']:.3f}", "")
+        )
         rows.append(("lm train wall s (whole process)", f"{wall:.1f}", ""))
     failures += lm_gpu is None
     ck = str(out / "lm-cuda")
-    for args in (["lm", "generate", "--prompt", "Alice said", "--max-new-tokens", "40"], ["lm", "invert"], ["lm", "attention"],
-                 ["lm", "prob", "--sample"]):
-        res, wall = run(*args, "--ckpt", ck, "--device", "cuda", "--out-dir", str(out / args[1])) if args[1] != "generate" \
+    for args in (
+        ["lm", "generate", "--prompt", "Alice said", "--max-new-tokens", "40"],
+        ["lm", "invert"],
+        ["lm", "attention"],
+        ["lm", "prob", "--sample"],
+    ):
+        res, wall = (
+            run(*args, "--ckpt", ck, "--device", "cuda", "--out-dir", str(out / args[1]))
+            if args[1] != "generate"
             else run(*args, "--ckpt", ck, "--device", "cuda")
+        )
         failures += res is None
         rows.append((f"lm {args[1]} on cuda (wall s)", f"{wall:.1f}", "ok" if res else "FAILED"))
     diff, wall = run("diffusion", "train", "--ckpt", str(out / "diff"), "--device", "cuda")
     failures += diff is None
-    rows.append(("diffusion train 3000 epochs on cuda (wall s)", f"{wall:.1f}", f"final loss {diff['final_loss']:.4f}" if diff else "FAILED"))
+    rows.append(
+        (
+            "diffusion train 3000 epochs on cuda (wall s)",
+            f"{wall:.1f}",
+            f"final loss {diff['final_loss']:.4f}" if diff else "FAILED",
+        )
+    )
     dck = ["--ckpt", str(out / "diff"), "--device", "cuda"]
-    for args in (["sample", "--n", "10000"], ["trajectory"], ["determinism", "--sampler", "euler"], ["prob"], ["invert"]):
+    for args in (
+        ["sample", "--n", "10000"],
+        ["trajectory"],
+        ["determinism", "--sampler", "euler"],
+        ["prob"],
+        ["invert"],
+    ):
         res, wall = run("diffusion", *args, *dck, "--out-dir", str(out / f"diffusion-{args[0]}"))
         failures += res is None
-        extra = f"inside {res['inside_fraction']:.3f}, TV {res['tv_distance']:.3f}" if res and args[0] == "sample" else ""
+        extra = (
+            f"inside {res['inside_fraction']:.3f}, TV {res['tv_distance']:.3f}" if res and args[0] == "sample" else ""
+        )
         extra = f"identical {res['identical']}" if res and args[0] == "determinism" else extra
         rows.append((f"diffusion {args[0]} on cuda (wall s)", f"{wall:.1f}", extra or ("ok" if res else "FAILED")))
     if gpus >= 2:
-        res, wall = run("lm", "train", "--corpus", "alice", "--ckpt", str(out / "lm-ddp"), "--max-iters", "300",
-                        "--device", "cuda", "--nproc", "2", *LM_FAST)
+        res, wall = run(
+            "lm",
+            "train",
+            "--corpus",
+            "alice",
+            "--ckpt",
+            str(out / "lm-ddp"),
+            "--max-iters",
+            "300",
+            "--device",
+            "cuda",
+            "--nproc",
+            "2",
+            *LM_FAST,
+        )
         failures += res is None
-        rows.append(("lm train 300 it, 2 GPUs (torchrun): tokens/s", f"{res['tokens_per_s']:,.0f}" if res else "FAILED",
-                     f"val {res['val_loss']:.3f}" if res else ""))
+        rows.append(
+            (
+                "lm train 300 it, 2 GPUs (torchrun): tokens/s",
+                f"{res['tokens_per_s']:,.0f}" if res else "FAILED",
+                f"val {res['val_loss']:.3f}" if res else "",
+            )
+        )
     else:
         rows.append(("torchrun on 2 GPUs", "skipped", "one GPU here"))
     width = max(len(r[0]) for r in rows)

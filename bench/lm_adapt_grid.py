@@ -31,7 +31,9 @@ def parse(setting: str, base):
         return base, False
     kv = dict(item.split("=") for item in setting.split(","))
     types = {f.name: f.type for f in dataclasses.fields(base)}
-    return dataclasses.replace(base, **{k: (int if types[k] in (int, "int") else float)(v) for k, v in kv.items()}), True
+    return dataclasses.replace(
+        base, **{k: (int if types[k] in (int, "int") else float)(v) for k, v in kv.items()}
+    ), True
 
 
 def bpb(lm, text: str, settings, adapt: bool) -> float:
@@ -48,11 +50,16 @@ def main() -> None:
         del args[i : i + 2]
     lm = load_trained(Path(args[0]))
     _, alice = read_corpus("alice")
-    texts = {"held-out chapters": split_text(alice, lm.cfg.data.val_fraction)[1], "unseen (gencli.lm.data.unseen)": UNSEEN_TEXT}
+    texts = {
+        "held-out chapters": split_text(alice, lm.cfg.data.val_fraction)[1],
+        "unseen (gencli.lm.data.unseen)": UNSEEN_TEXT,
+    }
     if other is not None:
         texts["--other"] = other
-    print(f"checkpoint {args[0]}; bits per byte of the model (sum of -log2 p / bytes); " +
-          ", ".join(f"{k}: {len(v.encode()):,} bytes" for k, v in texts.items()))
+    print(
+        f"checkpoint {args[0]}; bits per byte of the model (sum of -log2 p / bytes); "
+        + ", ".join(f"{k}: {len(v.encode()):,} bytes" for k, v in texts.items())
+    )
     print(f"{'setting':<58}" + "".join(f"{k[:18]:>20}" for k in texts) + f"{'seconds':>9}")
     for setting in args[1:] or GRID:
         settings, adapt = parse(setting, lm.cfg.adapt)

@@ -43,13 +43,17 @@ def main() -> None:
         for tr in trainers.values():
             tr.run(min(target, iters), eval_at_end=False)
     rows = [(name, tr.tokens_per_s(), tr.estimate(val), tr.train_s) for name, tr in trainers.items()]
-    print(f"{iters} iterations, mini 6/6/192, vocab {tok.vocab_size}, block 64, batch 32, 2 threads, "
-          f"{time.perf_counter() - t0:.0f} s in all")
+    print(
+        f"{iters} iterations, mini 6/6/192, vocab {tok.vocab_size}, block 64, batch 32, 2 threads, "
+        f"{time.perf_counter() - t0:.0f} s in all"
+    )
     print(f"{'loop':<38} {'tokens/s':>10} {'val loss':>9} {'train s':>8}")
     for name, tps, vl, ts in rows:
         print(f"{name:<38} {tps:>10.0f} {vl:>9.4f} {ts:>8.1f}")
     (_, p_tps, p_val, _), (_, g_tps, g_val, _) = rows
-    print(f"speed-up {g_tps / p_tps:.2f}x; validation loss {100 * (g_val / p_val - 1):+.2f}% relative to the plain loop")
+    print(
+        f"speed-up {g_tps / p_tps:.2f}x; validation loss {100 * (g_val / p_val - 1):+.2f}% relative to the plain loop"
+    )
 
 
 if __name__ == "__main__":

@@ -27,16 +27,21 @@ def main() -> None:
     texts.update({Path(f).name: Path(f).read_text() for f in sys.argv[2:]})
     result = analyses.compression_comparison(lm, texts, train, "given the training text")
     print(f"{processor()[0]}, torch {torch.__version__}, Python {platform.python_version()}; checkpoint {sys.argv[1]}")
-    print(f"{'text':<20}{'coder':<17}{'bytes':>8}{'coded':>8}{'bits/byte':>10}{'model':>8}{'round trip':>11}"
-          f"{'KB/s in':>9}{'KB/s out':>9}")
+    print(
+        f"{'text':<20}{'coder':<17}{'bytes':>8}{'coded':>8}{'bits/byte':>10}{'model':>8}{'round trip':>11}"
+        f"{'KB/s in':>9}{'KB/s out':>9}"
+    )
+
     def speed(n_bytes: int, seconds: float | None) -> str:
         return f"{n_bytes / 1000 / seconds:>9.2f}" if seconds else f"{'':>9}"
 
     for r in result.rows:
         model = f"{r.model_bits_per_byte:>8.3f}" if r.model_bits_per_byte is not None else f"{'':>8}"
         trip = "" if r.round_trip is None else ("exact" if r.round_trip else "FAILED")
-        print(f"{r.text[:19]:<20}{r.coder:<17}{r.input_bytes:>8,}{r.output_bytes:>8,}{r.bits_per_byte:>10.3f}{model}"
-              f"{trip:>11}{speed(r.input_bytes, r.seconds)}{speed(r.input_bytes, r.decode_seconds)}")
+        print(
+            f"{r.text[:19]:<20}{r.coder:<17}{r.input_bytes:>8,}{r.output_bytes:>8,}{r.bits_per_byte:>10.3f}{model}"
+            f"{trip:>11}{speed(r.input_bytes, r.seconds)}{speed(r.input_bytes, r.decode_seconds)}"
+        )
 
 
 if __name__ == "__main__":

@@ -19,12 +19,27 @@ from gencli_process import run_json
 from gencli.lm.analyses import EXERCISE_SENTENCE, invert_sentence
 from gencli.lm.model.store import load_trained
 
-SENTENCES = [EXERCISE_SENTENCE, "The Queen was very angry with the King", "Alice went down the rabbit hole",
-             "The cat smiled at her", "She said it to the Mock Turtle", "Off with her head", "What a curious feeling",
-             "The Hatter opened his eyes very wide"]
-MODELS = {"micro 4/4/128, 400 steps": ["--set", "model.preset=micro", "--max-iters", "400"],
-          "quick: nano 3/3/48, 300 steps, BPE 512": ["--set", "model.preset=nano", "--set", "tokenizer.vocab_size=512",
-                                                     "--max-iters", "300"]}
+SENTENCES = [
+    EXERCISE_SENTENCE,
+    "The Queen was very angry with the King",
+    "Alice went down the rabbit hole",
+    "The cat smiled at her",
+    "She said it to the Mock Turtle",
+    "Off with her head",
+    "What a curious feeling",
+    "The Hatter opened his eyes very wide",
+]
+MODELS = {
+    "micro 4/4/128, 400 steps": ["--set", "model.preset=micro", "--max-iters", "400"],
+    "quick: nano 3/3/48, 300 steps, BPE 512": [
+        "--set",
+        "model.preset=nano",
+        "--set",
+        "tokenizer.vocab_size=512",
+        "--max-iters",
+        "300",
+    ],
+}
 SETTINGS = {"exercise (ce, 1 start)": {"loss": "ce", "restarts": 1}, "default (margin, 4 starts)": {}}
 
 
@@ -46,7 +61,10 @@ def main() -> None:
                     t0 = time.perf_counter()
                     inv = invert_sentence(lm, sentence, steps=500, **kw)
                     wins[label] += inv.success
-                    cells.append(f"{'yes' if inv.success else 'no':>3} in {inv.steps:>3} steps, {time.perf_counter() - t0:4.1f} s")
+                    cells.append(
+                        f"{'yes' if inv.success else 'no':>3} in {inv.steps:>3} steps, "
+                        f"{time.perf_counter() - t0:4.1f} s"
+                    )
                 print(f"{sentence:<42} " + " ".join(f"{c:>28}" for c in cells))
             print(f"{'success':<42} " + " ".join(f"{f'{wins[k]}/{len(SENTENCES)}':>28}" for k in SETTINGS))
 

@@ -24,15 +24,27 @@ from gencli.lm.analyses import (
 )
 from gencli.lm.model.store import load_trained
 
-SENTENCES = [EXERCISE_SENTENCE, "said the Hatter", "the Queen was very angry", "Alice went on", "said the King",
-             "the Mock Turtle sighed", "she said to herself", "Off with her head", "the White Rabbit", "said Alice"]
+SENTENCES = [
+    EXERCISE_SENTENCE,
+    "said the Hatter",
+    "the Queen was very angry",
+    "Alice went on",
+    "said the King",
+    "the Mock Turtle sighed",
+    "she said to herself",
+    "Off with her head",
+    "the White Rabbit",
+    "said Alice",
+]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default="checkpoints/lm")
     ap.add_argument("--steps", type=int, default=500)
-    ap.add_argument("--restart-after", type=int, default=200, help="steps without progress before a random restart (0: never)")
+    ap.add_argument(
+        "--restart-after", type=int, default=200, help="steps without progress before a random restart (0: never)"
+    )
     ap.add_argument("--prompt-len", type=int, default=20, help="prompt length in tokens")
     ap.add_argument("--topk", type=int, default=64, help="swaps considered per position")
     ap.add_argument("--candidates", type=int, default=128, help="candidates scored per step")
@@ -40,22 +52,36 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(2)
     lm = load_trained(Path(args.ckpt))
-    print(f"CPU: {cpu_line()}; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}; checkpoint {args.ckpt}; "
-          f"prompt {args.prompt_len} tokens, top-{args.topk}, {args.candidates} candidates, at most {args.steps} steps, restart after {args.restart_after or 'never'}")
+    print(
+        f"CPU: {cpu_line()}; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}; checkpoint {args.ckpt}; "
+        f"prompt {args.prompt_len} tokens, top-{args.topk}, {args.candidates} candidates, at most {args.steps} steps, "
+        f"restart after {args.restart_after or 'never'}"
+    )
     print(f"{'target':<42} {'in text':>7} {'ok':>3} {'check':>5} {'steps':>5} {'s':>6}  prompt -> greedy continuation")
     training_text = training_text_if_readable(lm)
     wins = 0
     chosen = [SENTENCES[int(i)] for i in args.only.split(",")] if args.only else SENTENCES
     for sentence in chosen:
-        r = real_token_prompt(lm, sentence, steps=args.steps, prompt_len=args.prompt_len, topk=args.topk,
-                              candidates=args.candidates, forbid_target_words=True, restart_after=args.restart_after,
-                              training_text=training_text)
-        written = generate_text(lm, r.prompt, len(r.target_ids), greedy=True).samples[0][len(r.prompt):]
+        r = real_token_prompt(
+            lm,
+            sentence,
+            steps=args.steps,
+            prompt_len=args.prompt_len,
+            topk=args.topk,
+            candidates=args.candidates,
+            forbid_target_words=True,
+            restart_after=args.restart_after,
+            training_text=training_text,
+        )
+        written = generate_text(lm, r.prompt, len(r.target_ids), greedy=True).samples[0][len(r.prompt) :]
         check = written == sentence and not copies_two_words(r.prompt, sentence)
         wins += r.success
         seen = r.evidence["occurrences"] if r.evidence else "?"
-        print(f"{sentence:<42} {seen:>7} {'yes' if r.success else 'no':>3} {'yes' if check else 'no':>5} {r.steps:>5} "
-              f"{r.seconds:>6.0f}  {r.prompt!r} -> {written!r}", flush=True)
+        print(
+            f"{sentence:<42} {seen:>7} {'yes' if r.success else 'no':>3} {'yes' if check else 'no':>5} {r.steps:>5} "
+            f"{r.seconds:>6.0f}  {r.prompt!r} -> {written!r}",
+            flush=True,
+        )
     print(f"success: {wins} of {len(chosen)}")
 
 

@@ -21,8 +21,16 @@ from gencli_process import run_json  # bench/gencli_process.py: a script's folde
 
 # every recipe is a change to this base (the default before BPE 1536), pinned so that the rows do not move
 # when a default does
-BASE = ["train.precision=fp32", "tokenizer.vocab_size=512", "model.dropout=0.2", "model.tie_weights=true",
-        "train.weight_decay=1.0", "train.lr_schedule=cosine", "train.warmup_iters=100", "train.min_lr=5e-5"]
+BASE = [
+    "train.precision=fp32",
+    "tokenizer.vocab_size=512",
+    "model.dropout=0.2",
+    "model.tie_weights=true",
+    "train.weight_decay=1.0",
+    "train.lr_schedule=cosine",
+    "train.warmup_iters=100",
+    "train.min_lr=5e-5",
+]
 RECIPES: dict[str, list[str]] = {
     "base (BPE 512)": [],
     "dropout 0.1": ["model.dropout=0.1"],
@@ -34,20 +42,62 @@ RECIPES: dict[str, list[str]] = {
     "ema 0.01": ["train.ema=0.01"],
     "micro 4/4/128": ["model.preset=micro"],
     "6/3/192 (head dim 64)": ["model.n_head=3"],
-    "8/8/256, dropout 0.3": ["model.preset=custom", "model.n_layer=8", "model.n_head=8", "model.n_embd=256", "model.dropout=0.3"],
-    "6/6/384, dropout 0.3": ["model.preset=custom", "model.n_layer=6", "model.n_head=6", "model.n_embd=384", "model.dropout=0.3"],
-    "6/6/384, dropout 0.4": ["model.preset=custom", "model.n_layer=6", "model.n_head=6", "model.n_embd=384", "model.dropout=0.4"],
+    "8/8/256, dropout 0.3": [
+        "model.preset=custom",
+        "model.n_layer=8",
+        "model.n_head=8",
+        "model.n_embd=256",
+        "model.dropout=0.3",
+    ],
+    "6/6/384, dropout 0.3": [
+        "model.preset=custom",
+        "model.n_layer=6",
+        "model.n_head=6",
+        "model.n_embd=384",
+        "model.dropout=0.3",
+    ],
+    "6/6/384, dropout 0.4": [
+        "model.preset=custom",
+        "model.n_layer=6",
+        "model.n_head=6",
+        "model.n_embd=384",
+        "model.dropout=0.4",
+    ],
     "12/6/192, dropout 0.2": ["model.preset=custom", "model.n_layer=12", "model.n_head=6", "model.n_embd=192"],
-    "3/6/384, dropout 0.3": ["model.preset=custom", "model.n_layer=3", "model.n_head=6", "model.n_embd=384", "model.dropout=0.3"],
+    "3/6/384, dropout 0.3": [
+        "model.preset=custom",
+        "model.n_layer=3",
+        "model.n_head=6",
+        "model.n_embd=384",
+        "model.dropout=0.3",
+    ],
     "lr 1e-3 (not the exercise's)": ["train.lr=1e-3"],
     "lr 3e-4 (not the exercise's)": ["train.lr=3e-4"],
     "no warmup, floor 0": ["train.warmup_iters=0", "train.min_lr=0"],
     "grad clip 0.5": ["train.grad_clip=0.5"],
-    "12/6/384, dropout 0.4": ["model.preset=custom", "model.n_layer=12", "model.n_head=6", "model.n_embd=384", "model.dropout=0.4"],
-    "vocab 1024, 6/6/384, dropout 0.4": ["tokenizer.vocab_size=1024", "model.preset=custom", "model.n_layer=6", "model.n_head=6",
-                                         "model.n_embd=384", "model.dropout=0.4"],
-    "6/6/384, dropout 0.4, ema 0.01": ["model.preset=custom", "model.n_layer=6", "model.n_head=6", "model.n_embd=384",
-                                       "model.dropout=0.4", "train.ema=0.01"],
+    "12/6/384, dropout 0.4": [
+        "model.preset=custom",
+        "model.n_layer=12",
+        "model.n_head=6",
+        "model.n_embd=384",
+        "model.dropout=0.4",
+    ],
+    "vocab 1024, 6/6/384, dropout 0.4": [
+        "tokenizer.vocab_size=1024",
+        "model.preset=custom",
+        "model.n_layer=6",
+        "model.n_head=6",
+        "model.n_embd=384",
+        "model.dropout=0.4",
+    ],
+    "6/6/384, dropout 0.4, ema 0.01": [
+        "model.preset=custom",
+        "model.n_layer=6",
+        "model.n_head=6",
+        "model.n_embd=384",
+        "model.dropout=0.4",
+        "train.ema=0.01",
+    ],
     "vocab 768": ["tokenizer.vocab_size=768"],
     "vocab 1536": ["tokenizer.vocab_size=1536"],
     "vocab 2048": ["tokenizer.vocab_size=2048"],
@@ -59,20 +109,42 @@ RECIPES: dict[str, list[str]] = {
     "vocab 1536, dropout 0.3": ["tokenizer.vocab_size=1536", "model.dropout=0.3"],
     "vocab 1024, ema 0.01": ["tokenizer.vocab_size=1024", "train.ema=0.01"],
     "vocab 1024, 6/3/192": ["tokenizer.vocab_size=1024", "model.n_head=3"],
-    "vocab 1024, 8/8/256, dropout 0.3": ["tokenizer.vocab_size=1024", "model.preset=custom", "model.n_layer=8", "model.n_head=8",
-                                         "model.n_embd=256", "model.dropout=0.3"],
-    "vocab 2048, 8/8/256, dropout 0.3": ["tokenizer.vocab_size=2048", "model.preset=custom", "model.n_layer=8", "model.n_head=8",
-                                         "model.n_embd=256", "model.dropout=0.3"],
-    "vocab 1024, 12/6/192": ["tokenizer.vocab_size=1024", "model.preset=custom", "model.n_layer=12", "model.n_head=6",
-                             "model.n_embd=192"],
+    "vocab 1024, 8/8/256, dropout 0.3": [
+        "tokenizer.vocab_size=1024",
+        "model.preset=custom",
+        "model.n_layer=8",
+        "model.n_head=8",
+        "model.n_embd=256",
+        "model.dropout=0.3",
+    ],
+    "vocab 2048, 8/8/256, dropout 0.3": [
+        "tokenizer.vocab_size=2048",
+        "model.preset=custom",
+        "model.n_layer=8",
+        "model.n_head=8",
+        "model.n_embd=256",
+        "model.dropout=0.3",
+    ],
+    "vocab 1024, 12/6/192": [
+        "tokenizer.vocab_size=1024",
+        "model.preset=custom",
+        "model.n_layer=12",
+        "model.n_head=6",
+        "model.n_embd=192",
+    ],
     "vocab 2048, weight decay 2.0": ["tokenizer.vocab_size=2048", "train.weight_decay=2.0"],
     "vocab 1024, weight decay 0.1": ["tokenizer.vocab_size=1024", "train.weight_decay=0.1"],
     "vocab 1024, seed 1": ["tokenizer.vocab_size=1024", "train.seed=1"],
     "vocab 1024, seed 2": ["tokenizer.vocab_size=1024", "train.seed=2"],
     "vocab 1024, 6/3/192, seed 1": ["tokenizer.vocab_size=1024", "model.n_head=3", "train.seed=1"],
     "vocab 1024, 6/3/192, ema 0.01": ["tokenizer.vocab_size=1024", "model.n_head=3", "train.ema=0.01"],
-    "vocab 1024, 12/3/192": ["tokenizer.vocab_size=1024", "model.preset=custom", "model.n_layer=12", "model.n_head=3",
-                             "model.n_embd=192"],
+    "vocab 1024, 12/3/192": [
+        "tokenizer.vocab_size=1024",
+        "model.preset=custom",
+        "model.n_layer=12",
+        "model.n_head=3",
+        "model.n_embd=192",
+    ],
     "vocab 2048, dropout 0.4": ["tokenizer.vocab_size=2048", "model.dropout=0.4"],
     "vocab 3072, dropout 0.4": ["tokenizer.vocab_size=3072", "model.dropout=0.4"],
     "vocab 4096, dropout 0.4": ["tokenizer.vocab_size=4096", "model.dropout=0.4"],
@@ -89,8 +161,17 @@ RECIPES: dict[str, list[str]] = {
 
 def train(name: str, sets: list[str], device: str, folder: Path) -> tuple[str, dict | None, float, str]:
     """One recipe as a gencli process: (name, its --json output or None, wall seconds, error line)."""
-    res, wall, last = run_json("lm", "train", "--corpus", "alice", "--ckpt", str(folder), "--device", device,
-                               *[a for s in BASE + sets for a in ("--set", s)])
+    res, wall, last = run_json(
+        "lm",
+        "train",
+        "--corpus",
+        "alice",
+        "--ckpt",
+        str(folder),
+        "--device",
+        device,
+        *[a for s in BASE + sets for a in ("--set", s)],
+    )
     return name, res, wall, last
 
 
@@ -99,9 +180,17 @@ def main() -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--only", default="", help="recipe names separated by ; (default: all)")
-    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                    help="a value for every recipe (e.g. train.max_iters=20 for a smoke run); repeatable")
-    ap.add_argument("--out", type=Path, default=None, help="checkpoints and results.json here (default: a temporary folder)")
+    ap.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a value for every recipe (e.g. train.max_iters=20 for a smoke run); repeatable",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=None, help="checkpoints and results.json here (default: a temporary folder)"
+    )
     args = ap.parse_args()
     names = [n.strip() for n in args.only.split(";") if n.strip()] or list(RECIPES)
     unknown = [n for n in names if n not in RECIPES]
@@ -110,18 +199,26 @@ def main() -> int:
     out = args.out or Path(tempfile.mkdtemp(prefix="gencli-recipes-"))
     out.mkdir(parents=True, exist_ok=True)
     print(f"{len(names)} recipes on {args.device}, {args.jobs} at a time; checkpoints under {out}", flush=True)
-    print(f"{'recipe':<36} {'best bpb':>9} {'at step':>8} {'final bpb':>10} {'final/best loss':>16} {'wall s':>7}", flush=True)
+    print(
+        f"{'recipe':<36} {'best bpb':>9} {'at step':>8} {'final bpb':>10} {'final/best loss':>16} {'wall s':>7}",
+        flush=True,
+    )
     results = {}
     with ThreadPoolExecutor(args.jobs) as pool:
-        jobs = [pool.submit(train, n, args.sets + RECIPES[n], args.device, out / f"r{i:02d}") for i, n in enumerate(names)]
+        jobs = [
+            pool.submit(train, n, args.sets + RECIPES[n], args.device, out / f"r{i:02d}") for i, n in enumerate(names)
+        ]
         for job in as_completed(jobs):
             name, res, wall, err = job.result()
             if res is None:
                 print(f"{name:<36} FAILED: {err}", flush=True)
                 continue
             ratio = res["val_loss"] / res["best_val_loss"]
-            print(f"{name:<36} {res['best_val_bpb']:>9.3f} {res['best_step']:>8} {res['val_bpb']:>10.3f} {ratio:>16.2f} {wall:>7.0f}",
-                  flush=True)
+            print(
+                f"{name:<36} {res['best_val_bpb']:>9.3f} {res['best_step']:>8} {res['val_bpb']:>10.3f} {ratio:>16.2f} "
+                f"{wall:>7.0f}",
+                flush=True,
+            )
             results[name] = {"sets": RECIPES[name], "wall_s": wall, **res}
             (out / "results.json").write_text(json.dumps(results, indent=1))
     return 0 if len(results) == len(names) else 1

@@ -29,8 +29,18 @@ SHAPE = ["tokenizer.vocab_size=2048"]
 
 def whole_run(iters: int, folder: Path, cache: Path) -> tuple[float, dict]:
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
-    res, wall, last = run_json("lm", "train", "--corpus", "alice", "--ckpt", str(folder), "--max-iters", str(iters),
-                               *[a for s in SHAPE for a in ("--set", s)], env=env)
+    res, wall, last = run_json(
+        "lm",
+        "train",
+        "--corpus",
+        "alice",
+        "--ckpt",
+        str(folder),
+        "--max-iters",
+        str(iters),
+        *[a for s in SHAPE for a in ("--set", s)],
+        env=env,
+    )
     if res is None:
         sys.exit(f"gencli lm train failed: {last}")
     return wall, res
@@ -47,8 +57,11 @@ def steady_state(folder: Path, chunks: int = 6) -> dict[str, float]:
     trainers = {"default recipe, auto path": prepare(folder / "d", resume=False, sets=sets).trainer}
     for p in PRECISIONS:
         for a in ATTENTIONS:
-            trainers[f"dropout 0, {p}/{a}"] = prepare(folder / f"{p}{a}", resume=False, sets=sets + [
-                f"train.precision={p}", f"train.attention={a}", "model.dropout=0", "model.attn_dropout=0"]).trainer
+            trainers[f"dropout 0, {p}/{a}"] = prepare(
+                folder / f"{p}{a}",
+                resume=False,
+                sets=sets + [f"train.precision={p}", f"train.attention={a}", "model.dropout=0", "model.attn_dropout=0"],
+            ).trainer
     for t in trainers.values():
         t.run(3, eval_at_end=False)
         t.train_s, t.history.steps = 0.0, []
@@ -63,7 +76,9 @@ def main() -> None:
     iters = int(sys.argv[1]) if len(sys.argv) > 1 else 150
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     torch.set_num_threads(os.cpu_count() or 1)
-    print(f"CPU: {cpu_line()}; {torch.get_num_threads()} threads; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}")
+    print(
+        f"CPU: {cpu_line()}; {torch.get_num_threads()} threads; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}"
+    )
     firsts, cached, plains = [], [], []
     with tempfile.TemporaryDirectory(prefix="gencli-speed-") as tmp:
         tmp = Path(tmp)
@@ -73,18 +88,26 @@ def main() -> None:
             plains.append(plain_steps(iters, tmp / f"plain{r}"))
         rates = steady_state(tmp)
     plain = min(plains)
-    (wall_first, out_first), (wall_cached, out_cached) = min(firsts, key=lambda x: x[0]), min(cached, key=lambda x: x[0])
+    (wall_first, out_first), (wall_cached, out_cached) = (
+        min(firsts, key=lambda x: x[0]),
+        min(cached, key=lambda x: x[0]),
+    )
     print(f"\nPart 1: {iters} iterations, mini 6/6/192, BPE 2048, block 64, batch 32, best of {repeats} (interleaved)")
     print(f"{'run':<58} {'seconds':>8} {'ratio':>6}")
     print(f"{'plain fp32 loop, the steps only':<58} {plain:>8.1f} {'1.00':>6}")
-    for name, wall, out in (("gencli lm train, whole process, empty cache", wall_first, out_first),
-                            ("gencli lm train, whole process, cache filled", wall_cached, out_cached)):
+    for name, wall, out in (
+        ("gencli lm train, whole process, empty cache", wall_first, out_first),
+        ("gencli lm train, whole process, cache filled", wall_cached, out_cached),
+    ):
         print(f"{name:<58} {wall:>8.1f} {plain / wall:>5.2f}x")
         print(f"{'  of which training steps':<58} {out['train_s']:>8.1f}")
         print(f"{'  of which evaluation':<58} {out['wall_s'] - out['train_s']:>8.1f}")
         print(f"{'  of which start, tokenizer, path choice, saving, figure':<58} {wall - out['wall_s']:>8.1f}")
-    print(f"numeric path: {out_first['numeric_path']['path']} "
-          + ", ".join(f"{k} {v:,.0f}" for k, v in out_first["numeric_path"]["tokens_per_s"].items()) + " tokens/s measured")
+    print(
+        f"numeric path: {out_first['numeric_path']['path']} "
+        + ", ".join(f"{k} {v:,.0f}" for k, v in out_first["numeric_path"]["tokens_per_s"].items())
+        + " tokens/s measured"
+    )
     print("\nPart 2: steady-state tokens/s (6 interleaved chunks of 5 steps)")
     for name, v in rates.items():
         print(f"{name:<44} {v:>9,.0f}")

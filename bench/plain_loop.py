@@ -12,8 +12,14 @@ import torch
 from gencli.lm.model.dropout import Dropout
 from gencli.lm.training.fit import prepare
 
-PLAIN = ["train.precision=fp32", "train.attention=explicit", "train.fused_adamw=false", "model.dropout=0.1",
-         "model.attn_dropout=0.1", "model.attn_dropout_mode=weights"]
+PLAIN = [
+    "train.precision=fp32",
+    "train.attention=explicit",
+    "train.fused_adamw=false",
+    "model.dropout=0.1",
+    "model.attn_dropout=0.1",
+    "model.attn_dropout_mode=weights",
+]
 
 
 class TorchDropout(torch.nn.Dropout):

@@ -17,7 +17,9 @@ GENCLI = str(Path(sys.executable).with_name("gencli"))
 
 def timed(args: list[str], cwd: Path) -> float:
     t0 = time.perf_counter()
-    done = subprocess.run([GENCLI, *args, "--json"], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(
+        [GENCLI, *args, "--json"], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     if done.returncode:
         sys.exit(f"gencli {' '.join(args)} failed: {done.stderr.strip().splitlines()[-1]}")
     return time.perf_counter() - t0
@@ -27,8 +29,10 @@ def main() -> None:
     data = os.environ.get("GENCLI_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data"
     os.environ["GENCLI_DATA_DIR"] = str(Path(data).resolve())  # the runs happen in another folder
     work = Path(tempfile.mkdtemp(prefix="gencli-report-bench-"))
-    rows = [("report --quick, from nothing", timed(["report", "--quick", "--out", "quick"], work)),
-            ("report --quick, checkpoints present", timed(["report", "--quick", "--out", "quick"], work))]
+    rows = [
+        ("report --quick, from nothing", timed(["report", "--quick", "--out", "quick"], work)),
+        ("report --quick, checkpoints present", timed(["report", "--quick", "--out", "quick"], work)),
+    ]
     if "--full" in sys.argv:
         rows.append(("full report, from nothing", timed(["report", "--out", "full"], work)))
         rows.append(("full report, checkpoints present", timed(["report", "--out", "full"], work)))

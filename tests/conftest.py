@@ -75,7 +75,9 @@ def lm(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("lm-analyses")
     (root / "corpus.txt").write_text(CORPUS)
-    r = CliRunner().invoke(app, ["lm", "train", "--corpus", str(root / "corpus.txt"), "--ckpt", str(root / "ck"),
-                                 "--max-iters", "40", *TINY])
+    r = CliRunner().invoke(
+        app,
+        ["lm", "train", "--corpus", str(root / "corpus.txt"), "--ckpt", str(root / "ck"), "--max-iters", "40", *TINY],
+    )
     assert r.exit_code == 0, r.stderr
     return load_trained(root / "ck")

@@ -44,16 +44,43 @@ def test_train_then_sample_with_defaults_chain(cli):
 def test_same_seed_gives_byte_identical_samples(cli, diffusion_ckpts, tmp_path):
     outs = []
     for d in ("a", "b"):
-        r = cli("diffusion", "sample", "--ckpt", diffusion_ckpts["uncond"], "--n", "100", "--steps", "30",
-                "--sampler", "sde", "--out-dir", tmp_path / d, "--json")
+        r = cli(
+            "diffusion",
+            "sample",
+            "--ckpt",
+            diffusion_ckpts["uncond"],
+            "--n",
+            "100",
+            "--steps",
+            "30",
+            "--sampler",
+            "sde",
+            "--out-dir",
+            tmp_path / d,
+            "--json",
+        )
         assert r.exit_code == 0, r.stderr
         outs.append((tmp_path / d / "samples.csv").read_bytes())
     assert outs[0] == outs[1]
 
 
 def test_sample_sweeps_and_conditional_table(cli, diffusion_ckpts):
-    r = cli("diffusion", "sample", "--ckpt", diffusion_ckpts["cond"], "--n", "90", "--steps", "10",
-            "--steps-sweep", "1,5", "--compare", "euler/uniform,heun/karras", "--seeds-grid", "--json")
+    r = cli(
+        "diffusion",
+        "sample",
+        "--ckpt",
+        diffusion_ckpts["cond"],
+        "--n",
+        "90",
+        "--steps",
+        "10",
+        "--steps-sweep",
+        "1,5",
+        "--compare",
+        "euler/uniform,heun/karras",
+        "--seeds-grid",
+        "--json",
+    )
     assert r.exit_code == 0, r.stderr
     res = r.json()
     assert len(res["own_region_fraction"]) == 9 and [row["steps"] for row in res["steps_sweep"]] == [1, 5]
@@ -64,7 +91,19 @@ def test_sample_sweeps_and_conditional_table(cli, diffusion_ckpts):
 
 
 def test_determinism_exact_for_ode_and_not_for_sde(cli, diffusion_ckpts):
-    base = ["diffusion", "determinism", "--ckpt", diffusion_ckpts["uncond"], "--repeats", "3", "--n", "40", "--steps", "20", "--json"]
+    base = [
+        "diffusion",
+        "determinism",
+        "--ckpt",
+        diffusion_ckpts["uncond"],
+        "--repeats",
+        "3",
+        "--n",
+        "40",
+        "--steps",
+        "20",
+        "--json",
+    ]
     ode = cli(*base, "--sampler", "euler").json()
     assert ode["identical"] is True and ode["max_abs_diff"] == 0.0
     sde = cli(*base, "--sampler", "sde").json()
@@ -83,8 +122,21 @@ def test_trajectories(cli, diffusion_ckpts):
 
 
 def test_prob_points_and_classes(cli, diffusion_ckpts):
-    r = cli("diffusion", "prob", "--ckpt", diffusion_ckpts["cond"], "--point", "0,0,4", "--point", "0,0,0",
-            "--point", "3,3,8", "--samples", "64", "--json")
+    r = cli(
+        "diffusion",
+        "prob",
+        "--ckpt",
+        diffusion_ckpts["cond"],
+        "--point",
+        "0,0,4",
+        "--point",
+        "0,0,0",
+        "--point",
+        "3,3,8",
+        "--samples",
+        "64",
+        "--json",
+    )
     assert r.exit_code == 0, r.stderr
     pts = r.json()["points"]
     assert [(p["x"], p["y"], p["class"]) for p in pts] == [(0, 0, 4), (0, 0, 0), (3, 3, 8)]
@@ -92,23 +144,61 @@ def test_prob_points_and_classes(cli, diffusion_ckpts):
 
 
 def test_prob_exact_beside_the_bound(cli, diffusion_ckpts):
-    r = cli("diffusion", "prob", "--ckpt", diffusion_ckpts["cond"], "--point", "0,0,4", "--point", "3,3,8",
-            "--samples", "256", "--exact", "--rtol", "1e-6", "--atol", "1e-6", "--json")
+    r = cli(
+        "diffusion",
+        "prob",
+        "--ckpt",
+        diffusion_ckpts["cond"],
+        "--point",
+        "0,0,4",
+        "--point",
+        "3,3,8",
+        "--samples",
+        "256",
+        "--exact",
+        "--rtol",
+        "1e-6",
+        "--atol",
+        "1e-6",
+        "--json",
+    )
     assert r.exit_code == 0, r.stderr
     inside, outside = r.json()["points"]
     for p in (inside, outside):
-        assert {"exact_logp", "exact_nfe", "exact_logp_data_prior", "smoothed_truth"} <= p.keys() and p["exact_nfe"] > 10
+        assert {"exact_logp", "exact_nfe", "exact_logp_data_prior", "smoothed_truth"} <= p.keys() and p[
+            "exact_nfe"
+        ] > 10
         assert p["exact_logp"] >= p["elbo"] - 3 * p["stderr"]  # the bound lies below, but for Monte Carlo noise
     assert inside["smoothed_truth"] == pytest.approx(math.log(9 / 4), abs=1e-9)  # sigma_min is tiny next to the cell
     assert outside["smoothed_truth"] < -1000 < outside["exact_logp"]
-    again = cli("diffusion", "prob", "--ckpt", diffusion_ckpts["cond"], "--point", "0,0,4", "--point", "3,3,8",
-                "--samples", "256", "--exact", "--rtol", "1e-6", "--atol", "1e-6", "--json").json()["points"]
+    again = cli(
+        "diffusion",
+        "prob",
+        "--ckpt",
+        diffusion_ckpts["cond"],
+        "--point",
+        "0,0,4",
+        "--point",
+        "3,3,8",
+        "--samples",
+        "256",
+        "--exact",
+        "--rtol",
+        "1e-6",
+        "--atol",
+        "1e-6",
+        "--json",
+    ).json()["points"]
     assert [p["exact_logp"] for p in again] == [inside["exact_logp"], outside["exact_logp"]]  # deterministic
 
 
 def test_invert_and_schedule(cli, diffusion_ckpts):
-    inv = cli("diffusion", "invert", "--ckpt", diffusion_ckpts["uncond"], "--iterations", "5", "--steps", "10", "--json").json()
-    assert inv["distance"] == pytest.approx(((inv["final"][0] - 4) ** 2 + (inv["final"][1] - 5.5) ** 2) ** 0.5, abs=1e-5)
+    inv = cli(
+        "diffusion", "invert", "--ckpt", diffusion_ckpts["uncond"], "--iterations", "5", "--steps", "10", "--json"
+    ).json()
+    assert inv["distance"] == pytest.approx(
+        ((inv["final"][0] - 4) ** 2 + (inv["final"][1] - 5.5) ** 2) ** 0.5, abs=1e-5
+    )
     assert inv["iterations"] == 5 and inv["success"] is False
     with open(inv["files"]["invert"]) as f:
         last = list(csv.DictReader(f))[-1]
@@ -213,11 +303,27 @@ def test_device_is_used_or_refused_in_one_line(cli, diffusion_ckpts):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA; the refusal is what a CPU-only machine shows")
-    for args in (["diffusion", "sample", "--ckpt", diffusion_ckpts["uncond"]], ["diffusion", "train", "--ckpt", "x"],
-                 ["lm", "generate", "--ckpt", "nowhere"], ["report", "--quick", "--out", "rep"]):
+    for args in (
+        ["diffusion", "sample", "--ckpt", diffusion_ckpts["uncond"]],
+        ["diffusion", "train", "--ckpt", "x"],
+        ["lm", "generate", "--ckpt", "nowhere"],
+        ["report", "--quick", "--out", "rep"],
+    ):
         r = cli(*args, "--device", "cuda")
         assert r.exit_code == 2 and "no CUDA device" in r.stderr and r.stderr.count("\n") == 1, args
-    r = cli("diffusion", "sample", "--ckpt", diffusion_ckpts["uncond"], "--n", "20", "--steps", "5", "--device", "cpu", "--json")
+    r = cli(
+        "diffusion",
+        "sample",
+        "--ckpt",
+        diffusion_ckpts["uncond"],
+        "--n",
+        "20",
+        "--steps",
+        "5",
+        "--device",
+        "cpu",
+        "--json",
+    )
     assert r.exit_code == 0, r.stderr
 
 
@@ -245,9 +351,27 @@ def test_guidance_options_and_the_null_class(cli, diffusion_ckpts, tmp_path):
         assert next(csv.reader(f)) == ["x", "y"]
     sweep = cli(*base, "--guidance-sweep", "0,1", "--json").json()
     assert [(r["guidance"], tuple(r["interval"])) for r in sweep["guidance_sweep"]] == [
-        (0.0, (0.0, 0.4)), (1.0, (0.0, 0.4)), (0.0, (0.0, 1.0)), (1.0, (0.0, 1.0))]
+        (0.0, (0.0, 0.4)),
+        (1.0, (0.0, 0.4)),
+        (0.0, (0.0, 1.0)),
+        (1.0, (0.0, 1.0)),
+    ]
     assert sweep["guidance_sweep"][0]["own_region_mean"] == sweep["guidance_sweep"][2]["own_region_mean"]
-    det = cli("diffusion", "determinism", "--ckpt", ck, "--repeats", "2", "--n", "20", "--steps", "5", "--guidance", "1", "--json")
+    det = cli(
+        "diffusion",
+        "determinism",
+        "--ckpt",
+        ck,
+        "--repeats",
+        "2",
+        "--n",
+        "20",
+        "--steps",
+        "5",
+        "--guidance",
+        "1",
+        "--json",
+    )
     assert det.exit_code == 0 and det.json()["identical"] is True
     traj = cli("diffusion", "trajectory", "--ckpt", ck, "--steps", "5", "--guidance", "1", "--json")
     assert traj.exit_code == 0 and len(traj.json()["ends"]) == 9

@@ -3,10 +3,28 @@
 import subprocess
 import sys
 
-COMMANDS = [[], ["diffusion"], ["lm"], ["config"], ["report"], ["diffusion", "train"], ["diffusion", "sample"],
-            ["diffusion", "trajectory"], ["diffusion", "determinism"], ["diffusion", "prob"], ["diffusion", "invert"],
-            ["diffusion", "schedule"], ["lm", "train"], ["lm", "generate"], ["lm", "invert"], ["lm", "attention"],
-            ["lm", "prob"], ["lm", "compress"], ["lm", "decompress"], ["config", "show"]]
+COMMANDS = [
+    [],
+    ["diffusion"],
+    ["lm"],
+    ["config"],
+    ["report"],
+    ["diffusion", "train"],
+    ["diffusion", "sample"],
+    ["diffusion", "trajectory"],
+    ["diffusion", "determinism"],
+    ["diffusion", "prob"],
+    ["diffusion", "invert"],
+    ["diffusion", "schedule"],
+    ["lm", "train"],
+    ["lm", "generate"],
+    ["lm", "invert"],
+    ["lm", "attention"],
+    ["lm", "prob"],
+    ["lm", "compress"],
+    ["lm", "decompress"],
+    ["config", "show"],
+]
 
 
 def test_help_of_every_command_imports_no_heavy_library():
@@ -24,4 +42,3 @@ def test_help_of_every_command_imports_no_heavy_library():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
-

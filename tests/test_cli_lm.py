@@ -11,29 +11,73 @@ from typer.testing import CliRunner
 from gencli.cli.app import app
 from tests.test_lm_core import CORPUS
 
-TINY = ["--set", "model.preset=custom", "--set", "model.n_layer=2", "--set", "model.n_head=2", "--set", "model.n_embd=16",
-        "--set", "model.block_size=32", "--set", "tokenizer.vocab_size=300", "--set", "train.batch_size=4",
-        "--set", "train.eval_every=10", "--set", "train.eval_batches=2",
-        # a constant rate without dropout: 30 steps must learn the toy corpus, and a run split by --max-iters must
-        # follow the same schedule as one run (a cosine is defined over max_iters)
-        "--set", "train.lr_schedule=constant", "--set", "train.warmup_iters=0", "--set", "model.dropout=0",
-        "--set", "model.attn_dropout=0"]
+TINY = [
+    "--set",
+    "model.preset=custom",
+    "--set",
+    "model.n_layer=2",
+    "--set",
+    "model.n_head=2",
+    "--set",
+    "model.n_embd=16",
+    "--set",
+    "model.block_size=32",
+    "--set",
+    "tokenizer.vocab_size=300",
+    "--set",
+    "train.batch_size=4",
+    "--set",
+    "train.eval_every=10",
+    "--set",
+    "train.eval_batches=2",
+    # a constant rate without dropout: 30 steps must learn the toy corpus, and a run split by --max-iters must
+    # follow the same schedule as one run (a cosine is defined over max_iters)
+    "--set",
+    "train.lr_schedule=constant",
+    "--set",
+    "train.warmup_iters=0",
+    "--set",
+    "model.dropout=0",
+    "--set",
+    "model.attn_dropout=0",
+]
 
 
 @pytest.fixture(scope="module")
 def lm_ckpt(tmp_path_factory):
     root = tmp_path_factory.mktemp("lm")
     (root / "corpus.txt").write_text(CORPUS)
-    r = CliRunner().invoke(app, ["lm", "train", "--corpus", str(root / "corpus.txt"), "--ckpt", str(root / "ck"),
-                                 "--max-iters", "30", *TINY, "--json"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "lm",
+            "train",
+            "--corpus",
+            str(root / "corpus.txt"),
+            "--ckpt",
+            str(root / "ck"),
+            "--max-iters",
+            "30",
+            *TINY,
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.stderr
     return root
 
 
 def test_train_json_files_and_metrics(lm_ckpt):
     ck = lm_ckpt / "ck"
-    for name in ("model.safetensors", "last.safetensors", "tokenizer.json", "config.yaml", "meta.json",
-                 "train_state.pt", "metrics.csv", "loss.png"):
+    for name in (
+        "model.safetensors",
+        "last.safetensors",
+        "tokenizer.json",
+        "config.yaml",
+        "meta.json",
+        "train_state.pt",
+        "metrics.csv",
+        "loss.png",
+    ):
         assert (ck / name).is_file(), name
     with open(ck / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
@@ -43,32 +87,67 @@ def test_train_json_files_and_metrics(lm_ckpt):
 DROPOUT = ["--set", "model.dropout=0.2", "--set", "model.attn_dropout=0.2", "--set", "train.precision=fp32"]
 
 
-@pytest.mark.parametrize("extra", [[], ["--set", "train.ema=0.2"], ["--set", "train.bpe_dropout=0.1"],
-                                   [*DROPOUT, "--set", "train.attention=explicit"], [*DROPOUT, "--set", "train.attention=fused"]],
-                         ids=["plain", "weight-average", "bpe-dropout", "dropout-explicit", "dropout-fused"])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],
+        ["--set", "train.ema=0.2"],
+        ["--set", "train.bpe_dropout=0.1"],
+        [*DROPOUT, "--set", "train.attention=explicit"],
+        [*DROPOUT, "--set", "train.attention=fused"],
+    ],
+    ids=["plain", "weight-average", "bpe-dropout", "dropout-explicit", "dropout-fused"],
+)
 def test_resume_gives_the_same_curve_as_one_run(cli, lm_ckpt, tmp_path, extra):
     from gencli.checkpoint.load import load_checkpoint
 
     corpus = lm_ckpt / "corpus.txt"
-    one = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *TINY, *extra, "--json")
+    one = cli(
+        "lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *TINY, *extra, "--json"
+    )
     assert one.exit_code == 0, one.stderr
-    assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "10", *TINY, *extra).exit_code == 0
-    two = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *TINY, *extra, "--resume", "--json")
+    assert (
+        cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "10", *TINY, *extra).exit_code
+        == 0
+    )
+    two = cli(
+        "lm",
+        "train",
+        "--corpus",
+        corpus,
+        "--ckpt",
+        tmp_path / "two",
+        "--max-iters",
+        "20",
+        *TINY,
+        *extra,
+        "--resume",
+        "--json",
+    )
     assert two.exit_code == 0, two.stderr
     a = (tmp_path / "one" / "metrics.csv").read_text()
     b = (tmp_path / "two" / "metrics.csv").read_text()
     assert a == b
-    last = [load_checkpoint(tmp_path / k, "lm", extra=("last.safetensors",)).extra_weights["last.safetensors"] for k in ("one", "two")]
+    last = [
+        load_checkpoint(tmp_path / k, "lm", extra=("last.safetensors",)).extra_weights["last.safetensors"]
+        for k in ("one", "two")
+    ]
     assert all(torch.equal(last[0][k], last[1][k]) for k in last[0])
     assert {"train_loss", "val_loss", "tokens_per_s", "wall_s", "files"} <= two.json().keys()
 
 
 def test_analyses(cli, lm_ckpt):
     ck = lm_ckpt / "ck"
-    gen = cli("lm", "generate", "--ckpt", ck, "--prompt", "the cat", "--max-new-tokens", "5", "--num-samples", "2", "--json").json()
+    gen = cli(
+        "lm", "generate", "--ckpt", ck, "--prompt", "the cat", "--max-new-tokens", "5", "--num-samples", "2", "--json"
+    ).json()
     assert len(gen["samples"]) == 2 and all(s.startswith("the cat") for s in gen["samples"])
-    g1 = cli("lm", "generate", "--ckpt", ck, "--prompt", "the cat", "--greedy", "--max-new-tokens", "8", "--json").json()
-    g2 = cli("lm", "generate", "--ckpt", ck, "--prompt", "the cat", "--greedy", "--max-new-tokens", "8", "--json").json()
+    g1 = cli(
+        "lm", "generate", "--ckpt", ck, "--prompt", "the cat", "--greedy", "--max-new-tokens", "8", "--json"
+    ).json()
+    g2 = cli(
+        "lm", "generate", "--ckpt", ck, "--prompt", "the cat", "--greedy", "--max-new-tokens", "8", "--json"
+    ).json()
     assert g1["samples"] == g2["samples"]
     inv = cli("lm", "invert", "--ckpt", ck, "--target", "the cat", "--steps", "200", "--json").json()
     assert {"success", "steps", "decoded"} <= inv.keys() and inv["success"] and inv["decoded"] == "the cat"
@@ -103,7 +182,11 @@ def test_bad_input(cli, args, needle):
 def test_bad_input_with_a_checkpoint(cli, lm_ckpt, tmp_path):
     ck = lm_ckpt / "ck"
     long = "word " * 100
-    for args in (["lm", "invert", "--target", long], ["lm", "attention", "--prompt", long], ["lm", "generate", "--prompt", long]):
+    for args in (
+        ["lm", "invert", "--target", long],
+        ["lm", "attention", "--prompt", long],
+        ["lm", "generate", "--prompt", long],
+    ):
         r = cli(*args, "--ckpt", ck)
         assert r.exit_code == 2 and "block size" in r.stderr
     short = tmp_path / "short.txt"
@@ -113,12 +196,36 @@ def test_bad_input_with_a_checkpoint(cli, lm_ckpt, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     assert "empty" in cli("lm", "train", "--corpus", empty, "--ckpt", tmp_path / "x").stderr
-    r = cli("lm", "train", "--corpus", lm_ckpt / "corpus.txt", "--ckpt", tmp_path / "x", *TINY, "--set", "tokenizer.kind=char",
-            "--set", "train.bpe_dropout=0.1")
+    r = cli(
+        "lm",
+        "train",
+        "--corpus",
+        lm_ckpt / "corpus.txt",
+        "--ckpt",
+        tmp_path / "x",
+        *TINY,
+        "--set",
+        "tokenizer.kind=char",
+        "--set",
+        "train.bpe_dropout=0.1",
+    )
     assert r.exit_code == 2 and "bpe_dropout" in r.stderr and not (tmp_path / "x").exists()
     r = cli("lm", "prob", "--ckpt", ck, "--text", "x", "--sample")
     assert r.exit_code == 2
-    r = cli("lm", "train", "--corpus", lm_ckpt / "corpus.txt", "--ckpt", ck, "--resume", *TINY, "--set", "model.n_layer=3", "--max-iters", "40")
+    r = cli(
+        "lm",
+        "train",
+        "--corpus",
+        lm_ckpt / "corpus.txt",
+        "--ckpt",
+        ck,
+        "--resume",
+        *TINY,
+        "--set",
+        "model.n_layer=3",
+        "--max-iters",
+        "40",
+    )
     assert r.exit_code == 2 and "cannot change" in r.stderr
 
 
@@ -138,7 +245,12 @@ def test_ctrl_c_then_resume_matches_one_run(cli, lm_ckpt, tmp_path, monkeypatch)
     r = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *TINY)
     assert r.exit_code == 130 and "--resume" in r.stderr
     monkeypatch.setattr(LMTrainer, "loss", real)
-    assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *TINY, "--resume").exit_code == 0
+    assert (
+        cli(
+            "lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *TINY, "--resume"
+        ).exit_code
+        == 0
+    )
     assert (tmp_path / "one" / "metrics.csv").read_text() == (tmp_path / "two" / "metrics.csv").read_text()
 
 

@@ -28,8 +28,14 @@ def _default_sigint() -> None:
 
 
 def _gencli(*args, cwd):
-    return subprocess.Popen([sys.executable, "-m", "gencli", *map(str, args)], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+    return subprocess.Popen(
+        [sys.executable, "-m", "gencli", *map(str, args)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
+    )
 
 
 def _wait_for_lock(lock, pid, seconds=60.0):
@@ -59,8 +65,9 @@ def test_a_second_writer_is_refused_at_once_and_the_first_keeps_its_checkpoint(t
     threading.Thread(target=lambda: lines.extend(first.stderr), daemon=True).start()  # the first's progress notes
     try:
         _wait_for_lock(tmp_path / ".same.lock", first.pid)
-        second = subprocess.run([sys.executable, "-m", "gencli", *second_args], cwd=tmp_path, capture_output=True,
-                                text=True)
+        second = subprocess.run(
+            [sys.executable, "-m", "gencli", *second_args], cwd=tmp_path, capture_output=True, text=True
+        )
         assert second.returncode == 2, second.stderr
         assert second.stderr.count("\n") == 1 and f"pid {first.pid}" in second.stderr and "same" in second.stderr
         # Ctrl-C once the first is training (the LM prints its model line first): it saves a resumable state and stops
@@ -87,8 +94,12 @@ def test_a_killed_writer_does_not_block_the_next(tmp_path):
     finally:
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
-    second = subprocess.run([sys.executable, "-m", "gencli", "diffusion", "train", "--ckpt", "same", *TINY_DIFFUSION],
-                            cwd=tmp_path, capture_output=True, text=True)
+    second = subprocess.run(
+        [sys.executable, "-m", "gencli", "diffusion", "train", "--ckpt", "same", *TINY_DIFFUSION],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert second.returncode == 0, second.stderr
     assert load_checkpoint(tmp_path / "same", "diffusion").meta["step"] == 60
 

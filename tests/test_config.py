@@ -76,10 +76,19 @@ def test_lm_exercise_config_is_the_exercise_whatever_the_defaults():
     assert (m.attn_dropout_mode, b.weight_decay) == ("weights", 0.1)
     assert (t.kind, t.vocab_size) == ("bpe", 2048)
     assert (b.max_iters, b.batch_size, b.lr, b.lr_schedule, b.warmup_iters, b.bpe_dropout, b.ema) == (
-        2000, 32, 5e-4, "constant", 0, 0.0, 0.0)
+        2000,
+        32,
+        5e-4,
+        "constant",
+        0,
+        0.0,
+        0.0,
+    )
 
 
-@pytest.mark.parametrize("sets, needle", [(["train.ema=1"], "ema: must be in"), (["train.bpe_dropout=-0.1"], "bpe_dropout")])
+@pytest.mark.parametrize(
+    "sets, needle", [(["train.ema=1"], "ema: must be in"), (["train.bpe_dropout=-0.1"], "bpe_dropout")]
+)
 def test_lm_bad_values_rejected(sets, needle):
     from gencli.lm.config import LMConfig
 
@@ -96,8 +105,11 @@ def test_report_yaml_states_the_built_in_defaults():
     assert to_dict(resolve(ReportConfig, yaml_path=path)) == to_dict(ReportConfig())
 
 
-BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefg", "bcdefgh")) + "train:\n  epochs: *h\n"
+BOMB = (
+    "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + "".join(f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefg", "bcdefgh"))
+    + "train:\n  epochs: *h\n"
+)
 
 
 def test_yaml_aliases_are_refused_in_one_short_line(tmp_path, cli):
@@ -138,7 +150,11 @@ def test_config_show_is_yaml_that_config_reads_back(name, cli, tmp_path):
     assert r.exit_code == 0 and sum(line.strip().startswith("# ") for line in r.stdout.splitlines()) > 10  # helps
     path = tmp_path / "shown.yaml"
     path.write_text(r.stdout)
-    back = {"diffusion": lambda: resolve_diffusion(yaml_path=path), "diffusion-cond": lambda: resolve_diffusion(yaml_path=path),
-            "lm": lambda: resolve(LMConfig, yaml_path=path), "report": lambda: resolve(ReportConfig, yaml_path=path)}[name]()
+    back = {
+        "diffusion": lambda: resolve_diffusion(yaml_path=path),
+        "diffusion-cond": lambda: resolve_diffusion(yaml_path=path),
+        "lm": lambda: resolve(LMConfig, yaml_path=path),
+        "report": lambda: resolve(ReportConfig, yaml_path=path),
+    }[name]()
     assert to_dict(back) == to_dict(defaults(name))
     assert cli("config", "show", "nope").exit_code == 2

@@ -28,7 +28,8 @@ def tiny_lm(lm):
 
 
 def _writing(lm, token: str | None):
-    """A copy of the model whose output ignores its input: always `token` (logit 48 above the rest), or uniform (None)."""
+    """A copy of the model whose output ignores its input: always `token` (logit 48 above the rest), or uniform
+    (None)."""
     model = copy.deepcopy(lm.model)
     C, V = model.shape.n_embd, model.shape.vocab_size
     with torch.no_grad():
@@ -71,16 +72,39 @@ def test_an_inversion_that_fails_says_so(tiny_lm):
 def one_epoch_diffusion(tmp_path_factory):
     root = tmp_path_factory.mktemp("degenerate-diffusion")
     for name, extra in (("u", []), ("c", ["--conditional"])):
-        r = CliRunner().invoke(app, ["diffusion", "train", "--ckpt", str(root / name), "--set", "data.n_points=256",
-                                     "--set", "train.epochs=1", *extra])
+        r = CliRunner().invoke(
+            app,
+            [
+                "diffusion",
+                "train",
+                "--ckpt",
+                str(root / name),
+                "--set",
+                "data.n_points=256",
+                "--set",
+                "train.epochs=1",
+                *extra,
+            ],
+        )
         assert r.exit_code == 0, r.stderr
     return load_diffusion(root / "u"), load_diffusion(root / "c")
 
 
 def test_every_section_completes_on_degenerate_models(tiny_lm, one_epoch_diffusion, tmp_path):
-    small = {**QUICK, "diffusion": {**QUICK["diffusion"], "n_samples": 300, "steps": 20, "steps_sweep": [1, 20],
-                                    "grid_points": 100, "prob_samples": 32, "invert_iterations": 5, "invert_steps": 10},
-             "lm": {**QUICK["lm"], "invert_steps": 5, "prob_tokens": 5}}
+    small = {
+        **QUICK,
+        "diffusion": {
+            **QUICK["diffusion"],
+            "n_samples": 300,
+            "steps": 20,
+            "steps_sweep": [1, 20],
+            "grid_points": 100,
+            "prob_samples": 32,
+            "invert_iterations": 5,
+            "invert_steps": 10,
+        },
+        "lm": {**QUICK["lm"], "invert_steps": 5, "prob_tokens": 5},
+    }
     cfg = resolve(ReportConfig, base=small)
     b = _Builder(tmp_path, cfg, True, False, torch.device("cpu"), lambda name, total: lambda *a, **k: None)
     uncond, cond = one_epoch_diffusion
@@ -105,8 +129,23 @@ def test_every_section_completes_on_degenerate_models(tiny_lm, one_epoch_diffusi
 @pytest.mark.parametrize("precision", ["bf16", "fp32"])
 def test_inversion_and_attention_on_each_numeric_path(tmp_path, precision):
     (tmp_path / "corpus.txt").write_text(CORPUS)
-    r = CliRunner().invoke(app, ["lm", "train", "--corpus", str(tmp_path / "corpus.txt"), "--ckpt", str(tmp_path / "ck"),
-                                 "--max-iters", "30", *TINY, "--set", f"train.precision={precision}", "--json"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "lm",
+            "train",
+            "--corpus",
+            str(tmp_path / "corpus.txt"),
+            "--ckpt",
+            str(tmp_path / "ck"),
+            "--max-iters",
+            "30",
+            *TINY,
+            "--set",
+            f"train.precision={precision}",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.stderr
     lm = load_trained(tmp_path / "ck")
     assert lm.checkpoint.meta["metrics"]["numeric_path"]["path"].startswith(precision)

@@ -92,7 +92,11 @@ def test_reverse_paths_one_per_class_and_the_own_cell_check(models):
     assert res.traj.shape == (21, 9, 2) and res.labels.tolist() == list(range(9))
     ends = res.traj[-1]
     inside = np.all(np.abs(ends) <= 1, axis=1)
-    cell = np.where(inside, 3 * np.clip(np.floor((ends[:, 1] + 1) * 1.5), 0, 2) + np.clip(np.floor((ends[:, 0] + 1) * 1.5), 0, 2), -1)
+    cell = np.where(
+        inside,
+        3 * np.clip(np.floor((ends[:, 1] + 1) * 1.5), 0, 2) + np.clip(np.floor((ends[:, 0] + 1) * 1.5), 0, 2),
+        -1,
+    )
     assert res.landed.tolist() == cell.astype(int).tolist()
     assert res.to_dict()["in_own_region"] == (cell == np.arange(9)).tolist()
 
@@ -106,7 +110,10 @@ def test_probability_table_places_and_classes(models):
     # an outside point is scored under the class of the cell nearest to it (col from x, row from y, clamped)
     assert wheres[(2.0, 2.0, 8)] == "outside, nearest cell 8"
     assert wheres[(1.3, 0.0, 5)] == "outside, nearest cell 5" and wheres[(-3.0, 1.0, 6)] == "outside, nearest cell 6"
-    assert all(r["elbo"] == pytest.approx(r["reconstruction"] - r["prior_kl"] + r["neg_diffusion_loss"], abs=1e-4) for r in rows)
+    assert all(
+        r["elbo"] == pytest.approx(r["reconstruction"] - r["prior_kl"] + r["neg_diffusion_loss"], abs=1e-4)
+        for r in rows
+    )
     assert res.truth_inside == pytest.approx(math.log(9 / 4))
     with pytest.raises(Exception, match="out of range"):
         analyses.probability_table(m, settings(m), [(0.0, 0.0, 9)], samples=8)
@@ -121,7 +128,9 @@ def test_inversion_reports_the_distance_it_reached(models):
 
 
 def test_tables_format_each_column_at_one_precision():
-    t = Table("t", [("name", ""), ("frac", ".3f"), ("n", "d")], [("a", 1, 3), ("b", 0.97851, 4.0), ("c", float("nan"), None)])
+    t = Table(
+        "t", [("name", ""), ("frac", ".3f"), ("n", "d")], [("a", 1, 3), ("b", 0.97851, 4.0), ("c", float("nan"), None)]
+    )
     assert t.formatted() == [["a", "1.000", "3"], ["b", "0.979", "4"], ["c", "–", "–"]]
     assert format_cell(True, "") == "yes" and format_cell(np.float32(0.5), ".2f") == "0.50"
     assert [t.numeric(i) for i in range(3)] == [False, True, True]

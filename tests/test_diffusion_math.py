@@ -44,7 +44,6 @@ def test_time_grids_are_decreasing_from_one_to_zero():
         assert (ts[1:] < ts[:-1]).all()
 
 
-
 def test_grids_follow_their_closed_forms_and_the_uniform_one_is_already_geometric():
     T, rho = 50, 7.0
     i = torch.arange(T + 1, dtype=torch.float64)
@@ -173,8 +172,10 @@ def test_exact_divergence_matches_finite_differences():
     x = torch.randn(5, 2, dtype=torch.float64)
     _, tr = divergence(net, x, 0.4, None)
     h = 1e-6
-    fd = sum((net(x + h * e, 0.4)[:, i] - net(x - h * e, 0.4)[:, i]) / (2 * h)
-             for i, e in enumerate(torch.eye(2, dtype=torch.float64)))
+    fd = sum(
+        (net(x + h * e, 0.4)[:, i] - net(x - h * e, 0.4)[:, i]) / (2 * h)
+        for i, e in enumerate(torch.eye(2, dtype=torch.float64))
+    )
     assert torch.allclose(tr, fd, atol=1e-6)
 
 
@@ -213,8 +214,14 @@ def test_smoothed_box_density_against_quadrature_and_tails():
     tiny = math.exp(-5)
     got = smoothed_box_log_density(far, lo, hi, tiny)
     # far right of the box, Phi((1 - x) / sigma) - Phi((-1 - x) / sigma) is Phi((1 - x) / sigma) to many digits
-    tail = torch.tensor([norm.logcdf((1 - 1.3) / tiny) - math.log(2) - math.log(2),
-                         norm.logcdf((-1 + 3.0) * -1 / tiny) - math.log(2) + norm.logcdf((1 - 1.0) / tiny) - math.log(2)],
-                        dtype=torch.float64)
+    tail = torch.tensor(
+        [
+            norm.logcdf((1 - 1.3) / tiny) - math.log(2) - math.log(2),
+            norm.logcdf((-1 + 3.0) * -1 / tiny) - math.log(2) + norm.logcdf((1 - 1.0) / tiny) - math.log(2),
+        ],
+        dtype=torch.float64,
+    )
     assert torch.allclose(got, tail, rtol=1e-9)
-    assert smoothed_box_log_density(torch.zeros(1, 2), *cell_box(4, 3, 3, 1.0), tiny).item() == pytest.approx(math.log(9 / 4))
+    assert smoothed_box_log_density(torch.zeros(1, 2), *cell_box(4, 3, 3, 1.0), tiny).item() == pytest.approx(
+        math.log(9 / 4)
+    )

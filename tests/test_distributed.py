@@ -28,7 +28,20 @@ def corpus(tmp_path_factory):
 def test_two_processes_train_like_one(cli, corpus, tmp_path):
     one = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *FP32, "--json")
     assert one.exit_code == 0, one.stderr
-    two = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "two", "--max-iters", "20", *FP32, "--nproc", "2", "--json")
+    two = cli(
+        "lm",
+        "train",
+        "--corpus",
+        corpus,
+        "--ckpt",
+        tmp_path / "two",
+        "--max-iters",
+        "20",
+        *FP32,
+        "--nproc",
+        "2",
+        "--json",
+    )
     assert two.exit_code == 0, two.stderr
     assert "tokens (vocabulary" in two.stderr  # the main process's remark, passed on by the launcher
     train1, val1 = _losses(tmp_path / "one")
@@ -38,14 +51,43 @@ def test_two_processes_train_like_one(cli, corpus, tmp_path):
     meta = json.loads((tmp_path / "two" / "meta.json").read_text())
     assert meta["step"] == 20
     assert not list(tmp_path.glob(".two*")), "no scratch or half-written folder is left"
-    gen = cli("lm", "generate", "--ckpt", tmp_path / "two", "--prompt", "the cat", "--greedy", "--max-new-tokens", "5", "--json")
+    gen = cli(
+        "lm",
+        "generate",
+        "--ckpt",
+        tmp_path / "two",
+        "--prompt",
+        "the cat",
+        "--greedy",
+        "--max-new-tokens",
+        "5",
+        "--json",
+    )
     assert gen.exit_code == 0 and gen.json()["samples"][0].startswith("the cat")
 
 
 @pytest.mark.slow
 def test_resume_under_two_processes_continues_the_count(cli, corpus, tmp_path):
-    assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "ck", "--max-iters", "10", *FP32, "--nproc", "2").exit_code == 0
-    r = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "ck", "--max-iters", "20", *FP32, "--nproc", "2", "--resume")
+    assert (
+        cli(
+            "lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "ck", "--max-iters", "10", *FP32, "--nproc", "2"
+        ).exit_code
+        == 0
+    )
+    r = cli(
+        "lm",
+        "train",
+        "--corpus",
+        corpus,
+        "--ckpt",
+        tmp_path / "ck",
+        "--max-iters",
+        "20",
+        *FP32,
+        "--nproc",
+        "2",
+        "--resume",
+    )
     assert r.exit_code == 0, r.stderr
     assert cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "one", "--max-iters", "20", *FP32).exit_code == 0
     train_r, _ = _losses(tmp_path / "ck")
@@ -54,14 +96,38 @@ def test_resume_under_two_processes_continues_the_count(cli, corpus, tmp_path):
 
 
 def test_a_batch_that_does_not_split_is_one_line(cli, corpus, tmp_path):
-    r = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "x", *FP32, "--set", "train.batch_size=5", "--nproc", "2")
+    r = cli(
+        "lm",
+        "train",
+        "--corpus",
+        corpus,
+        "--ckpt",
+        tmp_path / "x",
+        *FP32,
+        "--set",
+        "train.batch_size=5",
+        "--nproc",
+        "2",
+    )
     assert r.exit_code == 2 and "multiple of 2" in r.stderr and r.stderr.count("\n") == 1
     assert not (tmp_path / "x").exists()
 
 
 def test_grad_accum_is_the_same_global_batch(cli, corpus, tmp_path):
     a = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "a", "--max-iters", "8", *FP32)
-    b = cli("lm", "train", "--corpus", corpus, "--ckpt", tmp_path / "b", "--max-iters", "8", *FP32, "--set", "train.grad_accum=2")
+    b = cli(
+        "lm",
+        "train",
+        "--corpus",
+        corpus,
+        "--ckpt",
+        tmp_path / "b",
+        "--max-iters",
+        "8",
+        *FP32,
+        "--set",
+        "train.grad_accum=2",
+    )
     assert a.exit_code == 0 and b.exit_code == 0, b.stderr
     assert _losses(tmp_path / "b")[0] == pytest.approx(_losses(tmp_path / "a")[0], rel=1e-4)
 
@@ -76,9 +142,11 @@ def test_an_error_in_the_processes_is_their_one_line(cli, tmp_path):
 def test_first_error_prefers_a_users_mistake_and_falls_back_to_the_launcher():
     from gencli.lm.training.launch import first_error
 
-    records = [{"rank": 1, "kind": "error", "message": "RuntimeError: boom", "code": 1},
-               {"rank": 0, "kind": "note", "message": "hello", "code": None},
-               {"rank": 0, "kind": "error", "message": "corpus x: no such file", "code": 2}]
+    records = [
+        {"rank": 1, "kind": "error", "message": "RuntimeError: boom", "code": 1},
+        {"rank": 0, "kind": "note", "message": "hello", "code": None},
+        {"rank": 0, "kind": "error", "message": "corpus x: no such file", "code": 2},
+    ]
     assert first_error(records, "") == ("corpus x: no such file", 2)
     assert first_error(records[:1], "") == ("RuntimeError: boom", 1)
     message, code = first_error([], "noise\nChildFailedError: rank 0 died\n")

@@ -76,6 +76,7 @@ def _schedules(n_uniform_small: int, n_karras_small: int) -> SigmaSchedules:
     def series(n_small):
         s = np.concatenate([np.full(10 - n_small, 0.5), np.full(n_small, 0.05), [0.01]])
         return np.linspace(1, 0, 11), s
+
     return SigmaSchedules(10, 7.0, 0.01, 1.0, {"uniform": series(n_uniform_small), "karras": series(n_karras_small)})
 
 
@@ -88,15 +89,20 @@ def test_schedule_sentence_follows_the_counts():
 def test_determinism_cause_follows_the_sampler_and_the_outcome():
     path = np.zeros((3, 2, 1, 2))
     ends = np.zeros((3, 1, 2))
-    assert "draws noise only at the start, so the same start" in Determinism("euler", 10, 3, 5, True, 2, 0.0, path, ends).finding()
+    assert (
+        "draws noise only at the start, so the same start"
+        in Determinism("euler", 10, 3, 5, True, 2, 0.0, path, ends).finding()
+    )
     assert "each run is a different sample" in Determinism("sde", 10, 3, 5, False, 0, 1.0, path, ends).finding()
     assert "arithmetic itself" in Determinism("euler", 10, 3, 5, False, 1, 1e-7, path, ends).finding()
     assert "although sde injects" in Determinism("sde", 10, 3, 5, True, 2, 0.0, path, ends).finding()
 
 
 def _sweep(tvs, steps, key="steps_sweep", inside=None):
-    rows = [SweepRow("euler", "uniform", t, (inside or {}).get(t, 0.95), tv, 0.1, np.zeros((1000, 2)))
-            for t, tv in zip(steps, tvs)]
+    rows = [
+        SweepRow("euler", "uniform", t, (inside or {}).get(t, 0.95), tv, 0.1, np.zeros((1000, 2)))
+        for t, tv in zip(steps, tvs)
+    ]
     return SamplingSweep(key, "x", rows, None, 0, 0, "matched")
 
 
@@ -117,7 +123,12 @@ def test_compare_says_within_or_beyond_the_noise_floor():
 def _guidance(tv_interval: float, tv_every: float) -> GuidanceSweep:
     def row(w, interval, tv, own):
         return GuidanceRow(w, interval, own, own - 0.05, tv, 0.99, 0.1, np.zeros((10, 2)))
-    rows = [row(0.0, (0.0, 0.4), 0.10, 0.92), row(4.0, (0.0, 0.4), tv_interval, 0.97), row(4.0, (0.0, 1.0), tv_every, 0.95)]
+
+    rows = [
+        row(0.0, (0.0, 0.4), 0.10, 0.92),
+        row(4.0, (0.0, 0.4), tv_interval, 0.97),
+        row(4.0, (0.0, 1.0), tv_every, 0.95),
+    ]
     return GuidanceSweep(rows, np.zeros(10, dtype=int), 9, (3, 3), {}, 0)
 
 
@@ -134,40 +145,78 @@ def _prob(rows, conditional=True):
 
 
 def _row(x, y, c, where, elbo, kl=1.0, lt=1.0, stderr=0.1, **extra):
-    return {"x": x, "y": y, "class": c, "where": where, "elbo": elbo, "stderr": stderr, "neg_diffusion_loss": -lt,
-            "prior_kl": kl, "reconstruction": elbo + kl + lt, **extra}
+    return {
+        "x": x,
+        "y": y,
+        "class": c,
+        "where": where,
+        "elbo": elbo,
+        "stderr": stderr,
+        "neg_diffusion_loss": -lt,
+        "prior_kl": kl,
+        "reconstruction": elbo + kl + lt,
+        **extra,
+    }
 
 
 def test_probability_finding_follows_its_numbers():
-    own_above = _prob([_row(0.5, -0.5, 2, "inside, own cell", 0.5), _row(0.5, -0.5, 3, "inside, cell 2", -3.0),
-                       _row(2, 2, 8, "outside, nearest cell 8", -50, kl=45, lt=2)]).finding()
+    own_above = _prob(
+        [
+            _row(0.5, -0.5, 2, "inside, own cell", 0.5),
+            _row(0.5, -0.5, 3, "inside, cell 2", -3.0),
+            _row(2, 2, 8, "outside, nearest cell 8", -50, kl=45, lt=2),
+        ]
+    ).finding()
     assert "scores 3.5 nats above the wrong class 3" in own_above and "prior KL is" in own_above
-    own_below = _prob([_row(0.5, -0.5, 2, "inside, own cell", -3.0), _row(0.5, -0.5, 3, "inside, cell 2", 0.5),
-                       _row(2, 2, 8, "outside, nearest cell 8", -50, kl=2, lt=45)]).finding()
+    own_below = _prob(
+        [
+            _row(0.5, -0.5, 2, "inside, own cell", -3.0),
+            _row(0.5, -0.5, 3, "inside, cell 2", 0.5),
+            _row(2, 2, 8, "outside, nearest cell 8", -50, kl=2, lt=45),
+        ]
+    ).finding()
     assert "scores 3.5 nats below the wrong class 3" in own_below and "L_T carries" in own_below
     close = _prob([_row(0.5, -0.5, 2, "inside, own cell", 0.5, stderr=1.0), _row(0.5, -0.5, 3, "inside, cell 2", 0.3)])
     assert "within the Monte Carlo noise" in close.finding()
-    assert "0.31 or more below the true" in own_above and "at or above the true" in _prob(
-        [_row(0, 0, 4, "inside, own cell", 0.9)]).finding()
+    assert (
+        "0.31 or more below the true" in own_above
+        and "at or above the true" in _prob([_row(0, 0, 4, "inside, own cell", 0.9)]).finding()
+    )
     t = _prob([_row(0.5, -0.5, 2, "inside, own cell", 0.5)]).tables()[0]
-    bound, rec, kl, lt = (t.columns.index(c) for c in (("bound", ".2f"), ("= reconstruction", ".2f"),
-                                                         ("- prior KL", ".2f"), ("- L_T", ".2f")))
+    bound, rec, kl, lt = (
+        t.columns.index(c)
+        for c in (("bound", ".2f"), ("= reconstruction", ".2f"), ("- prior KL", ".2f"), ("- L_T", ".2f"))
+    )
     r = t.rows[0]
     assert r[bound] == pytest.approx(r[rec] - r[kl] - r[lt])  # the columns add up to the bound
 
 
 def test_exact_biases_are_measured_from_their_columns():
     def exact(row, logp, data_prior, smoothed):
-        return {**row, "exact_logp": logp, "exact_logp_data_prior": data_prior, "smoothed_truth": smoothed, "exact_nfe": 100}
+        return {
+            **row,
+            "exact_logp": logp,
+            "exact_logp_data_prior": data_prior,
+            "smoothed_truth": smoothed,
+            "exact_nfe": 100,
+        }
 
     truth = float(np.log(9 / 4))
-    closer = _prob([exact(_row(0, 0, 4, "inside, own cell", 0.5), truth - 0.20, truth - 0.05, truth),
-                    exact(_row(2, 2, 8, "outside, nearest cell 8", -50), -20.0, -23.0, -900.0)]).finding()
+    closer = _prob(
+        [
+            exact(_row(0, 0, 4, "inside, own cell", 0.5), truth - 0.20, truth - 0.05, truth),
+            exact(_row(2, 2, 8, "outside, nearest cell 8", -50), -20.0, -23.0, -900.0),
+        ]
+    ).finding()
     assert "inside by -0.150 to -0.150 nats, outside by +3.000 to +3.000 nats" in closer
     assert "worst distance from the truth inside is 0.050 nats, closer than the Gaussian's 0.200" in closer
     assert "less than 0.001 nats" in closer and "880.0 nats above it" in closer
-    farther = _prob([exact(_row(0, 0, 4, "inside, own cell", 0.5), truth - 0.05, truth + 0.30, truth - 0.01),
-                     exact(_row(2, 2, 8, "outside, nearest cell 8", -50), -950.0, -951.0, -900.0)]).finding()
+    farther = _prob(
+        [
+            exact(_row(0, 0, 4, "inside, own cell", 0.5), truth - 0.05, truth + 0.30, truth - 0.01),
+            exact(_row(2, 2, 8, "outside, nearest cell 8", -50), -950.0, -951.0, -900.0),
+        ]
+    ).finding()
     assert "0.300 nats, farther than the Gaussian's 0.050" in farther
     same = _prob([exact(_row(0, 0, 4, "inside, own cell", 0.5), truth - 0.2001, truth - 0.2003, truth)]).finding()
     assert "0.200 nats, as close as the Gaussian's 0.200" in same
@@ -175,8 +224,21 @@ def test_exact_biases_are_measured_from_their_columns():
 
 
 def _inverted(log_density: float) -> SamplerInversion:
-    return SamplerInversion((4.0, 5.5), np.array([4.0, 5.5]), 0.005, 100, 0.01, np.ones(3), np.zeros((3, 2)), np.zeros(3),
-                         "sde", 100, np.zeros(2), noise_numbers=202, noise_log_density=log_density)
+    return SamplerInversion(
+        (4.0, 5.5),
+        np.array([4.0, 5.5]),
+        0.005,
+        100,
+        0.01,
+        np.ones(3),
+        np.zeros((3, 2)),
+        np.zeros(3),
+        "sde",
+        100,
+        np.zeros(2),
+        noise_numbers=202,
+        noise_log_density=log_density,
+    )
 
 
 def test_inverted_noise_likelihood_against_typical_draws():
@@ -189,7 +251,9 @@ def test_inverted_noise_likelihood_against_typical_draws():
 
 def _summary(train: float, val: float, best: float, best_step: int) -> LMTrainingSummary:
     m = {"train_loss": train, "val_loss": val, "best_val_loss": best, "best_step": best_step, "best_val_bpb": 2.0}
-    return LMTrainingSummary(np.arange(1, 101), np.ones(100), np.array([50, 100]), np.ones(2), np.ones(2), m, "GPT", "c")
+    return LMTrainingSummary(
+        np.arange(1, 101), np.ones(100), np.array([50, 100]), np.ones(2), np.ones(2), m, "GPT", "c"
+    )
 
 
 def test_lm_training_gap_and_weights_are_computed():
@@ -215,8 +279,17 @@ def test_attention_comparison_follows_the_rows():
 
 
 def test_inversion_finding_says_success_or_what_it_reached():
-    base = dict(target="a b", losses=np.array([2.0, 1.0]), target_tokens=["a", " b"], nearest_tokens=["a", " b"],
-                nearest_text="a b", nearest_reproduces=True, vectors=np.zeros((2, 4)), free_run="a x", tied=True)
+    base = dict(
+        target="a b",
+        losses=np.array([2.0, 1.0]),
+        target_tokens=["a", " b"],
+        nearest_tokens=["a", " b"],
+        nearest_text="a b",
+        nearest_reproduces=True,
+        vectors=np.zeros((2, 4)),
+        free_run="a x",
+        tied=True,
+    )
     ok = TextInversion(success=True, steps=2, decoded=["x", "a b"], **base).finding()
     miss = TextInversion(success=False, steps=2, decoded=["x", "a c"], **base).finding()
     assert ok.startswith("The greedy decode equals 'a b' after 2") and "writes 'a x'" in ok and "tied" in ok
@@ -228,14 +301,22 @@ def test_departures_follow_the_configs():
     from gencli.diffusion.config import resolve_diffusion
     from gencli.lm.config import LMConfig
 
-    settings = {"diffusion": to_dict(resolve_diffusion()), "diffusion-cond": to_dict(resolve_diffusion(sets=["model.conditional=true"])),
-                "lm": to_dict(resolve(LMConfig))}
+    settings = {
+        "diffusion": to_dict(resolve_diffusion()),
+        "diffusion-cond": to_dict(resolve_diffusion(sets=["model.conditional=true"])),
+        "lm": to_dict(resolve(LMConfig)),
+    }
     rows = {d.what for d in departures(settings, {"best_step": 1000, "steps": 2000}, {"loss": "margin", "restarts": 4})}
     assert {"diffusion: sample.start", "lm: model.dropout", "lm: weights used by L2-L5", "L2: inversion loss"} <= rows
     settings["diffusion"]["sample"]["start"] = "standard"
     settings["lm"]["model"]["dropout"] = 0.1
     rows = {d.what for d in departures(settings, {"best_step": 2000, "steps": 2000}, {"loss": "ce", "restarts": 1})}
-    assert not rows & {"diffusion: sample.start", "lm: model.dropout", "lm: weights used by L2-L5", "L2: inversion loss"}
+    assert not rows & {
+        "diffusion: sample.start",
+        "lm: model.dropout",
+        "lm: weights used by L2-L5",
+        "L2: inversion loss",
+    }
 
 
 def test_departures_of_a_smaller_budget_say_so_and_list_the_largest_changes():
@@ -257,8 +338,12 @@ def test_departures_of_a_smaller_budget_say_so_and_list_the_largest_changes():
 
 
 def _coded(static: int, adaptive: int, ppmd: int, xz: int, ok: bool = True) -> CompressionComparison:
-    rows = [CodedText("text", STATIC, 1000, static, round_trip=True), CodedText("text", ADAPTIVE, 1000, adaptive, round_trip=ok),
-            CodedText("text", "PPMd", 1000, ppmd), CodedText("text", "xz", 1000, xz)]
+    rows = [
+        CodedText("text", STATIC, 1000, static, round_trip=True),
+        CodedText("text", ADAPTIVE, 1000, adaptive, round_trip=ok),
+        CodedText("text", "PPMd", 1000, ppmd),
+        CodedText("text", "xz", 1000, xz),
+    ]
     return CompressionComparison(rows, "given the training text")
 
 
@@ -277,27 +362,46 @@ def test_compression_finding_follows_the_sizes():
 
 
 def test_compression_finding_lists_the_coders_on_each_side():
-    rows = [CodedText("t", ADAPTIVE, 1000, 230), CodedText("t", "xz", 1000, 300), CodedText("t", "zpaq", 1000, 220),
-            CodedText("t", "PPMd", 1000, 240), CodedText("t", "bzip2", 1000, 250)]
+    rows = [
+        CodedText("t", ADAPTIVE, 1000, 230),
+        CodedText("t", "xz", 1000, 300),
+        CodedText("t", "zpaq", 1000, 220),
+        CodedText("t", "PPMd", 1000, 240),
+        CodedText("t", "bzip2", 1000, 250),
+    ]
     text = CompressionComparison(rows, "given nothing").finding()
     assert "fewer than PPMd (1.920), bzip2 (2.000) and xz (2.400) but more than zpaq (1.760)" in text
 
 
 def _token_prompt(success: bool, evidence: dict | None) -> TokenPrompt:
-    return TokenPrompt("the Queen was very angry", success, "p", [1], [2, 3], "x", 1, 10, 1.0, np.ones(10), True, False,
-                       evidence)
+    return TokenPrompt(
+        "the Queen was very angry", success, "p", [1], [2, 3], "x", 1, 10, 1.0, np.ones(10), True, False, evidence
+    )
 
 
 def test_token_prompt_says_what_the_training_text_holds():
     seen = _token_prompt(True, {"occurrences": 3, "unseen_words": [], "unseen_pairs": []})
     assert "occurs 3 times in the training text" in seen.finding()
     pair = _token_prompt(False, {"occurrences": 0, "unseen_words": [], "unseen_pairs": ["very angry"]})
-    assert "never occurs in the training text: the word pair 'very angry' never occurs although each word does" in pair.finding()
-    words = _token_prompt(False, {"occurrences": 0, "unseen_words": ["squirrel", "walnut"],
-                                  "unseen_pairs": ["little squirrel", "am a", "a walnut"]}).finding()
+    assert (
+        "never occurs in the training text: the word pair 'very angry' never occurs although each word does"
+        in pair.finding()
+    )
+    words = _token_prompt(
+        False,
+        {
+            "occurrences": 0,
+            "unseen_words": ["squirrel", "walnut"],
+            "unseen_pairs": ["little squirrel", "am a", "a walnut"],
+        },
+    ).finding()
     assert "the words 'squirrel', 'walnut' never occur; the word pair 'am a' never occurs." in words
     assert "training text" not in _token_prompt(False, None).finding()
-    rate = prompt_search_rate([seen, pair, _token_prompt(True, {"occurrences": 0, "unseen_words": [], "unseen_pairs": []})])
-    assert rate == ("2 of 3 sentences got a prompt whose greedy continuation is the sentence: 1 of the 1 that occur in "
-                    "the training text and 1 of the 2 that never occur there.")
+    rate = prompt_search_rate(
+        [seen, pair, _token_prompt(True, {"occurrences": 0, "unseen_words": [], "unseen_pairs": []})]
+    )
+    assert rate == (
+        "2 of 3 sentences got a prompt whose greedy continuation is the sentence: 1 of the 1 that occur in "
+        "the training text and 1 of the 2 that never occur there."
+    )
     assert prompt_search_rate([seen, _token_prompt(False, None)]).endswith("is the sentence.")

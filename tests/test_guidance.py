@@ -24,7 +24,8 @@ S_CLASS, S_ALL = 0.3, 0.8  # class c: N(MEANS[c], S_CLASS^2 I); the null class: 
 
 
 class TwoGaussians(nn.Module):
-    """The exact eps-predictor eps = sigma (x - m) / (s^2 + sigma^2) for each class, and for the null class (index 2)."""
+    """The exact eps-predictor eps = sigma (x - m) / (s^2 + sigma^2) for each class, and for the null class (index
+    2)."""
 
     n_classes, null_index = 2, 2
 
@@ -57,14 +58,18 @@ def test_guided_eps_is_the_closed_form_inside_the_interval_and_conditional_outsi
         sigma = SDE.sigma(t).item()
         eps = guided(x, t, labels).double()
         inside = t <= 0.4
-        want = torch.stack([-sigma * guided_score(x[i].double(), t, int(labels[i]), 2.0 if inside else 0.0) for i in range(6)])
+        want = torch.stack(
+            [-sigma * guided_score(x[i].double(), t, int(labels[i]), 2.0 if inside else 0.0) for i in range(6)]
+        )
         assert torch.allclose(eps, want, atol=1e-5), t
     per_point_t = torch.tensor([0.1, 0.7, 0.3, 0.9, 0.0, 0.45])
     eps = guided(x, per_point_t, labels).double()
     for i in range(6):
         t = per_point_t[i].item()
         w = 2.0 if t <= 0.4 else 0.0
-        assert torch.allclose(eps[i], -SDE.sigma(t).item() * guided_score(x[i].double(), t, int(labels[i]), w), atol=1e-5)
+        assert torch.allclose(
+            eps[i], -SDE.sigma(t).item() * guided_score(x[i].double(), t, int(labels[i]), w), atol=1e-5
+        )
 
 
 def test_guided_sampling_follows_the_closed_form_flow():

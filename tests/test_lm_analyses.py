@@ -96,8 +96,22 @@ def test_file_score_is_the_sum_of_its_windows_and_matches_text_scoring(lm, tmp_p
 
 def test_patience_stops_training_and_says_so(cli, tmp_path):
     (tmp_path / "c.txt").write_text(CORPUS)
-    r = cli("lm", "train", "--corpus", tmp_path / "c.txt", "--ckpt", tmp_path / "ck", "--max-iters", "200", *TINY,
-            "--set", "train.lr=0.05", "--set", "train.patience=2", "--json")
+    r = cli(
+        "lm",
+        "train",
+        "--corpus",
+        tmp_path / "c.txt",
+        "--ckpt",
+        tmp_path / "ck",
+        "--max-iters",
+        "200",
+        *TINY,
+        "--set",
+        "train.lr=0.05",
+        "--set",
+        "train.patience=2",
+        "--json",
+    )
     assert r.exit_code == 0, r.stderr
     out = r.json()
     assert out["stopped_early"] is True and out["steps"] < 200
@@ -105,13 +119,22 @@ def test_patience_stops_training_and_says_so(cli, tmp_path):
     assert len(evals_after_best) == 2
 
 
-@pytest.mark.parametrize("target, forbid, restart_after", [("the cat", False, 0), ("sat on the mat", True, 0),
-                                                           ("sat on the mat", True, 3)])
+@pytest.mark.parametrize(
+    "target, forbid, restart_after", [("the cat", False, 0), ("sat on the mat", True, 0), ("sat on the mat", True, 3)]
+)
 def test_real_token_prompt_success_agrees_with_greedy_generation(lm, target, forbid, restart_after):
     """Also with random restarts: the prompt kept is the best of every start, typed back to the same ids, and free of
     the forbidden words."""
-    res = analyses.real_token_prompt(lm, target, prompt_len=6, steps=60, topk=16, candidates=32, forbid_target_words=forbid,
-                                     restart_after=restart_after)
+    res = analyses.real_token_prompt(
+        lm,
+        target,
+        prompt_len=6,
+        steps=60,
+        topk=16,
+        candidates=32,
+        forbid_target_words=forbid,
+        restart_after=restart_after,
+    )
     assert lm.tokenizer.encode(res.prompt) == res.prompt_ids  # a string a user can type back
     generated = analyses.generate_text(lm, res.prompt, len(res.target_ids), greedy=True).samples[0]
     assert res.success == generated.startswith(res.prompt + target) == (res.continuation == target)
@@ -134,10 +157,17 @@ def test_sentence_evidence_counts_words_in_order():
 def test_real_token_prompt_says_what_the_training_text_holds(lm):
     from tests.test_lm_core import CORPUS
 
-    res = analyses.real_token_prompt(lm, "sat on the mat", prompt_len=6, steps=3, topk=8, candidates=8,
-                                     training_text=analyses.training_text_if_readable(lm))
+    res = analyses.real_token_prompt(
+        lm,
+        "sat on the mat",
+        prompt_len=6,
+        steps=3,
+        topk=8,
+        candidates=8,
+        training_text=analyses.training_text_if_readable(lm),
+    )
     words = CORPUS.lower().split()
     want = "sat on the mat".split()
-    count = sum(words[i:i + 4] == want for i in range(len(words) - 3))  # the whole corpus: at least the training part
+    count = sum(words[i : i + 4] == want for i in range(len(words) - 3))  # the whole corpus: at least the training part
     assert 0 < res.to_dict()["training_text"]["occurrences"] <= count
     assert "occurs" in res.finding()

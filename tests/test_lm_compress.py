@@ -54,7 +54,8 @@ def test_file_size_is_the_model_bits(lm, adaptive):
 
 
 def test_adaptive_learns_a_repeated_unseen_phrase(lm):
-    """A phrase the model never saw, repeated: the cache and the SGD steps make it cheaper than the static model does."""
+    """A phrase the model never saw, repeated: the cache and the SGD steps make it cheaper than the static model
+    does."""
     text = "Zephyrine Quillbottom waved. " * 12
     ids = lm.tokenizer.encode(text)
     static = -text_log2probs(lm.model, ids, lm.cfg.adapt, False).sum()
@@ -174,7 +175,9 @@ def test_cli_round_trip_and_json(cli, lm_ckpt, tmp_path):
     assert r.exit_code == 0, r.stderr
     assert src.read_bytes() == (tmp_path / "original.txt").read_bytes()
     # prob --file --adapt reports the bits compress coded
-    p = cli("lm", "prob", "--file", str(src), "--adapt", "--ckpt", str(lm_ckpt), "--json", "--out-dir", str(tmp_path / "p"))
+    p = cli(
+        "lm", "prob", "--file", str(src), "--adapt", "--ckpt", str(lm_ckpt), "--json", "--out-dir", str(tmp_path / "p")
+    )
     assert p.exit_code == 0, p.stderr
     assert p.json()["bits_per_byte"] == pytest.approx(out["model_bits_per_byte"], rel=1e-9)
 
@@ -203,7 +206,9 @@ def test_cli_refusals_write_nothing(cli, lm_ckpt, tmp_path):
 
 def test_cache_weight_follows_the_gradient_of_log_p(lm):
     """lambda += eta * d log p(x) / d lambda, with p = (1 - lambda) p_model + lambda p_cache; kept in its range."""
-    pred = TextPredictor(lm.model, dataclasses.replace(lm.cfg.adapt, cache_lambda=0.2, cache_lambda_lr=0.05), adapt=True)
+    pred = TextPredictor(
+        lm.model, dataclasses.replace(lm.cfg.adapt, cache_lambda=0.2, cache_lambda_lr=0.05), adapt=True
+    )
     V = pred.vocab
     pm, pc = torch.full((V,), 1.0 / V), torch.zeros(V)
     pc[7] = 1.0

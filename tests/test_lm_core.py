@@ -97,12 +97,17 @@ def test_log_probs_total_rank_and_sliding_window():
     long_scores = score_tokens(m, long_ids)
     assert [s.position for s in long_scores] == list(range(1, 50))
     # window agrees with direct scoring where the context fits
-    assert [round(s.logprob, 4) for s in long_scores[:15]] == [round(s.logprob, 4) for s in score_tokens(m, long_ids[:16])]
+    assert [round(s.logprob, 4) for s in long_scores[:15]] == [
+        round(s.logprob, 4) for s in score_tokens(m, long_ids[:16])
+    ]
 
 
 def test_top_k_and_top_p_filters():
     logits = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05]))
-    assert torch.isinf(filter_logits(logits, top_k=2)[2:]).all() and torch.isfinite(filter_logits(logits, top_k=2)[:2]).all()
+    assert (
+        torch.isinf(filter_logits(logits, top_k=2)[2:]).all()
+        and torch.isfinite(filter_logits(logits, top_k=2)[:2]).all()
+    )
     kept = torch.isfinite(filter_logits(logits, top_p=0.7))
     assert kept.tolist() == [True, True, False, False]
 
@@ -140,7 +145,10 @@ def test_corpus_errors_and_download_path(tmp_path, monkeypatch):
     (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
     with pytest.raises(CorpusError, match="not UTF-8"):
         read_corpus(str(tmp_path / "latin1.txt"))
-    book = "header\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\nThe story.\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\nlicence"
+    book = (
+        "header\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\nThe story.\n*** END OF THE PROJECT GUTENBERG EBOOK "
+        "X ***\nlicence"
+    )
     assert strip_gutenberg(book) == "The story.\n"
     src = tmp_path / "pg11.txt"
     src.write_text(book)
@@ -167,15 +175,27 @@ def test_learning_rate_warmup_and_cosine_against_the_formula():
     from gencli.lm.config import LMConfig
     from gencli.lm.training.trainer import learning_rate
 
-    cfg = resolve(LMConfig, sets=["train.lr=1e-3", "train.min_lr=1e-4", "train.warmup_iters=10", "train.max_iters=110",
-                                  "train.lr_schedule=cosine"])
+    cfg = resolve(
+        LMConfig,
+        sets=[
+            "train.lr=1e-3",
+            "train.min_lr=1e-4",
+            "train.warmup_iters=10",
+            "train.max_iters=110",
+            "train.lr_schedule=cosine",
+        ],
+    )
     lrs = [learning_rate(s, cfg) for s in range(110)]
     assert lrs[:10] == pytest.approx([1e-3 * (s + 1) / 10 for s in range(10)])
-    assert lrs[10] == pytest.approx(1e-3) and lrs[60] == pytest.approx(5.5e-4)  # half way down: the mean of lr and floor
+    assert lrs[10] == pytest.approx(1e-3) and lrs[60] == pytest.approx(
+        5.5e-4
+    )  # half way down: the mean of lr and floor
     assert all(a >= b for a, b in zip(lrs[10:], lrs[11:])) and lrs[-1] > 1e-4
     flat = resolve(LMConfig, sets=["train.lr=1e-3", "train.lr_schedule=constant", "train.warmup_iters=0"])
     assert {learning_rate(s, flat) for s in (0, 500, 1999)} == {1e-3}
-    low = resolve(LMConfig, sets=["train.lr=1e-5", "train.min_lr=5e-5", "train.warmup_iters=0"])  # a floor above lr: flat
+    low = resolve(
+        LMConfig, sets=["train.lr=1e-5", "train.min_lr=5e-5", "train.warmup_iters=0"]
+    )  # a floor above lr: flat
     assert {learning_rate(s, low) for s in (0, 1000, 1999)} == {1e-5}
 
 
@@ -200,13 +220,25 @@ def test_weight_average_follows_its_recursion_and_is_what_is_evaluated():
     from gencli.lm.data.split import encode_split, split_text
     from gencli.lm.training.trainer import LMTrainer
 
-    sets = ["model.preset=custom", "model.n_layer=2", "model.n_head=2", "model.n_embd=16", "model.block_size=16",
-            "model.dropout=0.1", "train.batch_size=4", "train.eval_batches=2", "train.eval_every=100"]
+    sets = [
+        "model.preset=custom",
+        "model.n_layer=2",
+        "model.n_head=2",
+        "model.n_embd=16",
+        "model.block_size=16",
+        "model.dropout=0.1",
+        "train.batch_size=4",
+        "train.eval_batches=2",
+        "train.eval_every=100",
+    ]
     train, val = encode_split(TextTokenizer.train(CORPUS, "char"), *split_text(CORPUS, 0.1), 16, "corpus")
     trainer = LMTrainer(resolve(LMConfig, sets=sets + ["train.ema=0.25"]), 257, train, val, torch.device("cpu"))
     seen = []
-    trainer.run(6, on_step=lambda *_: seen.append({k: v.clone() for k, v in trainer.model.state_dict().items()}),
-                eval_at_end=False)
+    trainer.run(
+        6,
+        on_step=lambda *_: seen.append({k: v.clone() for k, v in trainer.model.state_dict().items()}),
+        eval_at_end=False,
+    )
     expected = seen[0]  # the first step copies the weights, then a = 0.25 per step
     for w in seen[1:]:
         expected = {k: 0.75 * expected[k] + 0.25 * w[k] for k in w}
@@ -239,8 +271,16 @@ def test_evaluation_runs_eval_batches_on_validation_and_eval_train_batches_on_tr
     from gencli.lm.data.split import encode_split, split_text
     from gencli.lm.training.trainer import LMTrainer
 
-    sets = ["model.preset=custom", "model.n_layer=1", "model.n_head=2", "model.n_embd=16", "model.block_size=16",
-            "train.batch_size=4", "train.eval_batches=6", "train.eval_train_batches=2"]
+    sets = [
+        "model.preset=custom",
+        "model.n_layer=1",
+        "model.n_head=2",
+        "model.n_embd=16",
+        "model.block_size=16",
+        "train.batch_size=4",
+        "train.eval_batches=6",
+        "train.eval_train_batches=2",
+    ]
     train, val = encode_split(TextTokenizer.train(CORPUS, "char"), *split_text(CORPUS, 0.1), 16, "corpus")
     trainer = LMTrainer(resolve(LMConfig, sets=sets), 257, train, val, torch.device("cpu"))
     seen = []

@@ -25,8 +25,13 @@ def test_tokenizer_never_learns_validation_only_words(tmp_path):
     text = "\n".join(TRAIN_LINES + VAL_LINES) + "\n"
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(text)
-    sets = [f"data.corpus={corpus}", "tokenizer.vocab_size=400", "model.preset=nano", "model.block_size=16",
-            "data.val_fraction=0.12"]
+    sets = [
+        f"data.corpus={corpus}",
+        "tokenizer.vocab_size=400",
+        "model.preset=nano",
+        "model.block_size=16",
+        "data.val_fraction=0.12",
+    ]
     run = prepare(tmp_path / "ck", resume=False, sets=sets)
     leaky = TextTokenizer.train(text, "bpe", 400)
     assert len(leaky.encode(" zyzzyva")) == 1  # trained on everything, the held-out word is one token...

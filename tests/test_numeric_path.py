@@ -1,4 +1,5 @@
-"""The numeric path chosen by measurement: the faster candidate is kept, the cache is used, forced paths are not timed."""
+"""The numeric path chosen by measurement: the faster candidate is kept, the cache is used, forced paths are not
+timed."""
 
 import json
 
@@ -40,7 +41,9 @@ def test_the_fastest_candidate_is_kept_then_read_from_the_cache(tmp_path):
         choice = choose("auto", "auto", torch.device("cpu"), shape, 1000, m.step, cache, m.clock)
         assert choice.path.name == fastest and choice.how == "measured"
         assert choice.tokens_per_s[fastest] == pytest.approx(1000 / 0.10)
-        assert choice.tokens_per_s["fp32/fused"] == pytest.approx(1000 / 0.28 if fastest != "fp32/fused" else 1000 / 0.10)
+        assert choice.tokens_per_s["fp32/fused"] == pytest.approx(
+            1000 / 0.28 if fastest != "fp32/fused" else 1000 / 0.10
+        )
         assert len(m.steps) == 4 * 4  # one warm-up and three timed steps each
         again = FakeMachine({k: 1.0 for k in cost})
         cached = choose("auto", "auto", torch.device("cpu"), shape, 1000, again.step, cache, again.clock)

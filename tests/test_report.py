@@ -10,7 +10,29 @@ from typer.testing import CliRunner
 from gencli.cli.app import app
 from tests.test_lm_core import CORPUS
 
-SECTIONS = ["departures", "U1", "U2", "U3", "U4", "U5", "U6", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "bonus", "L1", "L2", "L3", "L4", "L5", "L6"]
+SECTIONS = [
+    "departures",
+    "U1",
+    "U2",
+    "U3",
+    "U4",
+    "U5",
+    "U6",
+    "C1",
+    "C2",
+    "C3",
+    "C4",
+    "C5",
+    "C6",
+    "C7",
+    "bonus",
+    "L1",
+    "L2",
+    "L3",
+    "L4",
+    "L5",
+    "L6",
+]
 
 
 @pytest.fixture(scope="module", params=["bf16", "fp32"])
@@ -24,8 +46,20 @@ def quick_report(tmp_path_factory, request):
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        r = CliRunner().invoke(app, ["report", "--quick", "--out", "rep", "--corpus", "corpus.txt",
-                                     "--set", f"lm.precision={request.param}", "--json"])
+        r = CliRunner().invoke(
+            app,
+            [
+                "report",
+                "--quick",
+                "--out",
+                "rep",
+                "--corpus",
+                "corpus.txt",
+                "--set",
+                f"lm.precision={request.param}",
+                "--json",
+            ],
+        )
     finally:
         os.chdir(cwd)
     assert r.exit_code == 0, r.stderr
@@ -89,7 +123,8 @@ VARIES = ("wall", "seconds", "tokens_per_s", "train_s", "files", "checkpoint", "
 
 @pytest.mark.slow
 def test_every_section_command_reproduces_its_numbers(quick_report, cli, tmp_path, monkeypatch):
-    """Each "Reproduce with" command, run as printed (training ones into a fresh folder), gives its section's numbers."""
+    """Each "Reproduce with" command, run as printed (training ones into a fresh folder), gives its section's
+    numbers."""
     import shlex
 
     root, _ = quick_report
@@ -120,7 +155,12 @@ def test_every_section_command_reproduces_its_numbers(quick_report, cli, tmp_pat
                 pool = [v for q in same for v in numbers[q]]
                 if isinstance(value, float):
                     assert any(isinstance(v, float) and v == pytest.approx(value, rel=1e-6, abs=1e-9) for v in pool), (
-                        sid, command, path, value, pool[:8])
+                        sid,
+                        command,
+                        path,
+                        value,
+                        pool[:8],
+                    )
                 else:
                     assert value in pool, (sid, command, path, value, pool[:8])
             assert matched, (sid, command, "shares no number with its section")
@@ -157,16 +197,26 @@ def test_page_in_a_real_browser(quick_report):
     root, _ = quick_report
     opts = webdriver.ChromeOptions()
     opts.binary_location = _chromium()
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={root / 'chrome-profile'}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={root / 'chrome-profile'}",
+    ):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
     try:
         driver.get((root / "rep" / "index.html").resolve().as_uri())
         images = driver.execute_script(
-            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt]);")
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt]);"
+        )
         assert len(images) >= 17
         assert all(done and width > 0 for done, width, _ in images), [alt for d, w, alt in images if not (d and w > 0)]
         ids = driver.execute_script("return Array.from(document.querySelectorAll('section')).map(s => s.id);")

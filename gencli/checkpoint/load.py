@@ -98,8 +98,9 @@ def _load_once(path: Path, kind: str, extra: tuple[str, ...], texts: tuple[str, 
     weights = _load_weights(path / WEIGHTS)
     extra_weights = {name: _load_weights(path / name) for name in extra}
     read = {name: (path / name).read_text(encoding="utf-8") if (path / name).is_file() else None for name in texts}
-    return Checkpoint(path=path, kind=kind, config=config, meta=meta, weights=weights, extra_weights=extra_weights,
-                      texts=read)
+    return Checkpoint(
+        path=path, kind=kind, config=config, meta=meta, weights=weights, extra_weights=extra_weights, texts=read
+    )
 
 
 def frozen_model(model: torch.nn.Module, weights: dict[str, torch.Tensor], path: Path, device: torch.device | str):

@@ -40,8 +40,10 @@ def lock_for_writing(path: Path) -> None:
         except OSError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise CheckpointError(f"{path}: another gencli process (pid {holder}) is writing this checkpoint; wait for "
-                                  "it to finish or choose another --ckpt") from None
+            raise CheckpointError(
+                f"{path}: another gencli process (pid {holder}) is writing this checkpoint; wait for "
+                "it to finish or choose another --ckpt"
+            ) from None
         try:
             same = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:

@@ -48,8 +48,13 @@ def save_checkpoint(
         for name, tensors in (extra_weights or {}).items():
             save_file({k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()}, str(tmp / name))
         (tmp / CONFIG).write_text(yaml.safe_dump(config, sort_keys=False))
-        full_meta = {"kind": kind, "format_version": FORMAT_VERSION, **meta, "versions": library_versions(),
-                     "save_id": uuid.uuid4().hex}
+        full_meta = {
+            "kind": kind,
+            "format_version": FORMAT_VERSION,
+            **meta,
+            "versions": library_versions(),
+            "save_id": uuid.uuid4().hex,
+        }
         (tmp / META).write_text(json.dumps(full_meta, indent=2))
         if train_state is not None:
             torch.save(train_state, tmp / TRAIN_STATE)

@@ -43,7 +43,9 @@ def write_dir_atomic(path: Path, fill: Callable[[Path], None]) -> None:
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         why = "the disk is full" if e.errno == errno.ENOSPC else e.strerror
-        raise WriteFailed(f"could not write the checkpoint {path} ({why}); the previous checkpoint there is intact") from None
+        raise WriteFailed(
+            f"could not write the checkpoint {path} ({why}); the previous checkpoint there is intact"
+        ) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -37,7 +37,6 @@ def check_writable_target(path: Path, kind: str) -> None:
         )
 
 
-
 @contextmanager
 def training_into(path: Path, step: Callable[[], int], save_interrupted: Callable[[], None] | None) -> Iterator[None]:
     """The body of a training that writes checkpoint `path`: Ctrl-C saves a resumable state (`save_interrupted`, None

@@ -49,8 +49,11 @@ class GencliGroup(FlagsGroup):
         except GencliError as e:
             if os.environ.get(DEBUG_ENV):
                 traceback.print_exc()
-            flags = flags_for(leaf_command(self, list(sys.argv[1:] if args is None else args)), e.params) \
-                if isinstance(e, ParameterError) else None
+            flags = (
+                flags_for(leaf_command(self, list(sys.argv[1:] if args is None else args)), e.params)
+                if isinstance(e, ParameterError)
+                else None
+            )
             code = getattr(e, "exit_code", 2)
             error(e.render(flags) if flags else str(e), code)
             sys.exit(code)
@@ -68,7 +71,8 @@ class GencliGroup(FlagsGroup):
 app = typer.Typer(
     cls=GencliGroup,
     help="Hands-on generative modelling from the shell: a 2D point diffusion model and a small GPT.\n\n"
-    "Example: gencli report --quick (the whole exercise on one page), or gencli diffusion train && gencli diffusion sample",
+    "Example: gencli report --quick (the whole exercise on one page), or gencli diffusion train && gencli diffusion "
+    "sample",
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,

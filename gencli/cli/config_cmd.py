@@ -10,8 +10,11 @@ from gencli.cli.options import FlagsGroup
 from gencli.core.config import commented_yaml, resolve
 
 app = typer.Typer(
-    cls=FlagsGroup,help="The configs: every key, its default and what it does.\n\nExample: gencli config show lm > lm.yaml",
-                  no_args_is_help=True, rich_markup_mode="markdown")
+    cls=FlagsGroup,
+    help="The configs: every key, its default and what it does.\n\nExample: gencli config show lm > lm.yaml",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
 
 HEADERS = {
     "diffusion": "gencli diffusion train --config FILE",
@@ -38,8 +41,10 @@ def defaults(name: str):
 
 @app.command()
 def show(
-    name: Annotated[Literal["diffusion", "diffusion-cond", "lm", "report"], typer.Argument(
-        help="Which config: diffusion, diffusion-cond, lm or report.")],
+    name: Annotated[
+        Literal["diffusion", "diffusion-cond", "lm", "report"],
+        typer.Argument(help="Which config: diffusion, diffusion-cond, lm or report."),
+    ],
 ) -> None:
     """Print every key of a config with its default and help, as commented YAML that --config accepts back.
 

@@ -63,7 +63,8 @@ def show(results: list[Result], files: dict[str, Path], as_json: bool) -> None:
 
 
 def error(message: str, code: int = 2) -> None:
-    """One line `error: ...` on stderr, never wrapped (and for a data-parallel launcher, a record with the exit code)."""
+    """One line `error: ...` on stderr, never wrapped (and for a data-parallel launcher, a record with the exit
+    code)."""
     line = " ".join(str(message).split())
     worker_report.record("error", line, code)
     err.print("error: " + line, markup=False, soft_wrap=True)
@@ -77,8 +78,17 @@ def note(message: str) -> None:
 
 def _bar(*columns) -> Progress:
     """A rich progress display on stderr (silent when stderr is not a terminal)."""
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                    TimeElapsedColumn(), *columns, console=err, transient=False, disable=not err.is_terminal)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        *columns,
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
 
 
 @contextmanager

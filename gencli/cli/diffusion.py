@@ -76,18 +76,30 @@ def load(ckpt: Path | None, conditional: bool, device: str) -> TrainedDiffusion:
     return store.load_trained(ckpt or diffusion_checkpoint(conditional), devices.resolve_device(device))
 
 
-def runtime_config(trained: TrainedDiffusion, config: Path | None, sets: list[str] | None, explicit: dict) -> DiffusionConfig:
+def runtime_config(
+    trained: TrainedDiffusion, config: Path | None, sets: list[str] | None, explicit: dict
+) -> DiffusionConfig:
     """The checkpoint's config with sampling settings overridden; the model must not change."""
     cfg = resolve(DiffusionConfig, base=to_dict(trained.cfg), yaml_path=config, sets=sets, explicit=explicit)
-    require_unchanged(cfg, trained.cfg, ("data", "model", "sde", "train"),
-                      f"of a trained checkpoint ({trained.checkpoint.path}); retrain with `gencli diffusion train` instead")
+    require_unchanged(
+        cfg,
+        trained.cfg,
+        ("data", "model", "sde", "train"),
+        f"of a trained checkpoint ({trained.checkpoint.path}); retrain with `gencli diffusion train` instead",
+    )
     return cfg
 
 
 def sampling(steps=None, sampler=None, schedule=None, start=None, guidance=None, interval=None) -> dict:
     """The explicit sample.* overrides of the command line."""
-    return {"sample.steps": steps, "sample.sampler": sampler, "sample.schedule": schedule, "sample.start": start,
-            "sample.guidance": guidance, "sample.guidance_interval": parse_floats(interval, "--guidance-interval", 2)}
+    return {
+        "sample.steps": steps,
+        "sample.sampler": sampler,
+        "sample.schedule": schedule,
+        "sample.start": start,
+        "sample.guidance": guidance,
+        "sample.guidance_interval": parse_floats(interval, "--guidance-interval", 2),
+    }
 
 
 @app.command()
@@ -95,8 +107,12 @@ def train(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     ckpt: CkptWriteOpt = None,
-    conditional: Annotated[bool, typer.Option("--conditional", help="Train the class-conditional model (with its own "
-                                              "defaults: see the README).")] = False,
+    conditional: Annotated[
+        bool,
+        typer.Option(
+            "--conditional", help="Train the class-conditional model (with its own defaults: see the README)."
+        ),
+    ] = False,
     epochs: Annotated[int | None, count_opt("--epochs", "Full-batch training steps (train.epochs).")] = None,
     seed: SeedOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --ckpt.")] = False,
@@ -160,14 +176,20 @@ def sample_cmd(
 
     Example: gencli diffusion sample --n 10000 --steps-sweep 1,5,10,50,100,1000 --seeds-grid
     """
-    explicit = sampling(steps, *(("euler", "uniform", "standard") if exercise else (sampler, schedule, start)),
-                        guidance, guidance_interval)
+    explicit = sampling(
+        steps,
+        *(("euler", "uniform", "standard") if exercise else (sampler, schedule, start)),
+        guidance,
+        guidance_interval,
+    )
     sweep = parse_int_list(steps_sweep, "--steps-sweep") if steps_sweep else None
     weights = parse_floats(guidance_sweep, "--guidance-sweep")
     pairs = sampler_pairs(compare.split(",")) if compare else None
     trained = load(ckpt, conditional, device)
     cfg = runtime_config(trained, config, set_, explicit)
-    results = analyses.sampling_study(trained, cfg.sample, n, seed, parse_class(klass), seeds_grid, sweep, pairs, weights)
+    results = analyses.sampling_study(
+        trained, cfg.sample, n, seed, parse_class(klass), seeds_grid, sweep, pairs, weights
+    )
     out = output_dir(out_dir, run_dir("diffusion", "sample"))
     console.show(results, write_outputs(results, out, cfg), json_)
 
@@ -195,7 +217,9 @@ def schedule(
 def trajectory(
     ckpt: CkptReadOpt = None,
     conditional: ConditionalOpt = False,
-    forward: Annotated[bool, typer.Option("--forward", help="The forward (noising) process of one point (U1).")] = False,
+    forward: Annotated[
+        bool, typer.Option("--forward", help="The forward (noising) process of one point (U1).")
+    ] = False,
     point: Annotated[str, typer.Option("--point", help="Start point X,Y of --forward.")] = "1.5,-1.25",
     n: Annotated[int, count_opt("--n", "Reverse trajectories: number of points (conditional: one per class).")] = 4,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the noise.")] = 0,
@@ -222,7 +246,9 @@ def trajectory(
     if forward:
         x, y, _ = parse_point(point, "--point")
         cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit=explicit)
-        result = analyses.forward_path(sde.VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), (x, y), min(cfg.sample.steps, 500), seed)
+        result = analyses.forward_path(
+            sde.VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), (x, y), min(cfg.sample.steps, 500), seed
+        )
     else:
         trained = load(ckpt, conditional, device)
         cfg = runtime_config(trained, config, set_, explicit)
@@ -268,15 +294,22 @@ def prob(
     ckpt: CkptReadOpt = None,
     conditional: ConditionalOpt = False,
     point: Annotated[
-        list[str] | None, typer.Option("--point", help="X,Y or X,Y,CLASS (repeatable). Default: a set inside and outside.")
+        list[str] | None,
+        typer.Option("--point", help="X,Y or X,Y,CLASS (repeatable). Default: a set inside and outside."),
     ] = None,
     samples: Annotated[int, count_opt("--samples", "Monte Carlo (eps, t) pairs per point.")] = 4096,
     steps: StepsOpt = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo noise.")] = 0,
-    exact: Annotated[bool, typer.Option("--exact", help="Also the exact log p by the probability-flow ODE (exact "
-                                        "divergence, adaptive Runge-Kutta): exact_logp and exact_nfe per point, and its "
-                                        "two biases measured: exact_logp_data_prior (the training points' own p_1 at "
-                                        "t = 1 as the prior) and smoothed_truth (the truth smoothed by sigma_min).")] = False,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact",
+            help="Also the exact log p by the probability-flow ODE (exact "
+            "divergence, adaptive Runge-Kutta): exact_logp and exact_nfe per point, and its "
+            "two biases measured: exact_logp_data_prior (the training points' own p_1 at "
+            "t = 1 as the prior) and smoothed_truth (the truth smoothed by sigma_min).",
+        ),
+    ] = False,
     rtol: Annotated[float, typer.Option("--rtol", help="Relative tolerance of the ODE solver (--exact).")] = 1e-5,
     atol: Annotated[float, typer.Option("--atol", help="Absolute tolerance of the ODE solver (--exact).")] = 1e-5,
     config: ConfigOpt = None,
@@ -311,13 +344,19 @@ def invert(
     ckpt: CkptReadOpt = None,
     conditional: ConditionalOpt = False,
     target: Annotated[str, typer.Option("--target", help="The point X,Y the sampler should output.")] = (
-        f"{BONUS_TARGET[0]:g},{BONUS_TARGET[1]:g}"),
+        f"{BONUS_TARGET[0]:g},{BONUS_TARGET[1]:g}"
+    ),
     klass: Annotated[int | None, typer.Option("--class", help="Class to condition on (conditional model).")] = None,
     iterations: Annotated[int, count_opt("--iterations", "Adam steps at most.")] = 1000,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (> 0).")] = 0.1,
     tolerance: Annotated[float, typer.Option("--tolerance", help="Stop once this close to the target.")] = 0.01,
-    sampler: Annotated[Sampler, typer.Option("--sampler", help="sde optimises the initial and every step's noise; "
-                                             "euler/ddim/heun the initial noise only.")] = "sde",
+    sampler: Annotated[
+        Sampler,
+        typer.Option(
+            "--sampler",
+            help="sde optimises the initial and every step's noise; euler/ddim/heun the initial noise only.",
+        ),
+    ] = "sde",
     steps: Annotated[int, count_opt("--steps", "Reverse steps of the sampler being inverted.")] = 100,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the starting noise.")] = 0,
     out_dir: OutDirOpt = None,
@@ -331,7 +370,17 @@ def invert(
     x, y, _ = parse_point(target, "--target")
     trained = load(ckpt, conditional, device)
     with console.progress(iterations, "inverting the sampler") as advance:
-        result = analyses.invert_to_target(trained, (x, y), klass, sampler, steps, iterations, lr, tolerance, seed,
-                                          on_step=lambda i, d: advance(completed=i, info=f"distance {d:.4f}"))
+        result = analyses.invert_to_target(
+            trained,
+            (x, y),
+            klass,
+            sampler,
+            steps,
+            iterations,
+            lr,
+            tolerance,
+            seed,
+            on_step=lambda i, d: advance(completed=i, info=f"distance {d:.4f}"),
+        )
     out = output_dir(out_dir, run_dir("diffusion", "invert"))
     console.show([result], write_outputs([result], out, trained.cfg), json_)

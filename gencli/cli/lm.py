@@ -53,7 +53,6 @@ app = typer.Typer(
 )
 
 
-
 def load(ckpt: Path | None, device: str) -> TrainedLM:
     """The checkpoint (default checkpoints/lm) on the chosen device."""
     return store.load_trained(ckpt or LM_CHECKPOINT, device=devices.resolve_device(device))
@@ -68,8 +67,14 @@ def train(
     max_iters: Annotated[int | None, count_opt("--max-iters", "Training steps (train.max_iters).")] = None,
     seed: SeedOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --ckpt.")] = False,
-    nproc: Annotated[int, count_opt("--nproc", "Data-parallel processes on this node (launches itself through "
-                                    "torch.distributed.run; train.batch_size stays the global batch).")] = 1,
+    nproc: Annotated[
+        int,
+        count_opt(
+            "--nproc",
+            "Data-parallel processes on this node (launches itself through "
+            "torch.distributed.run; train.batch_size stays the global batch).",
+        ),
+    ] = 1,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
@@ -118,7 +123,12 @@ def _train(dist: Distributed, path: Path, resume: bool, config, set_, explicit: 
                 advance(completed=step, info=f"loss {loss:.3f}" + (f"  val {last_val[0]:.3f}" if last_val else ""))
 
         summary = fitting.fit(run, on_step, write_figures)
-    files = {"checkpoint": path, "loss_figure": path / "loss.png", "metrics": path / "metrics.csv", "tokenizer": path / "tokenizer.json"}
+    files = {
+        "checkpoint": path,
+        "loss_figure": path / "loss.png",
+        "metrics": path / "metrics.csv",
+        "tokenizer": path / "tokenizer.json",
+    }
     console.show([summary], files, json_)
 
 
@@ -128,7 +138,9 @@ def generate(
     max_new_tokens: Annotated[int, count_opt("--max-new-tokens", "Tokens to add.")] = 60,
     temperature: Annotated[float, typer.Option("--temperature", help="Softmax temperature (> 0).")] = 1.0,
     top_k: Annotated[int | None, count_opt("--top-k", "Sample only among the k most likely tokens.")] = None,
-    top_p: Annotated[float | None, typer.Option("--top-p", help="Sample only within the top-p probability mass, in (0, 1].")] = None,
+    top_p: Annotated[
+        float | None, typer.Option("--top-p", help="Sample only within the top-p probability mass, in (0, 1].")
+    ] = None,
     greedy: Annotated[bool, typer.Option("--greedy", help="Always take the most likely token.")] = False,
     num_samples: Annotated[int, count_opt("--num-samples", "How many continuations.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sampling.")] = 0,
@@ -152,21 +164,44 @@ def generate(
 
 
 # options of `lm invert` (the last six for its real-token search, --tokens)
-RestartsOpt = Annotated[int, count_opt("--restarts", "Random starts optimised together; the first to reach the target wins.")]
-LossOpt = Annotated[Literal["margin", "ce"], typer.Option(
-    "--loss", help="margin: hinge on the gap between the target's logit and the best other one (plus 0.1 x "
-    "cross-entropy); ce: the exercise's cross-entropy alone.")]
-TokensOpt = Annotated[bool, typer.Option("--tokens", help="Search a prompt of real tokens instead (GCG), one whose "
-                                         "greedy continuation is the target: a text you can pass to lm generate.")]
+RestartsOpt = Annotated[
+    int, count_opt("--restarts", "Random starts optimised together; the first to reach the target wins.")
+]
+LossOpt = Annotated[
+    Literal["margin", "ce"],
+    typer.Option(
+        "--loss",
+        help="margin: hinge on the gap between the target's logit and the best other one (plus 0.1 x "
+        "cross-entropy); ce: the exercise's cross-entropy alone.",
+    ),
+]
+TokensOpt = Annotated[
+    bool,
+    typer.Option(
+        "--tokens",
+        help="Search a prompt of real tokens instead (GCG), one whose "
+        "greedy continuation is the target: a text you can pass to lm generate.",
+    ),
+]
 PromptLenOpt = Annotated[int, count_opt("--prompt-len", "--tokens: tokens in the prompt.")]
 TopkOpt = Annotated[int, count_opt("--topk", "--tokens: swaps tried per position (the top-k of the gradient).")]
 CandidatesOpt = Annotated[int, count_opt("--candidates", "--tokens: prompts scored per step.")]
-RestartAfterOpt = Annotated[int, typer.Option(
-    "--restart-after", min=0, help="--tokens: start again from a random prompt when the best loss has not improved for "
-    "this many steps (0: never); --steps is the budget of all starts together. 200 by measurement: with it, "
-    "two sentences that fail in 1,200 steps without restarts succeed (docs/benchmarks.md).")]
-ForbidOpt = Annotated[bool, typer.Option(
-    "--forbid-target-words", help="--tokens: no token that is a word of the target may appear in the prompt.")]
+RestartAfterOpt = Annotated[
+    int,
+    typer.Option(
+        "--restart-after",
+        min=0,
+        help="--tokens: start again from a random prompt when the best loss has not improved for "
+        "this many steps (0: never); --steps is the budget of all starts together. 200 by measurement: with it, "
+        "two sentences that fail in 1,200 steps without restarts succeed (docs/benchmarks.md).",
+    ),
+]
+ForbidOpt = Annotated[
+    bool,
+    typer.Option(
+        "--forbid-target-words", help="--tokens: no token that is a word of the target may appear in the prompt."
+    ),
+]
 
 
 @app.command()
@@ -174,8 +209,10 @@ def invert(
     target: Annotated[str, typer.Option("--target", help="The sentence the model should output.")] = EXERCISE_SENTENCE,
     steps: Annotated[int, count_opt("--steps", "Adam steps at most (with --tokens: search steps).")] = 300,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (> 0).")] = 0.1,
-    init: Annotated[Literal["random", "tokens"], typer.Option(
-        "--init", help="random, or tokens (start from the target's own embeddings).")] = "random",
+    init: Annotated[
+        Literal["random", "tokens"],
+        typer.Option("--init", help="random, or tokens (start from the target's own embeddings)."),
+    ] = "random",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random start.")] = 0,
     restarts: RestartsOpt = 4,
     loss: LossOpt = "margin",
@@ -203,22 +240,40 @@ def invert(
     """
     lm = load(ckpt, device)
     with console.progress(steps, "searching real-token prompts" if tokens else "inverting") as advance:
+
         def show(step: int, value: float, text: str) -> None:
             advance(completed=step, info=f"loss {value:.3f}  {text[:40]!r}")
 
-        result = (analyses.real_token_prompt(lm, target, prompt_len, steps, topk, candidates, forbid_target_words, seed,
-                                             on_step=show, restart_after=restart_after,
-                                             training_text=analyses.training_text_if_readable(lm)) if tokens else
-                  analyses.invert_sentence(lm, target, steps, lr, init, seed, on_step=show, restarts=restarts, loss=loss))
+        result = (
+            analyses.real_token_prompt(
+                lm,
+                target,
+                prompt_len,
+                steps,
+                topk,
+                candidates,
+                forbid_target_words,
+                seed,
+                on_step=show,
+                restart_after=restart_after,
+                training_text=analyses.training_text_if_readable(lm),
+            )
+            if tokens
+            else analyses.invert_sentence(lm, target, steps, lr, init, seed, on_step=show, restarts=restarts, loss=loss)
+        )
     out = output_dir(out_dir, run_dir("lm", "invert-tokens" if tokens else "invert"))
     console.show([result], write_outputs([result], out, lm.cfg), json_)
 
 
 @app.command()
 def attention(
-    prompt: Annotated[str, typer.Option("--prompt", help="Start of the sentence; the model writes on to 12 words.")] = ATTENTION_PROMPT,
+    prompt: Annotated[
+        str, typer.Option("--prompt", help="Start of the sentence; the model writes on to 12 words.")
+    ] = ATTENTION_PROMPT,
     word: Annotated[int, count_opt("--word", "Take the attention when the model predicts this word (1-based).")] = 12,
-    block: Annotated[list[int] | None, typer.Option("--block", help="Extra block index to show (repeatable); first and last always.")] = None,
+    block: Annotated[
+        list[int] | None, typer.Option("--block", help="Extra block index to show (repeatable); first and last always.")
+    ] = None,
     greedy: Annotated[bool, typer.Option("--greedy/--sample", help="Greedy or sampled continuation.")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Seed when sampling.")] = 0,
     ckpt: CkptReadOpt = None,
@@ -241,12 +296,27 @@ def attention(
 @app.command()
 def prob(
     text: Annotated[str | None, typer.Option("--text", help="The text to score.")] = None,
-    file: Annotated[Path | None, typer.Option("--file", help="Score a whole UTF-8 file of any length (sliding window): "
-                                              "total log-probability and bits per byte.")] = None,
-    stride: Annotated[int | None, count_opt("--stride", "--file: tokens the window moves (default half the block).")] = None,
-    adapt: Annotated[bool, typer.Option("--adapt", help="--file: predict it as `lm compress` does, adapting to the text "
-                                        "(neural cache, dynamic evaluation); the first token is scored too (uniform).")] = False,
-    context: Annotated[str, typer.Option("--context", help="Text before it (conditions every token, not scored).")] = "",
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Score a whole UTF-8 file of any length (sliding window): total log-probability and bits per byte.",
+        ),
+    ] = None,
+    stride: Annotated[
+        int | None, count_opt("--stride", "--file: tokens the window moves (default half the block).")
+    ] = None,
+    adapt: Annotated[
+        bool,
+        typer.Option(
+            "--adapt",
+            help="--file: predict it as `lm compress` does, adapting to the text "
+            "(neural cache, dynamic evaluation); the first token is scored too (uniform).",
+        ),
+    ] = False,
+    context: Annotated[
+        str, typer.Option("--context", help="Text before it (conditions every token, not scored).")
+    ] = "",
     sample: Annotated[bool, typer.Option("--sample", help="Score a sentence sampled from the model instead.")] = False,
     max_new_tokens: Annotated[int, count_opt("--max-new-tokens", "Length of the --sample sentence.")] = 30,
     seed: Annotated[int, typer.Option("--seed", help="Seed of --sample.")] = 0,

@@ -56,8 +56,14 @@ def compress(
     input: TextArg,
     output: OutputOpt = None,
     ckpt: CkptReadOpt = None,
-    adapt: Annotated[bool, typer.Option("--adapt/--no-adapt", help="Adapt to the text while coding it (temperature, neural "
-                                        "cache, dynamic evaluation; the checkpoint's adapt section).")] = True,
+    adapt: Annotated[
+        bool,
+        typer.Option(
+            "--adapt/--no-adapt",
+            help="Adapt to the text while coding it (temperature, neural "
+            "cache, dynamic evaluation; the checkpoint's adapt section).",
+        ),
+    ] = True,
     force: ForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -78,15 +84,26 @@ def compress(
         result = codec.compress(lm, data, adapt, str(input), lambda done, total: advance(completed=done / total))
     seconds = time.perf_counter() - start
     write_output(dst, result.archive)
-    summary = {"input": str(input), "output": str(dst), "input_bytes": len(data), "output_bytes": len(result.archive),
-               "bits_per_byte": result.bits_per_byte, "model_bits_per_byte": result.model_bits_per_byte,
-               "tokens": result.n_tokens, "adapt": adapt, "seconds": seconds}
+    summary = {
+        "input": str(input),
+        "output": str(dst),
+        "input_bytes": len(data),
+        "output_bytes": len(result.archive),
+        "bits_per_byte": result.bits_per_byte,
+        "model_bits_per_byte": result.model_bits_per_byte,
+        "tokens": result.n_tokens,
+        "adapt": adapt,
+        "seconds": seconds,
+    }
     if json_:
         console.emit_json(summary)
     else:
-        console.out.print(f"{input} -> {dst}: {len(data):,} -> {len(result.archive):,} bytes, {summary['bits_per_byte']:.3f} "
-                          f"bits per byte (the model's {summary['model_bits_per_byte']:.3f}), "
-                          f"{'adaptive' if adapt else 'static'}, {seconds:.1f} s", markup=False)
+        console.out.print(
+            f"{input} -> {dst}: {len(data):,} -> {len(result.archive):,} bytes, {summary['bits_per_byte']:.3f} "
+            f"bits per byte (the model's {summary['model_bits_per_byte']:.3f}), "
+            f"{'adaptive' if adapt else 'static'}, {seconds:.1f} s",
+            markup=False,
+        )
 
 
 def decompress(
@@ -114,10 +131,19 @@ def decompress(
         data = codec.decompress(lm, archive, str(input), lambda done, total: advance(completed=done / total))
     seconds = time.perf_counter() - start
     write_output(dst, data)
-    summary = {"input": str(input), "output": str(dst), "archive_bytes": len(archive), "text_bytes": len(data),
-               "adapt": codec.Header.parse(archive, str(input))[0].adaptive, "round_trip": True, "seconds": seconds}
+    summary = {
+        "input": str(input),
+        "output": str(dst),
+        "archive_bytes": len(archive),
+        "text_bytes": len(data),
+        "adapt": codec.Header.parse(archive, str(input))[0].adaptive,
+        "round_trip": True,
+        "seconds": seconds,
+    }
     if json_:
         console.emit_json(summary)
     else:
-        console.out.print(f"{input} -> {dst}: {len(archive):,} -> {len(data):,} bytes, checksum matches, {seconds:.1f} s",
-                          markup=False)
+        console.out.print(
+            f"{input} -> {dst}: {len(archive):,} -> {len(data):,} bytes, checksum matches, {seconds:.1f} s",
+            markup=False,
+        )

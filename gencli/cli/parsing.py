@@ -24,6 +24,7 @@ def parse_point(text: str, option: str, allow_class: bool = False) -> tuple[floa
     except ValueError:
         raise GencliError(f"{option} {text!r}: CLASS must be an integer") from None
 
+
 def parse_int_list(text: str, option: str) -> list[int]:
     """'1,5,10' as positive integers."""
     try:
@@ -33,6 +34,7 @@ def parse_int_list(text: str, option: str) -> list[int]:
     if not values or any(v < 1 for v in values):
         raise GencliError(f"{option} {text!r}: expected positive integers")
     return values
+
 
 def parse_floats(text: str | None, option: str, count: int | None = None) -> list[float] | None:
     """'0,1,2.5' as numbers (exactly `count` of them when given)."""
@@ -45,6 +47,7 @@ def parse_floats(text: str | None, option: str, count: int | None = None) -> lis
     if not values or (count is not None and len(values) != count):
         raise GencliError(f"{option} {text!r}: expected {count or 'one or more'} comma-separated numbers")
     return values
+
 
 def parse_class(text: str | None) -> int | str | None:
     """--class: a class index, or `none` for the null class."""

@@ -24,13 +24,23 @@ writing = lazy_module("gencli.report.write")
 
 
 def report(
-    out: Annotated[Path, typer.Option("--out", help="Folder of the report (index.html, report.md, report.json, files/).")]
-    = REPORT_DIR,
-    quick: Annotated[bool, typer.Option("--quick", help="Tiny budgets (about a minute from nothing); its own small "
-                                        "checkpoints under OUT/checkpoints, never the full ones.")] = False,
-    retrain: Annotated[bool, typer.Option("--retrain", help="Train every checkpoint anew instead of re-using those present.")] = False,
-    corpus: Annotated[str | None, typer.Option("--corpus", help="Corpus of the language model: a UTF-8 file or `alice` (lm.corpus).")]
-    = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder of the report (index.html, report.md, report.json, files/).")
+    ] = REPORT_DIR,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="Tiny budgets (about a minute from nothing); its own small "
+            "checkpoints under OUT/checkpoints, never the full ones.",
+        ),
+    ] = False,
+    retrain: Annotated[
+        bool, typer.Option("--retrain", help="Train every checkpoint anew instead of re-using those present.")
+    ] = False,
+    corpus: Annotated[
+        str | None, typer.Option("--corpus", help="Corpus of the language model: a UTF-8 file or `alice` (lm.corpus).")
+    ] = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     device: DeviceOpt = "auto",
@@ -46,7 +56,9 @@ def report(
 
     Example: gencli report --quick --out runs/report-quick
     """
-    cfg = resolve(ReportConfig, base=QUICK if quick else None, yaml_path=config, sets=set_, explicit={"lm.corpus": corpus})
+    cfg = resolve(
+        ReportConfig, base=QUICK if quick else None, yaml_path=config, sets=set_, explicit={"lm.corpus": corpus}
+    )
     dev = devices.resolve_device(device)
     folder = output_dir(out, REPORT_DIR)
     try:
@@ -57,9 +69,16 @@ def report(
         console.note(f"{e}; run the report again to continue from there")
         raise typer.Exit(130) from None
     if json_:
-        console.emit_json({"sections": [s.id for s in rep.sections], "timings": rep.timings, "trained": rep.trained, "files": files})
+        console.emit_json(
+            {"sections": [s.id for s in rep.sections], "timings": rep.timings, "trained": rep.trained, "files": files}
+        )
         return
-    console.print_table(Table("what the report shows", [("section", ""), ("finding", "")],
-                              [(s.id, s.finding or "(explanation)") for s in rep.sections]))
+    console.print_table(
+        Table(
+            "what the report shows",
+            [("section", ""), ("finding", "")],
+            [(s.id, s.finding or "(explanation)") for s in rep.sections],
+        )
+    )
     console.files_table(files)
     console.out.print(f"open {files['html'].resolve()} in a browser", markup=False)

@@ -1,4 +1,5 @@
-"""The exception types the front ends turn into exit codes: 2 for a user's mistake, 1 for a diverged run, 130 for Ctrl-C."""
+"""The exception types the front ends turn into exit codes: 2 for a user's mistake, 1 for a diverged run, 130 for
+Ctrl-C."""
 
 from pathlib import Path
 

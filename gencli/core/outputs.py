@@ -1,4 +1,5 @@
-"""The one place where a front end writes what an analysis produced: CSV and data files, figures, the resolved config."""
+"""The one place where a front end writes what an analysis produced: CSV and data files, figures, the resolved
+config."""
 
 from __future__ import annotations
 

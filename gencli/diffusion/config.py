@@ -24,11 +24,17 @@ def sampler_pairs(items: list[str], param: str = "compare") -> list[tuple[str, s
     for item in filter(None, (i.strip() for i in items)):
         s, _, g = item.partition("/")
         if s not in samplers or (g or "uniform") not in schedules:
-            raise ParameterError(param, f"expected SAMPLER/SCHEDULE with SAMPLER one of {', '.join(samplers)} "
-                              f"and SCHEDULE one of {', '.join(schedules)}", repr(item))
+            raise ParameterError(
+                param,
+                f"expected SAMPLER/SCHEDULE with SAMPLER one of {', '.join(samplers)} "
+                f"and SCHEDULE one of {', '.join(schedules)}",
+                repr(item),
+            )
         pairs.append((s, g or "uniform"))
     if not pairs:
-        raise ParameterError(param, "expected SAMPLER/SCHEDULE pairs, e.g. euler/uniform,heun/karras", repr(",".join(items)))
+        raise ParameterError(
+            param, "expected SAMPLER/SCHEDULE pairs, e.g. euler/uniform,heun/karras", repr(",".join(items))
+        )
     return pairs
 
 
@@ -49,9 +55,7 @@ class DataConfig:
         if not self.half_width > 0:
             out.append(f"half_width: must be > 0, got {self.half_width}")
         if self.grid_rows < 1 or self.grid_cols < 1 or self.grid_rows * self.grid_cols < 5:
-            out.append(
-                f"grid_rows x grid_cols: need at least 5 classes, got {self.grid_rows}x{self.grid_cols}"
-            )
+            out.append(f"grid_rows x grid_cols: need at least 5 classes, got {self.grid_rows}x{self.grid_cols}")
         return out
 
 
@@ -104,8 +108,10 @@ class TrainConfig:
     )
     seed: int = field(0, "seed of the weights and of the training noise")
     class_dropout: float = field(
-        0.0, "probability that a training point's class is replaced by the null class, so that the conditional model "
-        "also predicts unconditionally (classifier-free guidance, Ho and Salimans 2022)")
+        0.0,
+        "probability that a training point's class is replaced by the null class, so that the conditional model "
+        "also predicts unconditionally (classifier-free guidance, Ho and Salimans 2022)",
+    )
 
     def problems(self) -> list[str]:
         out = []
@@ -126,9 +132,7 @@ class SampleConfig:
 
     steps: int = field(1000, "number of reverse steps T")
     sampler: Sampler = field("euler", sampler_help())
-    schedule: Schedule = field(
-        "uniform", "time grid: uniform in t (exercise) or Karras et al. 2022 eq. 5 in sigma"
-    )
+    schedule: Schedule = field("uniform", "time grid: uniform in t (exercise) or Karras et al. 2022 eq. 5 in sigma")
     rho: float = field(7.0, "rho of the Karras time grid")
     start: Start = field(
         "matched",
@@ -137,11 +141,15 @@ class SampleConfig:
     )
 
     guidance: float = field(
-        0.0, "classifier-free guidance weight W: eps = (1 + W) eps(x, t, c) - W eps(x, t, null); 0 is plain conditional "
-        "sampling (needs a conditional model trained with train.class_dropout > 0)")
+        0.0,
+        "classifier-free guidance weight W: eps = (1 + W) eps(x, t, c) - W eps(x, t, null); 0 is plain conditional "
+        "sampling (needs a conditional model trained with train.class_dropout > 0)",
+    )
     guidance_interval: list[float] = field(
-        [0.0, 0.4], "the times [lo, hi] in which guidance applies (Kynkaanniemi et al. 2024); outside, plain conditional. "
-        "Guidance at high noise collapses each class to its cell's centre; [0, 0.4] (sigma <= 0.05) keeps the spread")
+        [0.0, 0.4],
+        "the times [lo, hi] in which guidance applies (Kynkaanniemi et al. 2024); outside, plain conditional. "
+        "Guidance at high noise collapses each class to its cell's centre; [0, 0.4] (sigma <= 0.05) keeps the spread",
+    )
 
     def problems(self) -> list[str]:
         out = []
@@ -183,7 +191,10 @@ CONDITIONAL_DEFAULTS: dict = {"model": {"hidden": 128}, "train": {"epochs": 8000
 
 
 def resolve_diffusion(
-    base: dict | None = None, yaml_path=None, sets: list[str] | None = None, explicit: dict | None = None,
+    base: dict | None = None,
+    yaml_path=None,
+    sets: list[str] | None = None,
+    explicit: dict | None = None,
 ) -> DiffusionConfig:
     """The config from defaults < conditional defaults (for a conditional model) < base < YAML < --set < explicit."""
     first = resolve(DiffusionConfig, base=base, yaml_path=yaml_path, sets=sets, explicit=explicit)

@@ -40,7 +40,9 @@ def own_region_fractions(x: Tensor, labels: Tensor, rows: int, cols: int, half_w
     return out
 
 
-def within_cell_tv(x: Tensor, labels: Tensor, rows: int, cols: int, half_width: float = 1.0, bins: int = 4) -> list[float]:
+def within_cell_tv(
+    x: Tensor, labels: Tensor, rows: int, cols: int, half_width: float = 1.0, bins: int = 4
+) -> list[float]:
     """Per class: how evenly the samples that land in the class's own cell fill it.
 
     The TV distance between a bins x bins histogram of those samples (in the cell's own

@@ -20,18 +20,25 @@ PRESETS = {"nano": (3, 3, 48), "micro": (4, 4, 128), "mini": (6, 6, 192)}
 class ModelConfig:
     """A GPT-2 style decoder; `preset` fills n_layer/n_head/n_embd unless they are set."""
 
-    preset: Literal["nano", "micro", "mini", "custom"] = field("mini", "nano 3/3/48, micro 4/4/128, mini 6/6/192 (layers/heads/width)")
+    preset: Literal["nano", "micro", "mini", "custom"] = field(
+        "mini", "nano 3/3/48, micro 4/4/128, mini 6/6/192 (layers/heads/width)"
+    )
     n_layer: int = field(0, "number of blocks (0: from the preset)")
     n_head: int = field(0, "attention heads per block (0: from the preset)")
     n_embd: int = field(0, "embedding width (0: from the preset)")
     block_size: int = field(64, "context length in tokens")
-    dropout: float = field(0.2, "dropout on the embeddings and residual branches (the exercise: 0.1); rounded to a "
-                                "multiple of 1/256 on the CPU")
+    dropout: float = field(
+        0.2,
+        "dropout on the embeddings and residual branches (the exercise: 0.1); rounded to a "
+        "multiple of 1/256 on the CPU",
+    )
     attn_dropout: float = field(0.3, "dropout on the attention (the exercise: 0.1, as `dropout`)")
     attn_dropout_mode: Literal["weights", "keys"] = field(
-        "keys", "weights: each attention weight (the exercise, minGPT); keys: whole key columns per example and head, "
-                   "after the softmax (DropAttention's column mode, Lin et al. 2019), which equals zeroing those keys' "
-                   "value rows and costs 1/T of the random numbers")
+        "keys",
+        "weights: each attention weight (the exercise, minGPT); keys: whole key columns per example and head, "
+        "after the softmax (DropAttention's column mode, Lin et al. 2019), which equals zeroing those keys' "
+        "value rows and costs 1/T of the random numbers",
+    )
     tie_weights: bool = field(True, "share the token embedding matrix with the output head (Press and Wolf 2017)")
 
     def sizes(self) -> tuple[int, int, int]:
@@ -59,8 +66,11 @@ class TokenizerConfig:
     """Byte-level BPE trained on the corpus, or single bytes (character level)."""
 
     kind: Literal["bpe", "char"] = field("bpe", "bpe: byte-level BPE; char: one token per byte (character for ASCII)")
-    vocab_size: int = field(1536, "BPE vocabulary size (at least 257: the 256 bytes and an end-of-text token), "
-                                  "learned from the training part of the corpus only")
+    vocab_size: int = field(
+        1536,
+        "BPE vocabulary size (at least 257: the 256 bytes and an end-of-text token), "
+        "learned from the training part of the corpus only",
+    )
 
     def problems(self) -> list[str]:
         if self.kind == "bpe" and self.vocab_size < 257:
@@ -73,8 +83,11 @@ class DataConfig:
     """Where the text comes from and how it is split."""
 
     corpus: str = field("alice", "a UTF-8 text file, or `alice` (Alice in Wonderland, resolved as the README says)")
-    val_fraction: float = field(0.1, "the last fraction of the text (cut at a line start) held out for validation; "
-                                     "the tokenizer learns from the rest only")
+    val_fraction: float = field(
+        0.1,
+        "the last fraction of the text (cut at a line start) held out for validation; "
+        "the tokenizer learns from the rest only",
+    )
 
     def problems(self) -> list[str]:
         if not 0 < self.val_fraction < 1:
@@ -98,20 +111,36 @@ class TrainConfig:
     eval_batches: int = field(20, "batches per validation estimate")
     eval_train_batches: int = field(5, "batches per estimate of the training loss (the curve drawn beside validation)")
     precision: Literal["auto", "bf16", "fp32"] = field(
-        "auto", "bf16 or fp32 autocast; auto: on the CPU, the faster of the two as timed on this machine (cached per "
-        "machine), on a GPU bf16 where supported")
+        "auto",
+        "bf16 or fp32 autocast; auto: on the CPU, the faster of the two as timed on this machine (cached per "
+        "machine), on a GPU bf16 where supported",
+    )
     attention: Literal["auto", "fused", "explicit"] = field(
-        "auto", "fused scaled_dot_product_attention, or explicit softmax(QK^T/sqrt(d)) matmuls; auto: on the CPU, the "
-        "faster as timed with the precision, fused elsewhere")
-    bpe_dropout: float = field(0.0, "BPE-dropout: train on the text plus 16 segmentations that skip each merge with this "
-                                    "probability (Provilkov et al. 2020; 0: off; bpe tokenizer only)")
-    ema: float = field(0.0, "weight of each step in an exponential moving average of the weights (Polyak averaging; "
-                            "0: off); with it, evaluation and both saved weights are the average's")
+        "auto",
+        "fused scaled_dot_product_attention, or explicit softmax(QK^T/sqrt(d)) matmuls; auto: on the CPU, the "
+        "faster as timed with the precision, fused elsewhere",
+    )
+    bpe_dropout: float = field(
+        0.0,
+        "BPE-dropout: train on the text plus 16 segmentations that skip each merge with this "
+        "probability (Provilkov et al. 2020; 0: off; bpe tokenizer only)",
+    )
+    ema: float = field(
+        0.0,
+        "weight of each step in an exponential moving average of the weights (Polyak averaging; "
+        "0: off); with it, evaluation and both saved weights are the average's",
+    )
     fused_adamw: bool = field(True, "use torch's fused AdamW kernel where the device has one")
-    patience: int = field(0, "early stopping: evaluations without a new best validation loss before training stops "
-                             "(0: off, all max_iters steps run)")
-    grad_accum: int = field(1, "micro-steps per optimizer step: the global batch_size is split into this many parts "
-                               "(and across the processes of a data-parallel run)")
+    patience: int = field(
+        0,
+        "early stopping: evaluations without a new best validation loss before training stops "
+        "(0: off, all max_iters steps run)",
+    )
+    grad_accum: int = field(
+        1,
+        "micro-steps per optimizer step: the global batch_size is split into this many parts "
+        "(and across the processes of a data-parallel run)",
+    )
     seed: int = field(0, "seed of the weights and the batches")
 
     def problems(self) -> list[str]:
@@ -138,27 +167,48 @@ class TrainConfig:
 class AdaptConfig:
     """How `lm compress` and `lm prob --file --adapt` predict a text: in segments, adapting to what came before."""
 
-    segment: int = field(0, "tokens predicted per model call (0: half the block); each sees at least "
-                            "block_size - segment tokens before it (once the text is that long)")
-    lr: float = field(3e-3, "dynamic evaluation (Krause et al. 2018): after each segment, one SGD step of this "
-                            "learning rate on its loss (0: off)")
-    decay: float = field(0.0, "dynamic evaluation: after each step, pull the weights this fraction of the way back "
-                              "to the trained ones (0: no pull)")
-    temperature: float = field(1.1, "the model's logits are divided by this before the mixture (above 1: less "
-                                    "confident; a trained model is over-confident on text it did not see)")
-    cache_size: int = field(5000, "neural cache (Grave et al. 2017): the last hidden states kept, each with the "
-                                  "token that followed it (0: off)")
-    cache_lambda: float = field(0.2, "weight of the cache's distribution in the mixture with the model's (where it starts "
-                                     "when cache_lambda_lr > 0)")
+    segment: int = field(
+        0,
+        "tokens predicted per model call (0: half the block); each sees at least "
+        "block_size - segment tokens before it (once the text is that long)",
+    )
+    lr: float = field(
+        3e-3,
+        "dynamic evaluation (Krause et al. 2018): after each segment, one SGD step of this "
+        "learning rate on its loss (0: off)",
+    )
+    decay: float = field(
+        0.0,
+        "dynamic evaluation: after each step, pull the weights this fraction of the way back "
+        "to the trained ones (0: no pull)",
+    )
+    temperature: float = field(
+        1.1,
+        "the model's logits are divided by this before the mixture (above 1: less "
+        "confident; a trained model is over-confident on text it did not see)",
+    )
+    cache_size: int = field(
+        5000,
+        "neural cache (Grave et al. 2017): the last hidden states kept, each with the token that followed it (0: off)",
+    )
+    cache_lambda: float = field(
+        0.2,
+        "weight of the cache's distribution in the mixture with the model's (where it starts when cache_lambda_lr > 0)",
+    )
     cache_theta: float = field(0.03, "sharpness of the cache: a stored state h_i counts exp(theta * h_t . h_i)")
-    cache_lambda_lr: float = field(0.01, "after each token, cache_lambda takes a gradient step of this size on the "
-                                         "token's log-probability (kept in [0.01, 0.9]; 0: fixed)")
+    cache_lambda_lr: float = field(
+        0.01,
+        "after each token, cache_lambda takes a gradient step of this size on the "
+        "token's log-probability (kept in [0.01, 0.9]; 0: fixed)",
+    )
 
     def problems(self) -> list[str]:
-        return (must(self, ("segment", "cache_size"), lambda v: v >= 0, ">= 0")
-                + must(self, ("temperature",), lambda v: v > 0 and math.isfinite(v), "> 0")
-                + must(self, ("lr", "cache_theta", "cache_lambda_lr"), lambda v: v >= 0 and math.isfinite(v), ">= 0")
-                + must(self, ("cache_lambda", "decay"), lambda v: 0 <= v < 1, "in [0, 1)"))
+        return (
+            must(self, ("segment", "cache_size"), lambda v: v >= 0, ">= 0")
+            + must(self, ("temperature",), lambda v: v > 0 and math.isfinite(v), "> 0")
+            + must(self, ("lr", "cache_theta", "cache_lambda_lr"), lambda v: v >= 0 and math.isfinite(v), ">= 0")
+            + must(self, ("cache_lambda", "decay"), lambda v: 0 <= v < 1, "in [0, 1)")
+        )
 
     def segment_for(self, block: int) -> int:
         """The segment length with a model of this block size."""

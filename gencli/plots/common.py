@@ -43,8 +43,15 @@ def excerpt(text: str, limit: int) -> str:
 
 
 def loss_curves(
-    curves: dict[str, tuple], path: Path, title: str, ylabel: str = "loss", logy: bool = True, xlabel: str = "training step",
-    marks: dict[str, tuple[float, float]] | None = None, from_zero: bool = False, integer_x: bool = False,
+    curves: dict[str, tuple],
+    path: Path,
+    title: str,
+    ylabel: str = "loss",
+    logy: bool = True,
+    xlabel: str = "training step",
+    marks: dict[str, tuple[float, float]] | None = None,
+    from_zero: bool = False,
+    integer_x: bool = False,
 ) -> Path:
     """Line plot of named (steps, values) curves; `marks` labels single points (e.g. the best validation).
     `from_zero`: the y axis starts at 0 (a small drop does not look large); `integer_x`: whole-number x ticks."""

@@ -17,7 +17,13 @@ from gencli.plots.scatter import outline, set_axes
 
 
 def bound_overlay(
-    data: np.ndarray, pts: np.ndarray, names: list[str], values: np.ndarray, errors: np.ndarray, path: Path, title: str,
+    data: np.ndarray,
+    pts: np.ndarray,
+    names: list[str],
+    values: np.ndarray,
+    errors: np.ndarray,
+    path: Path,
+    title: str,
     grid: tuple[int, int] = (0, 0),
 ) -> Path:
     """Query points over the training data, numbered; the values are listed beside the plot.
@@ -35,15 +41,24 @@ def bound_overlay(
     for i, (x, y) in enumerate(pts):
         places.setdefault((round(float(x), 6), round(float(y), 6)), []).append(i + 1)
     for (x, y), idx in places.items():
-        ax.annotate(", ".join(map(str, idx)), (x, y), textcoords="offset points", xytext=(7, 5), fontsize=9, weight="bold")
+        ax.annotate(
+            ", ".join(map(str, idx)), (x, y), textcoords="offset points", xytext=(7, 5), fontsize=9, weight="bold"
+        )
     outline(ax, 1.0, *grid)
     lim = max(2.0, float(np.abs(pts).max()) + 0.5)
     set_axes(ax, (-lim, lim), "")
     fig.colorbar(sc, ax=ax, label="lower bound on log p (nats, symmetric-log scale)", fraction=0.046)
     side.axis("off")
     lines = [f"{i + 1:>2}  {name:<18} {v:>9.2f} ± {e:.2f}" for i, (name, v, e) in enumerate(zip(names, values, errors))]
-    side.text(0.0, 1.0, "#   point              bound (nats)\n" + "\n".join(lines), family="monospace", fontsize=9,
-              va="top", transform=side.transAxes)
+    side.text(
+        0.0,
+        1.0,
+        "#   point              bound (nats)\n" + "\n".join(lines),
+        family="monospace",
+        fontsize=9,
+        va="top",
+        transform=side.transAxes,
+    )
     fig.suptitle(wrap(title, 100), fontsize=11)
     fig.tight_layout()
     return save(fig, path)
@@ -55,7 +70,10 @@ def _(r: ProbabilityTable, folder: Path) -> dict[str, Path]:
     names = [f"({row['x']:g}, {row['y']:g})" + (f" c={row['class']}" if r.conditional else "") for row in r.rows]
     values = np.array([row["elbo"] for row in r.rows])
     errors = np.array([row["stderr"] for row in r.rows])
-    title = f"lower bound on log p(x{' | c' if r.conditional else ''}), T={r.steps}, {r.samples} Monte Carlo samples per point"
+    title = (
+        f"lower bound on log p(x{' | c' if r.conditional else ''}), T={r.steps}, {r.samples} Monte Carlo samples per "
+        "point"
+    )
     return {r.FIGURE: bound_overlay(r.background, pts, names, values, errors, folder / "prob.png", title, grid=r.grid)}
 
 
@@ -65,8 +83,10 @@ def _(r: DensityGrid, folder: Path) -> dict[str, Path]:
     lo, hi = r.truth_value - 8.0, max(r.truth_value + 1.0, float(np.nanmax(r.logp)))
     extent = (r.axis[0], r.axis[-1], r.axis[0], r.axis[-1])
     truth = np.where(np.isfinite(r.truth), r.truth, lo)  # minus infinity drawn at the bottom of the scale
-    for ax, values, name in ((axes[0], r.logp, "the model: exact log p (probability-flow ODE)"),
-                             (axes[1], truth, "the data: true log p (minus infinity outside)")):
+    for ax, values, name in (
+        (axes[0], r.logp, "the model: exact log p (probability-flow ODE)"),
+        (axes[1], truth, "the data: true log p (minus infinity outside)"),
+    ):
         im = ax.imshow(np.clip(values, lo, hi), origin="lower", extent=extent, cmap="viridis", vmin=lo, vmax=hi)
         outline(ax, 1.0)
         ax.set_xlabel("x")
@@ -74,6 +94,10 @@ def _(r: DensityGrid, folder: Path) -> dict[str, Path]:
         ax.set_title(name, fontsize=10)
     fig.colorbar(im, ax=axes, fraction=0.03, label=f"log p (nats; clipped below at {lo:.1f})")
     what = f"log p(x | class {r.klass})" if r.klass is not None else "log p(x)"
-    fig.suptitle(wrap(f"{what} on a {len(r.axis)}x{len(r.axis)} grid ({r.start} start as the prior, {r.nfe} ODE "
-                      "evaluations)", 110), fontsize=11)
+    fig.suptitle(
+        wrap(
+            f"{what} on a {len(r.axis)}x{len(r.axis)} grid ({r.start} start as the prior, {r.nfe} ODE evaluations)", 110
+        ),
+        fontsize=11,
+    )
     return {r.FIGURE: save(fig, folder / "density_grid.png")}

@@ -89,9 +89,17 @@ def _(r: ForwardPath, folder: Path) -> dict[str, Path]:
 @draw.register
 def _(r: ReversePaths, folder: Path) -> dict[str, Path]:
     what = "one point per class" if r.labels is not None else f"{r.traj.shape[1]} reverse trajectories"
-    return {r.FIGURE: trajectories(
-        r.traj, folder / "reverse.png", f"{what} ({settings_text(r.settings)}, seed {r.seed})", labels=r.labels,
-        n_classes=r.n_classes, grid=r.grid, background=r.background)}
+    return {
+        r.FIGURE: trajectories(
+            r.traj,
+            folder / "reverse.png",
+            f"{what} ({settings_text(r.settings)}, seed {r.seed})",
+            labels=r.labels,
+            n_classes=r.n_classes,
+            grid=r.grid,
+            background=r.background,
+        )
+    }
 
 
 @draw.register
@@ -99,11 +107,17 @@ def _(r: Determinism, folder: Path) -> dict[str, Path]:
     reps, k, p, _ = r.paths.shape
     traj = np.concatenate([r.paths[i] for i in range(reps)], axis=1)  # (K, R*P, 2)
     verdict = f"all {reps} identical" if r.identical else f"{r.n_identical} of {reps - 1} repeats equal the first run"
-    return {r.FIGURE: trajectories(
-        traj, folder / "determinism.png",
-        f"{p} points, same initial noise, {reps} runs of {r.sampler} (T={r.steps}): {verdict}, max |diff| {r.max_abs_diff:.3g}",
-        labels=np.tile(np.arange(p), reps), n_classes=10, label_name="point")}
-
+    return {
+        r.FIGURE: trajectories(
+            traj,
+            folder / "determinism.png",
+            f"{p} points, same initial noise, {reps} runs of {r.sampler} (T={r.steps}): {verdict}, max |diff| "
+            f"{r.max_abs_diff:.3g}",
+            labels=np.tile(np.arange(p), reps),
+            n_classes=10,
+            label_name="point",
+        )
+    }
 
 
 @draw.register
@@ -118,11 +132,19 @@ def _(r: SamplerInversion, folder: Path) -> dict[str, Path]:
     ax.scatter(*r.final, marker="*", s=120, color="gold", edgecolor="k", zorder=5, label="output")
     outline(ax)
     lim = max(2.5, float(np.abs(r.trajectory).max()) * 1.1, float(np.abs(r.target).max()) * 1.1)
-    set_axes(ax, (-lim, lim), f"inverted {r.sampler} trajectory (T={r.steps}): distance {r.distance:.4f} after {r.iterations} steps")
+    set_axes(
+        ax,
+        (-lim, lim),
+        f"inverted {r.sampler} trajectory (T={r.steps}): distance {r.distance:.4f} after {r.iterations} steps",
+    )
     fig.colorbar(sc, ax=ax, label="t", fraction=0.046)
     ax.legend(fontsize=7, loc="lower right")
     files = {r.FIGURE: save(fig, folder / "invert.png")}
     files[r.LOSS_FIGURE] = loss_curves(
-        {"distance to target": (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "invert_loss.png",
-        "inversion: distance of the sampler's output to the target", ylabel="distance", xlabel="Adam step")
+        {"distance to target": (np.arange(1, len(r.losses) + 1), r.losses)},
+        folder / "invert_loss.png",
+        "inversion: distance of the sampler's output to the target",
+        ylabel="distance",
+        xlabel="Adam step",
+    )
     return files

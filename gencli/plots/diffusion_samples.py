@@ -48,10 +48,17 @@ def _(r: TrainingCurve, folder: Path) -> dict[str, Path]:
     window = min(50, r.epochs)
     smooth = np.convolve(r.losses, np.ones(window) / window, mode="valid")
     kind = "conditional" if r.conditional else "unconditional"
-    return {r.FIGURE: loss_curves(
-        {"loss": (steps, r.losses), f"moving average ({window})": (steps[window - 1:], smooth)}, folder / "loss.png",
-        f"denoiser training loss ({kind}, {r.epochs} full-batch epochs)", ylabel="MSE of the eps prediction", xlabel="epoch",
-        logy=False, from_zero=True)}
+    return {
+        r.FIGURE: loss_curves(
+            {"loss": (steps, r.losses), f"moving average ({window})": (steps[window - 1 :], smooth)},
+            folder / "loss.png",
+            f"denoiser training loss ({kind}, {r.epochs} full-batch epochs)",
+            ylabel="MSE of the eps prediction",
+            xlabel="epoch",
+            logy=False,
+            from_zero=True,
+        )
+    }
 
 
 @draw.register
@@ -78,8 +85,14 @@ def class_numbers(own: list[float], spread: np.ndarray, data_spread: np.ndarray,
     a.set_title("samples landing in their class's cell")
     a.legend(loc="upper left", fontsize=8, ncols=2, frameon=False)
     w = 0.2
-    for j, (name, vals) in enumerate((("samples std x", spread[:, 0]), ("samples std y", spread[:, 1]),
-                                      ("data std x", data_spread[:, 0]), ("data std y", data_spread[:, 1]))):
+    for j, (name, vals) in enumerate(
+        (
+            ("samples std x", spread[:, 0]),
+            ("samples std y", spread[:, 1]),
+            ("data std x", data_spread[:, 0]),
+            ("data std y", data_spread[:, 1]),
+        )
+    ):
         b.bar(classes + (j - 1.5) * w, vals, w, label=name, color=["tab:blue", "tab:cyan", "0.35", "0.7"][j])
     b.set_xticks(classes)
     b.set_xlabel("class")
@@ -94,12 +107,21 @@ def class_numbers(own: list[float], spread: np.ndarray, data_spread: np.ndarray,
 
 @draw.register
 def _(r: Samples, folder: Path) -> dict[str, Path]:
-    title = f"{len(r.points)} samples ({settings_text(r.settings)}, seed {r.seed}): inside {r.inside_fraction:.3f}, TV {r.tv_distance:.3f}"
-    files = {r.FIGURE: points(r.points, folder / "samples.png", title, labels=r.labels, n_classes=r.n_classes, grid=r.grid)}
+    title = (
+        f"{len(r.points)} samples ({settings_text(r.settings)}, seed {r.seed}): inside {r.inside_fraction:.3f}, TV "
+        f"{r.tv_distance:.3f}"
+    )
+    files = {
+        r.FIGURE: points(r.points, folder / "samples.png", title, labels=r.labels, n_classes=r.n_classes, grid=r.grid)
+    }
     if r.own_region is not None:
         files[r.CLASS_FIGURE] = class_numbers(
-            r.own_region, np.asarray(r.spread), np.asarray(r.data_spread), folder / "class_numbers.png",
-            f"per class, {len(r.points)} samples: own-cell fraction mean {r.own_mean:.3f}, worst {r.own_worst[1]:.3f}")
+            r.own_region,
+            np.asarray(r.spread),
+            np.asarray(r.data_spread),
+            folder / "class_numbers.png",
+            f"per class, {len(r.points)} samples: own-cell fraction mean {r.own_mean:.3f}, worst {r.own_worst[1]:.3f}",
+        )
     return files
 
 
@@ -107,8 +129,15 @@ def _(r: Samples, folder: Path) -> dict[str, Path]:
 def _(r: SeedsGrid, folder: Path) -> dict[str, Path]:
     items = [(f"seed {p.seed}: inside {p.inside_fraction:.3f}, TV {p.tv_distance:.3f}", p.points) for p in r.panels]
     n = len(r.panels[0].points)
-    return {r.FIGURE: panels(items, folder / "seeds_grid.png", f"{len(items)} seeds x {n} points ({settings_text(r.settings)})",
-                                        labels=r.labels, n_classes=r.n_classes)}
+    return {
+        r.FIGURE: panels(
+            items,
+            folder / "seeds_grid.png",
+            f"{len(items)} seeds x {n} points ({settings_text(r.settings)})",
+            labels=r.labels,
+            n_classes=r.n_classes,
+        )
+    }
 
 
 @draw.register
@@ -120,27 +149,57 @@ def _(r: SamplingSweep, folder: Path) -> dict[str, Path]:
     # one shared limit for every panel, wide enough for 99% of all points (a T = 1 overshoot lands far out)
     reach = float(np.quantile(np.abs(np.concatenate([row.points for row in r.rows])), 0.99))
     half = min(max(LIM[1], 1.05 * reach), 8.0)
-    return {r.figure: panels(items, folder / f"{r.key}.png", title, ncols=ncols, labels=r.labels, n_classes=r.n_classes,
-                                      lim=(-half, half))}
+    return {
+        r.figure: panels(
+            items,
+            folder / f"{r.key}.png",
+            title,
+            ncols=ncols,
+            labels=r.labels,
+            n_classes=r.n_classes,
+            lim=(-half, half),
+        )
+    }
 
 
 @draw.register
 def _(r: SigmaSchedules, folder: Path) -> dict[str, Path]:
     series = {(f"{k} (rho={r.rho:g})" if k == "karras" else f"{k} (exercise)"): v for k, v in r.series.items()}
     c = np.log(r.sigma_max / r.sigma_min)
-    formula = (f"sigma(t) = exp({c:.3g} (t - 1))" if r.sigma_max == 1 else f"sigma(t) = {r.sigma_min:.4g}^(1-t) {r.sigma_max:g}^t")
+    formula = (
+        f"sigma(t) = exp({c:.3g} (t - 1))"
+        if r.sigma_max == 1
+        else f"sigma(t) = {r.sigma_min:.4g}^(1-t) {r.sigma_max:g}^t"
+    )
     title = f"{formula} on two time grids, T={r.steps}"
     return {r.FIGURE: schedules(series, folder / "schedule.png", title)}
-
 
 
 @draw.register
 def _(r: GuidanceSweep, folder: Path) -> dict[str, Path]:
     weights = list(dict.fromkeys(row.guidance for row in r.rows))
-    items = [(f"W={row.guidance:g}, {row.where}\nown cell {row.own_region_mean:.3f}, within-cell TV {row.within_cell_tv:.3f}",
-              row.points) for row in r.rows]
+    items = [
+        (
+            f"W={row.guidance:g}, {row.where}\nown cell {row.own_region_mean:.3f}, within-cell TV "
+            f"{row.within_cell_tv:.3f}",
+            row.points,
+        )
+        for row in r.rows
+    ]
     n = len(r.rows[0].points)
-    title = (f"classifier-free guidance: {n} samples per panel ({settings_text(r.settings)}, seed {r.seed}); "
-             "rows: where guidance applies")
-    return {r.FIGURE: panels(items, folder / "guidance_sweep.png", title, ncols=len(weights),
-                                            labels=r.labels, n_classes=r.n_classes, lim=(-1.3, 1.3), grid=r.grid)}
+    title = (
+        f"classifier-free guidance: {n} samples per panel ({settings_text(r.settings)}, seed {r.seed}); "
+        "rows: where guidance applies"
+    )
+    return {
+        r.FIGURE: panels(
+            items,
+            folder / "guidance_sweep.png",
+            title,
+            ncols=len(weights),
+            labels=r.labels,
+            n_classes=r.n_classes,
+            lim=(-1.3, 1.3),
+            grid=r.grid,
+        )
+    }

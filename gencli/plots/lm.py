@@ -26,13 +26,12 @@ def _label(t: str) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown) or "∅"
 
 
-def attention(
-    matrices: dict[str, np.ndarray], tokens: list[str], query: int, path: Path, title: str
-) -> Path:
+def attention(matrices: dict[str, np.ndarray], tokens: list[str], query: int, path: Path, title: str) -> Path:
     """Per block: the head-averaged attention heatmap (top) and the query's row painted on its tokens (bottom)."""
     names = list(matrices)
-    fig, axes = plt.subplots(2, len(names), figsize=(6.5 * len(names), 10), squeeze=False,
-                             gridspec_kw={"height_ratios": [3, 1.1]})
+    fig, axes = plt.subplots(
+        2, len(names), figsize=(6.5 * len(names), 10), squeeze=False, gridspec_kw={"height_ratios": [3, 1.1]}
+    )
     labels = [_label(t) for t in tokens]
     top = max(float(m[query, : query + 1].max()) for m in matrices.values())  # one colour scale for all rows
     for j, name in enumerate(names):
@@ -46,7 +45,13 @@ def attention(
         ax.set_xlabel("key token")
         ax.set_ylabel("query token")
         fig.colorbar(im, ax=ax, fraction=0.046, label="attention weight (square-root scale)")
-        _paint(axes[1, j], labels, m[query, : query + 1], f"{name} block: attention from the query token \"{labels[query]}\"", top)
+        _paint(
+            axes[1, j],
+            labels,
+            m[query, : query + 1],
+            f'{name} block: attention from the query token "{labels[query]}"',
+            top,
+        )
     fig.suptitle(wrap(title, 60 * len(names)))
     fig.tight_layout()
     return save(fig, path)
@@ -71,8 +76,16 @@ def _paint(ax, labels: list[str], weights: np.ndarray, title: str, top: float) -
 
     x, y = 0.0, 0.88
     for lab, w in zip(labels[: len(weights)], weights):
-        word = ax.text(x, y, lab, fontsize=9, family="monospace", transform=ax.transAxes, va="center",
-                       bbox={"facecolor": cmap(0.85 * w / top), "edgecolor": "none", "pad": 1.5})
+        word = ax.text(
+            x,
+            y,
+            lab,
+            fontsize=9,
+            family="monospace",
+            transform=ax.transAxes,
+            va="center",
+            bbox={"facecolor": cmap(0.85 * w / top), "edgecolor": "none", "pad": 1.5},
+        )
         num = ax.text(x, y - 0.12, f"{w:.2f}", fontsize=6.5, transform=ax.transAxes, va="center", color="0.25")
         cell = max(width(word), width(num)) + 0.012
         if x > 0 and x + cell > 1.0:  # wrap: move both to the start of the next line
@@ -93,8 +106,15 @@ def token_logprobs(tokens: list[str], logprobs: list[float], path: Path, title: 
     ax.invert_yaxis()
     for y, v in zip(pos, logprobs):  # the value at the bar's tip, inside the bar when it is long enough
         inside = v < -0.6
-        ax.text(v, y, f" {v:.2f} ", va="center", ha="left" if inside else "right", fontsize=7,
-                color="white" if inside else "k")
+        ax.text(
+            v,
+            y,
+            f" {v:.2f} ",
+            va="center",
+            ha="left" if inside else "right",
+            fontsize=7,
+            color="white" if inside else "k",
+        )
     ax.set_xlabel("log p(token | the tokens before it), nats")
     ax.set_ylabel("token (in text order)")
     ax.set_title(wrap(title, 80), fontsize=10)
@@ -111,29 +131,55 @@ def _(r: LMTrainingSummary, folder: Path) -> dict[str, Path]:
     if best is not None:
         title += f"; best validation {best:.3f} at step {m.get('best_step')}"
     marks = {"best validation": (m.get("best_step"), best)} if best is not None else None
-    return {r.FIGURE: loss_curves(
-        {"train (batch)": (r.steps, r.train), "train (estimate)": (r.eval_steps, r.eval_train),
-         "validation": (r.eval_steps, r.eval_val)},
-        folder / "loss.png", title, ylabel="cross-entropy (nats/token)", logy=False, marks=marks)}
+    return {
+        r.FIGURE: loss_curves(
+            {
+                "train (batch)": (r.steps, r.train),
+                "train (estimate)": (r.eval_steps, r.eval_train),
+                "validation": (r.eval_steps, r.eval_val),
+            },
+            folder / "loss.png",
+            title,
+            ylabel="cross-entropy (nats/token)",
+            logy=False,
+            marks=marks,
+        )
+    }
 
 
 @draw.register
 def _(r: TextInversion, folder: Path) -> dict[str, Path]:
     verdict = f"reached after {r.steps} steps" if r.success else f"not reached in {r.steps} steps"
     name = "margin loss (+ 0.1 cross-entropy)" if r.loss == "margin" else "cross-entropy over all positions"
-    return {r.FIGURE: loss_curves(
-        {name: (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "invert_loss.png",
-        f"inversion of {r.target!r}: {verdict}", ylabel="loss (nats)", xlabel="Adam step", logy=False, from_zero=True,
-        integer_x=True)}
+    return {
+        r.FIGURE: loss_curves(
+            {name: (np.arange(1, len(r.losses) + 1), r.losses)},
+            folder / "invert_loss.png",
+            f"inversion of {r.target!r}: {verdict}",
+            ylabel="loss (nats)",
+            xlabel="Adam step",
+            logy=False,
+            from_zero=True,
+            integer_x=True,
+        )
+    }
 
 
 @draw.register
 def _(r: TokenPrompt, folder: Path) -> dict[str, Path]:
     verdict = f"found after {r.steps} steps" if r.success else f"not found in {r.steps} steps"
-    return {r.FIGURE: loss_curves(
-        {"best prompt's margin loss": (np.arange(1, len(r.losses) + 1), r.losses)}, folder / "prompt_search.png",
-        f"a real-token prompt for {r.target!r}: {verdict}", ylabel="loss (nats)", xlabel="search step", logy=False,
-        from_zero=True, integer_x=True)}
+    return {
+        r.FIGURE: loss_curves(
+            {"best prompt's margin loss": (np.arange(1, len(r.losses) + 1), r.losses)},
+            folder / "prompt_search.png",
+            f"a real-token prompt for {r.target!r}: {verdict}",
+            ylabel="loss (nats)",
+            xlabel="search step",
+            logy=False,
+            from_zero=True,
+            integer_x=True,
+        )
+    }
 
 
 @draw.register
@@ -141,15 +187,22 @@ def _(r: AttentionMaps, folder: Path) -> dict[str, Path]:
     title = f"predicting word {r.word} ({r.predicted_word!r}) of: {excerpt(r.text, 100)}"
     files = {r.FIGURE: attention(r.matrices, r.tokens, r.query_index, folder / "attention.png", title)}
     if "last" in r.matrices and len(r.matrices) > 1:
-        files[r.LAST_FIGURE] = attention({"last": r.matrices["last"]}, r.tokens, r.query_index,
-                                                   folder / "attention_last.png", title)
+        files[r.LAST_FIGURE] = attention(
+            {"last": r.matrices["last"]}, r.tokens, r.query_index, folder / "attention_last.png", title
+        )
     return files
 
 
 @draw.register
 def _(r: TokenLogProbs, folder: Path) -> dict[str, Path]:
-    return {r.FIGURE: token_logprobs(r.tokens, r.logprobs, folder / "token_logprobs.png",
-                                          f"log p = {r.total:.2f} nats, the sum over {len(r.tokens)} tokens of: {excerpt(r.text, 80)}")}
+    return {
+        r.FIGURE: token_logprobs(
+            r.tokens,
+            r.logprobs,
+            folder / "token_logprobs.png",
+            f"log p = {r.total:.2f} nats, the sum over {len(r.tokens)} tokens of: {excerpt(r.text, 80)}",
+        )
+    }
 
 
 @draw.register
@@ -161,12 +214,18 @@ def _(r: TextScore, folder: Path) -> dict[str, Path]:
     window = max(1, min(200, len(bits) // 20))
     if window > 1:
         smooth = np.convolve(bits, np.ones(window) / window, mode="valid")
-        ax.plot(pos[window - 1:], smooth, color="tab:blue", lw=1.2, label=f"moving average ({window} tokens)")
+        ax.plot(pos[window - 1 :], smooth, color="tab:blue", lw=1.2, label=f"moving average ({window} tokens)")
     ax.set_xlabel("token position in the text")
     ax.set_ylabel("-log2 p(token | text before it)")
     how = f"adaptive, segments of {r.stride}" if r.adaptive else f"stride {r.stride}"
-    ax.set_title(wrap(f"{Path(r.source).name}: {r.bits_per_byte:.3f} bits per byte over {r.n_bytes:,} bytes "
-                      f"(window {r.block}, {how})", 100), fontsize=10)
+    ax.set_title(
+        wrap(
+            f"{Path(r.source).name}: {r.bits_per_byte:.3f} bits per byte over {r.n_bytes:,} bytes "
+            f"(window {r.block}, {how})",
+            100,
+        ),
+        fontsize=10,
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -180,7 +239,10 @@ def _(r: CompressionComparison, folder: Path) -> dict[str, Path]:
     top = max(row.bits_per_byte for row in r.rows) * 1.22
     for ax, text in zip(axes[0], texts):
         rows = sorted((row for row in r.rows if row.text == text), key=lambda row: -row.bits_per_byte)
-        colors = ["tab:blue" if row.coder.endswith("adaptive") else "lightsteelblue" if row.is_gencli else "0.65" for row in rows]
+        colors = [
+            "tab:blue" if row.coder.endswith("adaptive") else "lightsteelblue" if row.is_gencli else "0.65"
+            for row in rows
+        ]
         ax.barh(range(len(rows)), [row.bits_per_byte for row in rows], color=colors)
         for i, row in enumerate(rows):
             ax.text(row.bits_per_byte + top * 0.01, i, f"{row.bits_per_byte:.3f}", va="center", fontsize=8)

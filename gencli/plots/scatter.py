@@ -40,7 +40,17 @@ def scatter_points(ax, pts: np.ndarray, labels: np.ndarray | None, n_classes: in
     if labels is None:
         ax.scatter(pts[:, 0], pts[:, 1], s=size, alpha=0.6, linewidths=0)
     else:
-        ax.scatter(pts[:, 0], pts[:, 1], s=size, linewidths=0, c=labels, cmap=CMAP, vmin=0, vmax=max(n_classes - 1, 1), alpha=0.7)
+        ax.scatter(
+            pts[:, 0],
+            pts[:, 1],
+            s=size,
+            linewidths=0,
+            c=labels,
+            cmap=CMAP,
+            vmin=0,
+            vmax=max(n_classes - 1, 1),
+            alpha=0.7,
+        )
 
 
 def points(
@@ -59,7 +69,9 @@ def points(
     set_axes(ax, lim, title)
     if labels is not None:
         handles = [
-            plt.Line2D([], [], marker="o", ls="", color=plt.get_cmap(CMAP)(c / max(n_classes - 1, 1)), label=f"class {c}")
+            plt.Line2D(
+                [], [], marker="o", ls="", color=plt.get_cmap(CMAP)(c / max(n_classes - 1, 1)), label=f"class {c}"
+            )
             for c in range(n_classes)
         ]
         ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))

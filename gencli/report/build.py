@@ -39,8 +39,11 @@ from gencli.report.registry import specs as all_specs
 
 # A stage of work: `stage(name, total)` returns `advance(done, info=None)`.
 Stage = Callable[[str, int], Callable[..., None]]
-STAGE_NAMES = {"diffusion": "diffusion analyses (U1-U6, bonus)", "cond": "conditional analyses (C1-C7)",
-               "lm": "language-model analyses (L1-L6)"}
+STAGE_NAMES = {
+    "diffusion": "diffusion analyses (U1-U6, bonus)",
+    "cond": "conditional analyses (C1-C7)",
+    "lm": "language-model analyses (L1-L6)",
+}
 
 
 def _quiet(name: str, total: int) -> Callable[..., None]:
@@ -60,7 +63,7 @@ class _Builder:
     # ------------------------------------------------------------ training
 
     def _todo(self, key: str) -> str:
-        """"train" (missing, or --retrain), "resume" (a run that was interrupted) or "ready"."""
+        """ "train" (missing, or --retrain), "resume" (a run that was interrupted) or "ready"."""
         meta = self.paths[key] / META
         if self.retrain or not meta.is_file():
             return "train"
@@ -76,11 +79,16 @@ class _Builder:
             t0 = time.perf_counter()
             cond = key == "cond"
             epochs = d.cond_epochs if cond else d.epochs
-            explicit = {"train.epochs": epochs} if todo == "resume" else {"train.epochs": epochs, "model.conditional": cond or None}
+            explicit = (
+                {"train.epochs": epochs}
+                if todo == "resume"
+                else {"train.epochs": epochs, "model.conditional": cond or None}
+            )
             trainer = diffusion_fit.prepare(path, todo == "resume", explicit=explicit, device=self.device)
             advance = self.stage(f"train {'conditional' if cond else 'unconditional'} diffusion model", epochs)
-            diffusion_fit.fit(trainer, path, lambda e, loss: advance(e, f"loss {loss:.4f}") if e % 25 == 0 else None,
-                              write_figures)
+            diffusion_fit.fit(
+                trainer, path, lambda e, loss: advance(e, f"loss {loss:.4f}") if e % 25 == 0 else None, write_figures
+            )
             advance(epochs)
             self.trained.append(str(path))
             self.timings[f"train {key}"] = time.perf_counter() - t0
@@ -91,9 +99,18 @@ class _Builder:
         todo = self._todo("lm")
         if todo != "ready":
             t0 = time.perf_counter()
-            explicit = {"train.max_iters": b.max_iters} if todo == "resume" else {
-                "data.corpus": b.corpus, "model.preset": b.preset, "tokenizer.vocab_size": b.vocab_size,
-                "train.max_iters": b.max_iters, "train.eval_every": b.eval_every, "train.precision": b.precision}
+            explicit = (
+                {"train.max_iters": b.max_iters}
+                if todo == "resume"
+                else {
+                    "data.corpus": b.corpus,
+                    "model.preset": b.preset,
+                    "tokenizer.vocab_size": b.vocab_size,
+                    "train.max_iters": b.max_iters,
+                    "train.eval_every": b.eval_every,
+                    "train.precision": b.precision,
+                }
+            )
             run = lm_fit.prepare(path, todo == "resume", explicit=explicit, device=self.device)
             advance = self.stage("train language model", b.max_iters)
             lm_fit.fit(run, lambda s, loss, val: advance(s, f"loss {loss:.3f}") if s % 10 == 0 else None, write_figures)
@@ -127,14 +144,27 @@ def departures_section(sections: list[Section], settings: dict) -> Section:
     """The departures from the exercise, from the resolved configs and the LM sections' numbers."""
     by_id = {s.id: s for s in sections}
     budget = "the report's --quick budget" if settings.get("quick") else "the report's config"
-    rows = departures(settings, by_id["L1"].numbers if "L1" in by_id else None,
-                      by_id["L2"].numbers if "L2" in by_id else None, budget)
-    return Section("departures", DEPARTURES_TITLE, [], [departures_table(rows)], departures_finding(rows), [],
-                   {"departures": [dataclasses.asdict(d) for d in rows]}, question=DEPARTURES_QUESTION)
+    rows = departures(
+        settings, by_id["L1"].numbers if "L1" in by_id else None, by_id["L2"].numbers if "L2" in by_id else None, budget
+    )
+    return Section(
+        "departures",
+        DEPARTURES_TITLE,
+        [],
+        [departures_table(rows)],
+        departures_finding(rows),
+        [],
+        {"departures": [dataclasses.asdict(d) for d in rows]},
+        question=DEPARTURES_QUESTION,
+    )
 
 
 def build_report(
-    out: Path, cfg: ReportConfig, quick: bool = False, retrain: bool = False, device: torch.device | str = "cpu",
+    out: Path,
+    cfg: ReportConfig,
+    quick: bool = False,
+    retrain: bool = False,
+    device: torch.device | str = "cpu",
     stage: Stage = _quiet,
 ) -> Report:
     """Train what is missing and run every analysis; figures and data files go under out/files/."""
@@ -144,10 +174,15 @@ def build_report(
     ctx.models = {"diffusion": b.ensure_diffusion("diffusion"), "cond": b.ensure_diffusion("cond"), "lm": b.ensure_lm()}
     t1 = time.perf_counter()
     sections = build_sections(ctx, stage)
-    settings = {"report": to_dict(cfg), "quick": quick, "device": str(b.device),
-                "checkpoints": {k: str(v) for k, v in b.paths.items()},
-                "diffusion": to_dict(ctx.models["diffusion"].cfg), "diffusion-cond": to_dict(ctx.models["cond"].cfg),
-                "lm": to_dict(ctx.models["lm"].cfg)}
+    settings = {
+        "report": to_dict(cfg),
+        "quick": quick,
+        "device": str(b.device),
+        "checkpoints": {k: str(v) for k, v in b.paths.items()},
+        "diffusion": to_dict(ctx.models["diffusion"].cfg),
+        "diffusion-cond": to_dict(ctx.models["cond"].cfg),
+        "lm": to_dict(ctx.models["lm"].cfg),
+    }
     sections.insert(0, departures_section(sections, settings))
     b.timings["analyses"] = time.perf_counter() - t1
     b.timings["total"] = time.perf_counter() - t0

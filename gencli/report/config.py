@@ -20,7 +20,9 @@ class DiffusionBudget:
     grid_points: int = field(1000, "points in each panel of the 9-seed grid (U3)")
     steps: int = field(1000, "reverse steps T of the default sampler")
     steps_sweep: list[int] = field([1, 5, 10, 50, 100, 1000], "numbers of steps compared in U4")
-    compare: list[str] = field(["euler/uniform", "ddim/uniform", "heun/karras", "sde/uniform"], "SAMPLER/SCHEDULE pairs of U5")
+    compare: list[str] = field(
+        ["euler/uniform", "ddim/uniform", "heun/karras", "sde/uniform"], "SAMPLER/SCHEDULE pairs of U5"
+    )
     repeats: int = field(10, "runs of the same noise in U6")
     determinism_points: int = field(1000, "points per run in U6")
     prob_samples: int = field(4096, "Monte Carlo samples per point of the bound (C6)")
@@ -30,9 +32,23 @@ class DiffusionBudget:
     guidance_weights: list[float] = field([0.0, 1.0, 2.0, 4.0], "classifier-free guidance weights compared in C7")
 
     def problems(self) -> list[str]:
-        out = [f"{k}: must be >= 1, got {getattr(self, k)}" for k in ("epochs", "cond_epochs", "n_samples", "grid_points",
-               "steps", "repeats", "determinism_points", "prob_samples", "invert_iterations", "invert_steps", "density_grid")
-               if getattr(self, k) < 1]
+        out = [
+            f"{k}: must be >= 1, got {getattr(self, k)}"
+            for k in (
+                "epochs",
+                "cond_epochs",
+                "n_samples",
+                "grid_points",
+                "steps",
+                "repeats",
+                "determinism_points",
+                "prob_samples",
+                "invert_iterations",
+                "invert_steps",
+                "density_grid",
+            )
+            if getattr(self, k) < 1
+        ]
         try:
             sampler_pairs(self.compare, "compare")
         except GencliError as e:
@@ -55,12 +71,17 @@ class LMBudget:
     invert_steps: int = field(300, "Adam steps at most for the inversion (L2)")
     prob_tokens: int = field(30, "length of the sampled sentence scored in L5")
     prompt_steps: int = field(200, "GCG search steps per sentence for L2's real-token prompts")
-    prompt_targets: list[str] = field(["said the Hatter", "the Queen was very angry"],
-                                      "sentences whose words the book has, searched besides the exercise sentence in L2")
+    prompt_targets: list[str] = field(
+        ["said the Hatter", "the Queen was very angry"],
+        "sentences whose words the book has, searched besides the exercise sentence in L2",
+    )
 
     def problems(self) -> list[str]:
-        out = [f"{k}: must be >= 1, got {getattr(self, k)}" for k in ("max_iters", "eval_every", "invert_steps", "prob_tokens", "prompt_steps")
-               if getattr(self, k) < 1]
+        out = [
+            f"{k}: must be >= 1, got {getattr(self, k)}"
+            for k in ("max_iters", "eval_every", "invert_steps", "prob_tokens", "prompt_steps")
+            if getattr(self, k) < 1
+        ]
         if self.precision not in ("auto", "bf16", "fp32"):
             out.append(f"precision: must be one of auto, bf16, fp32, got {self.precision!r}")
         if self.preset not in ("nano", "micro", "mini"):
@@ -77,9 +98,27 @@ class ReportConfig:
 
 
 QUICK = {
-    "diffusion": {"epochs": 1000, "cond_epochs": 1500, "n_samples": 2000, "grid_points": 500, "steps": 100,
-                  "steps_sweep": [1, 5, 20, 100], "repeats": 3, "determinism_points": 200, "prob_samples": 256, "density_grid": 21,
-                  "invert_iterations": 150, "invert_steps": 30},
-    "lm": {"preset": "nano", "vocab_size": 512, "max_iters": 300, "eval_every": 100, "invert_steps": 300, "prob_tokens": 20,
-           "prompt_steps": 30},
+    "diffusion": {
+        "epochs": 1000,
+        "cond_epochs": 1500,
+        "n_samples": 2000,
+        "grid_points": 500,
+        "steps": 100,
+        "steps_sweep": [1, 5, 20, 100],
+        "repeats": 3,
+        "determinism_points": 200,
+        "prob_samples": 256,
+        "density_grid": 21,
+        "invert_iterations": 150,
+        "invert_steps": 30,
+    },
+    "lm": {
+        "preset": "nano",
+        "vocab_size": 512,
+        "max_iters": 300,
+        "eval_every": 100,
+        "invert_steps": 300,
+        "prob_tokens": 20,
+        "prompt_steps": 30,
+    },
 }

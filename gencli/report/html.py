@@ -12,8 +12,8 @@ from gencli.core.results import Table
 from gencli.report.page import Block, Report, Section, blocks
 
 STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
-       color: #1d1d1f; line-height: 1.45; }
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto;
+       padding: 0 1em; color: #1d1d1f; line-height: 1.45; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2.2em; }
 nav ol { columns: 2; } nav a { text-decoration: none; }
 .question { color: #555; font-style: italic; }
@@ -37,8 +37,11 @@ def table_html(t: Table) -> str:
     """A result table as an HTML table with its caption; numbers right-aligned."""
     head = "".join(f"<th>{_e(h)}</th>" for h in t.header)
     body = "".join(
-        "<tr>" + "".join(f"<td class=\"{'num' if t.numeric(i) else 'text'}\">{_e(c)}</td>" for i, c in enumerate(row)) + "</tr>"
-        for row in t.formatted())
+        "<tr>"
+        + "".join(f'<td class="{"num" if t.numeric(i) else "text"}">{_e(c)}</td>' for i, c in enumerate(row))
+        + "</tr>"
+        for row in t.formatted()
+    )
     return f"<table><caption>{_e(t.title)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -70,10 +73,15 @@ def settings_html(report: Report) -> str:
     versions = Table("library versions", [("library", ""), ("version", "")], list(report.versions.items()))
     timings = Table("wall time of this report (s)", [("stage", ""), ("seconds", ".1f")], list(report.timings.items()))
     trained = ", ".join(report.trained) if report.trained else "none (all checkpoints were already there)"
-    cfgs = "".join(f"<h3>{_e(name)}</h3><pre>{_e(yaml.safe_dump(report.settings[name], sort_keys=False))}</pre>"
-                   for name in ("report", "diffusion", "diffusion-cond", "lm"))
-    return (f'<section id="settings"><h2>Settings and versions</h2><p>Device: {_e(report.settings["device"])}. '
-            f'Checkpoints trained for this report: {_e(trained)}.</p>{table_html(timings)}{table_html(versions)}{cfgs}</section>')
+    cfgs = "".join(
+        f"<h3>{_e(name)}</h3><pre>{_e(yaml.safe_dump(report.settings[name], sort_keys=False))}</pre>"
+        for name in ("report", "diffusion", "diffusion-cond", "lm")
+    )
+    return (
+        f'<section id="settings"><h2>Settings and versions</h2><p>Device: {_e(report.settings["device"])}. '
+        "Checkpoints trained for this report: "
+        f"{_e(trained)}.</p>{table_html(timings)}{table_html(versions)}{cfgs}</section>"
+    )
 
 
 def render_html(report: Report) -> str:
@@ -82,9 +90,11 @@ def render_html(report: Report) -> str:
     toc = "".join(f'<li><a href="#{s.id.lower()}">{_e(s.title)}</a></li>' for s in report.sections)
     toc += '<li><a href="#settings">Settings and versions</a></li>'
     body = "\n".join(section_html(s) for s in report.sections)
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>gencli report</title>"
-            f"<link rel=\"icon\" href=\"data:,\"><style>{STYLE}</style></head><body>"
-            f"<h1>gencli report</h1><p class=\"meta\">The course exercise on generative models, answered: a 2D point "
-            f"diffusion model and a small GPT. Run: {kind}, {report.timings.get('total', 0):.0f} s.</p>"
-            f"<nav><h2>Contents</h2><ol>{toc}</ol></nav>{body}{settings_html(report)}</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>gencli report</title>'
+        f'<link rel="icon" href="data:,"><style>{STYLE}</style></head><body>'
+        f'<h1>gencli report</h1><p class="meta">The course exercise on generative models, answered: a 2D point '
+        f"diffusion model and a small GPT. Run: {kind}, {report.timings.get('total', 0):.0f} s.</p>"
+        f"<nav><h2>Contents</h2><ol>{toc}</ol></nav>{body}{settings_html(report)}</body></html>\n"
+    )

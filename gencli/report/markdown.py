@@ -18,7 +18,12 @@ def _cell(text: str) -> str:
 def table_md(t: Table) -> str:
     """A result table as a Markdown pipe table under its title."""
     align = ["---:" if t.numeric(i) else "---" for i in range(len(t.header))]
-    lines = [f"**{_cell(t.title)}**", "", "| " + " | ".join(_cell(h) for h in t.header) + " |", "|" + "|".join(align) + "|"]
+    lines = [
+        f"**{_cell(t.title)}**",
+        "",
+        "| " + " | ".join(_cell(h) for h in t.header) + " |",
+        "|" + "|".join(align) + "|",
+    ]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in t.formatted()]
     return "\n".join(lines)
 
@@ -46,11 +51,15 @@ def render_markdown(report: Report, root: Path) -> str:
     """The whole report; figure links are relative to `root` (the report's folder)."""
     toc = "\n".join(f"{i}. [{s.title}](#{s.id.lower()})" for i, s in enumerate(report.sections, 1))
     kind = "quick (tiny budgets)" if report.quick else "full"
-    settings = "\n\n".join(f"### {name}\n\n```yaml\n{yaml.safe_dump(report.settings[name], sort_keys=False)}```"
-                           for name in ("report", "diffusion", "diffusion-cond", "lm"))
+    settings = "\n\n".join(
+        f"### {name}\n\n```yaml\n{yaml.safe_dump(report.settings[name], sort_keys=False)}```"
+        for name in ("report", "diffusion", "diffusion-cond", "lm")
+    )
     versions = "\n".join(f"- {k}: {v}" for k, v in report.versions.items())
     timings = "\n".join(f"- {k}: {v:.1f} s" for k, v in report.timings.items())
-    return (f"# gencli report\n\nThe course exercise on generative models, answered ({kind} run, "
-            f"device {report.settings['device']}).\n\n## Contents\n\n{toc}\n\n"
-            + "\n\n".join(section_md(s, root) for s in report.sections)
-            + f"\n\n## Settings and versions\n\n{timings}\n\n{versions}\n\n{settings}\n")
+    return (
+        f"# gencli report\n\nThe course exercise on generative models, answered ({kind} run, "
+        f"device {report.settings['device']}).\n\n## Contents\n\n{toc}\n\n"
+        + "\n\n".join(section_md(s, root) for s in report.sections)
+        + f"\n\n## Settings and versions\n\n{timings}\n\n{versions}\n\n{settings}\n"
+    )

@@ -42,7 +42,8 @@ class Report:
 
 @dataclass
 class Block:
-    """One piece of a section as a writer lays it out: kind is question, paragraph, figure, table, finding or commands."""
+    """One piece of a section as a writer lays it out: kind is question, paragraph, figure, table, finding or
+    commands."""
 
     kind: str
     text: str = ""

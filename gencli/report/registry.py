@@ -46,18 +46,34 @@ class Context:
     def files(self, sid: str, results: list[Result], config=None, sub: str = "") -> dict[str, Path]:
         return write_outputs(results, self.out / "files" / sid.lower() / sub, config)
 
-    def section(self, spec: SectionSpec, results: list[Result], figures: list[tuple[str, str]], commands: list[str],
-                config=None, tables: list[Table] | None = None, finding: str | None = None,
-                numbers: dict | None = None) -> Section:
-        """A section from its results: figures picked by file key, all tables unless given, every number unless given."""
+    def section(
+        self,
+        spec: SectionSpec,
+        results: list[Result],
+        figures: list[tuple[str, str]],
+        commands: list[str],
+        config=None,
+        tables: list[Table] | None = None,
+        finding: str | None = None,
+        numbers: dict | None = None,
+    ) -> Section:
+        """A section from its results: figures picked by file key, all tables unless given, every number unless
+        given."""
         files = self.files(spec.id, results, config)
         merged: dict = {}
         for r in results:
             merged.update(r.to_dict())
         text = finding if finding is not None else " ".join(r.finding() for r in results if r.finding())
-        return Section(spec.id, spec.title, [Figure(caption, files[key]) for key, caption in figures],
-                       tables if tables is not None else [t for r in results for t in r.tables()], text, commands,
-                       numbers if numbers is not None else merged, question=spec.question)
+        return Section(
+            spec.id,
+            spec.title,
+            [Figure(caption, files[key]) for key, caption in figures],
+            tables if tables is not None else [t for r in results for t in r.tables()],
+            text,
+            commands,
+            numbers if numbers is not None else merged,
+            question=spec.question,
+        )
 
 
 @dataclass(frozen=True)

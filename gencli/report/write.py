@@ -15,10 +15,21 @@ from gencli.report.page import Report
 def report_json(report: Report, root: Path) -> dict:
     """Every number of every section, with the settings, versions and timings."""
     return {
-        "quick": report.quick, "timings": report.timings, "versions": report.versions, "settings": report.settings,
+        "quick": report.quick,
+        "timings": report.timings,
+        "versions": report.versions,
+        "settings": report.settings,
         "trained": report.trained,
-        "sections": {s.id: {"title": s.title, "finding": s.finding, "commands": s.commands, "numbers": s.numbers,
-                            "figures": [str(Path(f.path).relative_to(root)) for f in s.figures]} for s in report.sections},
+        "sections": {
+            s.id: {
+                "title": s.title,
+                "finding": s.finding,
+                "commands": s.commands,
+                "numbers": s.numbers,
+                "figures": [str(Path(f.path).relative_to(root)) for f in s.figures],
+            }
+            for s in report.sections
+        },
     }
 
 

@@ -30,6 +30,23 @@ from gencli.diffusion.analyses.sampling import (
 )
 from gencli.diffusion.analyses.training import training_curve, training_data
 
-__all__ = ["check_queries", "class_labels", "default_queries", "determinism", "exact_density_grid", "forward_path",
-           "guidance_sweep", "probability_table", "reverse_paths", "sample_quality", "sampler_sweep", "sampling_study",
-           "seeds_grid", "sigma_schedules", "invert_to_target", "training_curve", "training_data", "training_data_prior"]
+__all__ = [
+    "check_queries",
+    "class_labels",
+    "default_queries",
+    "determinism",
+    "exact_density_grid",
+    "forward_path",
+    "guidance_sweep",
+    "probability_table",
+    "reverse_paths",
+    "sample_quality",
+    "sampler_sweep",
+    "sampling_study",
+    "seeds_grid",
+    "sigma_schedules",
+    "invert_to_target",
+    "training_curve",
+    "training_data",
+    "training_data_prior",
+]

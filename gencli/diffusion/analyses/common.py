@@ -34,7 +34,8 @@ def class_grid(cfg: DiffusionConfig) -> tuple[int, int]:
 
 
 def class_labels(trained: TrainedDiffusion, n: int, klass: int | str | None = None) -> torch.Tensor | None:
-    """Labels for n samples: None (unconditional), all `klass` ("none": the null class), or every class equally often."""
+    """Labels for n samples: None (unconditional), all `klass` ("none": the null class), or every class equally
+    often."""
     k = trained.cfg.n_classes
     if not k:
         if klass is not None:
@@ -42,7 +43,9 @@ def class_labels(trained: TrainedDiffusion, n: int, klass: int | str | None = No
         return None
     if klass == "none":
         if trained.model.null_index is None:
-            raise ParameterError("klass", "this checkpoint has no null class (train with train.class_dropout > 0)", "none")
+            raise ParameterError(
+                "klass", "this checkpoint has no null class (train with train.class_dropout > 0)", "none"
+            )
         return torch.full((n,), trained.model.null_index, dtype=torch.long)
     if klass is not None:
         if not 0 <= klass < k:
@@ -51,9 +54,21 @@ def class_labels(trained: TrainedDiffusion, n: int, klass: int | str | None = No
     return balanced_labels(n, k)
 
 
-def sample_timed(trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int, labels, sampler=None, schedule=None, steps=None):
+def sample_timed(
+    trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int, labels, sampler=None, schedule=None, steps=None
+):
     """Sample on the model's device; the points come back on the CPU with the wall time."""
     t0 = time.perf_counter()
-    x = sample_points(sampling_model(trained, sc), n, trained.sde, steps or sc.steps, sampler or sc.sampler, schedule or sc.schedule,
-                      sc.start, seed, labels, sc.rho).cpu()
+    x = sample_points(
+        sampling_model(trained, sc),
+        n,
+        trained.sde,
+        steps or sc.steps,
+        sampler or sc.sampler,
+        schedule or sc.schedule,
+        sc.start,
+        seed,
+        labels,
+        sc.rho,
+    ).cpu()
     return x, time.perf_counter() - t0

@@ -22,7 +22,11 @@ from gencli.diffusion.results import (
 
 
 def guidance_sweep(
-    trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int, weights: list[float],
+    trained: TrainedDiffusion,
+    sc: SampleConfig,
+    n: int,
+    seed: int,
+    weights: list[float],
     intervals: list[tuple[float, float]] | None = None,
 ) -> GuidanceSweep:
     """Classifier-free guidance at several weights W, in the configured interval and, for contrast, at every step.
@@ -41,11 +45,23 @@ def guidance_sweep(
             if w == 0 and plain is not None:
                 rows.append(dataclasses.replace(plain, interval=interval))
                 continue
-            x, wall = sample_timed(trained, dataclasses.replace(sc, guidance=w, guidance_interval=list(interval)), n, seed, labels)
+            x, wall = sample_timed(
+                trained, dataclasses.replace(sc, guidance=w, guidance_interval=list(interval)), n, seed, labels
+            )
             own = quality.own_region_fractions(x, labels, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width)
             even = quality.within_cell_tv(x, labels, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width)
-            row = GuidanceRow(w, interval, float(np.nanmean(own)), float(np.nanmin(own)), float(np.nanmean(even)),
-                              quality.inside_fraction(x, cfg.data.half_width), wall, x.numpy())
+            row = GuidanceRow(
+                w,
+                interval,
+                float(np.nanmean(own)),
+                float(np.nanmin(own)),
+                float(np.nanmean(even)),
+                quality.inside_fraction(x, cfg.data.half_width),
+                wall,
+                x.numpy(),
+            )
             plain = row if w == 0 else plain
             rows.append(row)
-    return GuidanceSweep(rows, labels.numpy(), cfg.n_classes, (cfg.data.grid_rows, cfg.data.grid_cols), sampler_settings(sc), seed)
+    return GuidanceSweep(
+        rows, labels.numpy(), cfg.n_classes, (cfg.data.grid_rows, cfg.data.grid_cols), sampler_settings(sc), seed
+    )

@@ -23,11 +23,19 @@ from gencli.diffusion.training.trainer import make_dataset
 
 
 def invert_to_target(
-    trained: TrainedDiffusion, target: tuple[float, float], klass: int | None = None, sampler: str = "sde",
-    steps: int = 100, iterations: int = 1000, lr: float = 0.1, tolerance: float = 0.01, seed: int = 0,
+    trained: TrainedDiffusion,
+    target: tuple[float, float],
+    klass: int | None = None,
+    sampler: str = "sde",
+    steps: int = 100,
+    iterations: int = 1000,
+    lr: float = 0.1,
+    tolerance: float = 0.01,
+    seed: int = 0,
     on_step: Callable[[int, float], None] | None = None,
 ) -> SamplerInversion:
-    """Bonus: optimise the sampler's initial (and, for sde, per-step) noise so that the frozen model outputs `target`."""
+    """Bonus: optimise the sampler's initial (and, for sde, per-step) noise so that the frozen model outputs
+    `target`."""
     if not lr > 0:
         raise ParameterError("lr", f"must be > 0, got {lr}")
     k = trained.cfg.n_classes
@@ -35,8 +43,20 @@ def invert_to_target(
     if label is not None:
         label = label.to(trained.device)
     ts = time_grid(steps, "uniform", trained.sde)
-    res = optimise_sampler_inputs(trained.model, trained.sde, torch.tensor(target, dtype=torch.float32), ts, sampler, iterations,
-                           lr, tolerance, seed, trained.cfg.sample.start, label, on_step)
+    res = optimise_sampler_inputs(
+        trained.model,
+        trained.sde,
+        torch.tensor(target, dtype=torch.float32),
+        ts,
+        sampler,
+        iterations,
+        lr,
+        tolerance,
+        seed,
+        trained.cfg.sample.start,
+        label,
+        on_step,
+    )
     data, _ = make_dataset(trained.cfg)
     # how likely the found noise is under the sampler's own noise: standardise z(1) by its start distribution
     mean, std = start_moments(trained.model, label, 1, trained.cfg.sample.start, trained.sde)
@@ -44,6 +64,19 @@ def invert_to_target(
     if res.step_noise is not None:
         u = torch.cat([u, res.step_noise.cpu().flatten()])
     log_density = float(-0.5 * (u**2).sum() - 0.5 * u.numel() * math.log(2 * math.pi))
-    return SamplerInversion(tuple(target), res.final.cpu().numpy(), res.distance, res.iterations, tolerance,
-                         np.asarray(res.losses), res.trajectory.cpu().numpy(), ts.numpy(), sampler, steps,
-                         res.z1.cpu().numpy(), data.numpy(), noise_numbers=u.numel(), noise_log_density=log_density)
+    return SamplerInversion(
+        tuple(target),
+        res.final.cpu().numpy(),
+        res.distance,
+        res.iterations,
+        tolerance,
+        np.asarray(res.losses),
+        res.trajectory.cpu().numpy(),
+        ts.numpy(),
+        sampler,
+        steps,
+        res.z1.cpu().numpy(),
+        data.numpy(),
+        noise_numbers=u.numel(),
+        noise_log_density=log_density,
+    )

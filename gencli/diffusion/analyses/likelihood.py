@@ -48,7 +48,9 @@ def check_queries(cfg: DiffusionConfig, queries: list[tuple[float, float, int | 
     k = cfg.n_classes
     for x, y, c in queries:
         if k and c is None:
-            raise ParameterError("queries", f"the conditional model needs a class, X,Y,CLASS with CLASS in 0..{k - 1}", f"{x:g},{y:g}")
+            raise ParameterError(
+                "queries", f"the conditional model needs a class, X,Y,CLASS with CLASS in 0..{k - 1}", f"{x:g},{y:g}"
+            )
         if k and not 0 <= c < k:
             raise ParameterError("queries", f"class {c} out of range 0..{k - 1}", f"{x:g},{y:g},{c}")
         if not k and c is not None:
@@ -56,9 +58,15 @@ def check_queries(cfg: DiffusionConfig, queries: list[tuple[float, float, int | 
 
 
 def probability_table(
-    trained: TrainedDiffusion, sc: SampleConfig, queries: list[tuple[float, float, int | None]] | None = None,
-    samples: int = 4096, seed: int = 0, unconditional: TrainedDiffusion | None = None, exact: bool = False,
-    rtol: float = 1e-5, atol: float = 1e-5,
+    trained: TrainedDiffusion,
+    sc: SampleConfig,
+    queries: list[tuple[float, float, int | None]] | None = None,
+    samples: int = 4096,
+    seed: int = 0,
+    unconditional: TrainedDiffusion | None = None,
+    exact: bool = False,
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
 ) -> ProbabilityTable:
     """C6: the VDM lower bound on log p(x) [or log p(x | c)] at each point, with its Monte Carlo standard error; with
     an `unconditional` model beside a conditional one, also its bound on log p(x) at the same places."""
@@ -68,8 +76,16 @@ def probability_table(
     check_queries(cfg, queries)
     xs = torch.tensor([[x, y] for x, y, _ in queries], dtype=torch.float32)
     labels = torch.tensor([c for _, _, c in queries], device=trained.device) if k else None
-    est = log_prob_bound(trained.model, xs.to(trained.device), trained.sde, sc.steps, samples,
-                         torch.Generator().manual_seed(seed), labels, sc.start)
+    est = log_prob_bound(
+        trained.model,
+        xs.to(trained.device),
+        trained.sde,
+        sc.steps,
+        samples,
+        torch.Generator().manual_seed(seed),
+        labels,
+        sc.start,
+    )
     inside = (xs.abs() <= cfg.data.half_width).all(dim=1)
     cells = grid_labels(xs, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width) if k else None
     h = cfg.data.half_width
@@ -81,9 +97,19 @@ def probability_table(
             where += ", own cell" if cells[i] == c else f", cell {int(cells[i])}"
         elif k:
             where += f", nearest cell {int(c)}" if c == nearest_cell[i] else f", cell {int(c)} (not the nearest)"
-        rows.append({"x": x, "y": y, "class": c, "where": where, "elbo": est.elbo[i].item(), "stderr": est.stderr[i].item(),
-                     "neg_diffusion_loss": -est.diffusion[i].item(), "prior_kl": est.prior_kl[i].item(),
-                     "reconstruction": est.reconstruction[i].item()})
+        rows.append(
+            {
+                "x": x,
+                "y": y,
+                "class": c,
+                "where": where,
+                "elbo": est.elbo[i].item(),
+                "stderr": est.stderr[i].item(),
+                "neg_diffusion_loss": -est.diffusion[i].item(),
+                "prior_kl": est.prior_kl[i].item(),
+                "reconstruction": est.reconstruction[i].item(),
+            }
+        )
     data, data_labels = make_dataset(cfg)
     if exact:
         if not (rtol > 0 and atol > 0):
@@ -94,20 +120,42 @@ def probability_table(
             box = cell_box(row["class"] if k else None, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width)
             row["exact_logp"], row["exact_nfe"] = ode.logp[i].item(), ode.nfe
             row["exact_logp_data_prior"] = (ode.divergence[i] + data_prior[i]).item()
-            row["smoothed_truth"] = smoothed_box_log_density(xs[i:i + 1], *box, trained.sde.sigma_min).item()
+            row["smoothed_truth"] = smoothed_box_log_density(xs[i : i + 1], *box, trained.sde.sigma_min).item()
     if unconditional is not None and k:
-        plain = log_prob_bound(unconditional.model, xs.to(unconditional.device), unconditional.sde, sc.steps, samples,
-                               torch.Generator().manual_seed(seed), None, sc.start)
+        plain = log_prob_bound(
+            unconditional.model,
+            xs.to(unconditional.device),
+            unconditional.sde,
+            sc.steps,
+            samples,
+            torch.Generator().manual_seed(seed),
+            None,
+            sc.start,
+        )
         for i, row in enumerate(rows):
             row["unconditional_elbo"] = plain.elbo[i].item()
     area = (2 * cfg.data.half_width) ** 2
     truth = math.log((k or 1) / area)
-    return ProbabilityTable(rows, sc.steps, samples, bool(k), data.numpy(), class_grid(cfg), truth, start=sc.start,
-                            tolerance=(rtol, atol) if exact else None)
+    return ProbabilityTable(
+        rows,
+        sc.steps,
+        samples,
+        bool(k),
+        data.numpy(),
+        class_grid(cfg),
+        truth,
+        start=sc.start,
+        tolerance=(rtol, atol) if exact else None,
+    )
 
 
-def training_data_prior(data: torch.Tensor, data_labels: torch.Tensor | None, ends: torch.Tensor,
-                        labels: torch.Tensor | None, sigma_max: float) -> torch.Tensor:
+def training_data_prior(
+    data: torch.Tensor,
+    data_labels: torch.Tensor | None,
+    ends: torch.Tensor,
+    labels: torch.Tensor | None,
+    sigma_max: float,
+) -> torch.Tensor:
     """log p_1 at the ODE's end points (N,) under the training data's own forward marginal at t = 1 (that of each
     point's class for a conditional model): what the matched Gaussian prior stands in for."""
     if labels is None or data_labels is None:
@@ -119,8 +167,15 @@ def training_data_prior(data: torch.Tensor, data_labels: torch.Tensor | None, en
     return out
 
 
-def exact_density_grid(trained: TrainedDiffusion, sc: SampleConfig, klass: int | None = None, size: int = 41,
-                       reach: float = 2.0, rtol: float = 1e-4, atol: float = 1e-4) -> DensityGrid:
+def exact_density_grid(
+    trained: TrainedDiffusion,
+    sc: SampleConfig,
+    klass: int | None = None,
+    size: int = 41,
+    reach: float = 2.0,
+    rtol: float = 1e-4,
+    atol: float = 1e-4,
+) -> DensityGrid:
     """C6: the exact log p(x) (or log p(x | c)) on a size x size grid over [-reach, reach]^2, and the truth beside it:
     the uniform density of the data (of the class's cell), -inf outside."""
     cfg = trained.cfg
@@ -140,5 +195,12 @@ def exact_density_grid(trained: TrainedDiffusion, sc: SampleConfig, klass: int |
     else:
         truth_value = math.log(1 / (2 * h) ** 2)
     truth = torch.where(inside, torch.tensor(truth_value), torch.tensor(float("-inf")))
-    return DensityGrid(axis.numpy(), ode.logp.view(size, size).float().numpy(), truth.view(size, size).numpy(), truth_value,
-                       klass if cfg.n_classes else None, ode.nfe, sc.start)
+    return DensityGrid(
+        axis.numpy(),
+        ode.logp.view(size, size).float().numpy(),
+        truth.view(size, size).numpy(),
+        truth_value,
+        klass if cfg.n_classes else None,
+        ode.nfe,
+        sc.start,
+    )

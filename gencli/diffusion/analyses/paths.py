@@ -53,12 +53,26 @@ def reverse_paths(trained: TrainedDiffusion, sc: SampleConfig, n: int = 4, seed:
     traj = torch.stack(frames).cpu()  # (K, count, 2)
     data, _ = make_dataset(cfg)
     landed = grid_labels(traj[-1], cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width).numpy() if k else None
-    return ReversePaths(traj.numpy(), ts.numpy(), labels.cpu().numpy() if k else None, k, class_grid(cfg), data.numpy(),
-                        sampler_settings(sc), seed, landed)
+    return ReversePaths(
+        traj.numpy(),
+        ts.numpy(),
+        labels.cpu().numpy() if k else None,
+        k,
+        class_grid(cfg),
+        data.numpy(),
+        sampler_settings(sc),
+        seed,
+        landed,
+    )
 
 
 def determinism(
-    trained: TrainedDiffusion, sc: SampleConfig, repeats: int = 10, n: int = 1000, seed: int = 0, shown: int = 4,
+    trained: TrainedDiffusion,
+    sc: SampleConfig,
+    repeats: int = 10,
+    n: int = 1000,
+    seed: int = 0,
+    shown: int = 4,
     on_repeat: Callable[[int], None] | None = None,
 ) -> Determinism:
     """U6: the same initial noise through the sampler `repeats` times (step noise, if any, seeded seed + 1 + r)."""
@@ -84,5 +98,14 @@ def determinism(
             on_repeat(r + 1)
     stack = torch.stack(outputs)  # (R, n, 2)
     same = [bool(torch.equal(o, outputs[0])) for o in outputs]
-    return Determinism(sc.sampler, sc.steps, repeats, n, all(same), sum(same[1:]), (stack - stack[0]).abs().amax().item(),
-                       torch.stack(paths).numpy(), stack[:, :shown].numpy())
+    return Determinism(
+        sc.sampler,
+        sc.steps,
+        repeats,
+        n,
+        all(same),
+        sum(same[1:]),
+        (stack - stack[0]).abs().amax().item(),
+        torch.stack(paths).numpy(),
+        stack[:, :shown].numpy(),
+    )

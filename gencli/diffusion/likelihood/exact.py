@@ -46,14 +46,21 @@ def divergence(model: Denoiser, x: Tensor, t: float, labels: Tensor | None) -> t
     with torch.enable_grad():
         x = x.detach().requires_grad_(True)
         d = model(x, t, labels)
-        trace = sum(torch.autograd.grad(d[:, i].sum(), x, retain_graph=i < d.shape[1] - 1)[0][:, i]
-                    for i in range(d.shape[1]))
+        trace = sum(
+            torch.autograd.grad(d[:, i].sum(), x, retain_graph=i < d.shape[1] - 1)[0][:, i] for i in range(d.shape[1])
+        )
     return d.detach(), trace.detach()
 
 
 def exact_log_prob(
-    model: Denoiser, x: Tensor, sde: VESDE, labels: Tensor | None = None, start: str = "matched",
-    rtol: float = 1e-5, atol: float = 1e-5, method: str = "RK45",
+    model: Denoiser,
+    x: Tensor,
+    sde: VESDE,
+    labels: Tensor | None = None,
+    start: str = "matched",
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    method: str = "RK45",
 ) -> ExactLogProb:
     """log p_0(x) of points x (N, 2) by the probability-flow ODE from t = 0 to 1 (deterministic)."""
     from scipy.integrate import solve_ivp  # scipy loads only when an exact likelihood is asked for
@@ -77,7 +84,7 @@ def exact_log_prob(
         raise RuntimeError(f"the probability-flow ODE did not reach t = 1: {sol.message}")
     end = sol.y[:, -1]
     x1 = torch.from_numpy(end[: 2 * n].reshape(n, 2))
-    integral = torch.from_numpy(end[2 * n:])
+    integral = torch.from_numpy(end[2 * n :])
     mean, std = start_moments(model, labels, n, start, sde)
     mean, std = mean.double().cpu(), std.double().cpu()
     prior = (-0.5 * ((x1 - mean) / std) ** 2 - torch.log(std) - 0.5 * math.log(2 * math.pi)).sum(dim=1)
@@ -90,5 +97,8 @@ def forward_marginal_log_prob(x1: Tensor, data: Tensor, sigma: float) -> Tensor:
     x1, data = x1.double(), data.double().to(x1.device)
     d2 = torch.cdist(x1, data) ** 2  # (N, n)
     dim = x1.shape[1]
-    return (torch.logsumexp(-0.5 * d2 / sigma**2, dim=1) - math.log(data.shape[0])
-            - 0.5 * dim * math.log(2 * math.pi * sigma**2))
+    return (
+        torch.logsumexp(-0.5 * d2 / sigma**2, dim=1)
+        - math.log(data.shape[0])
+        - 0.5 * dim * math.log(2 * math.pi * sigma**2)
+    )

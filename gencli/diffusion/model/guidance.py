@@ -21,8 +21,11 @@ class GuidedDenoiser(nn.Module):
     def __init__(self, model: Denoiser, weight: float, interval: tuple[float, float] = (0.0, 1.0)):
         super().__init__()
         if model.null_index is None:
-            raise ParameterError("guidance", "this checkpoint has no null class; train the conditional model with "
-                                             "train.class_dropout > 0 (e.g. --set train.class_dropout=0.2)")
+            raise ParameterError(
+                "guidance",
+                "this checkpoint has no null class; train the conditional model with "
+                "train.class_dropout > 0 (e.g. --set train.class_dropout=0.2)",
+            )
         self.model, self.weight = model, float(weight)
         self.lo, self.hi = float(interval[0]), float(interval[1])
         self.n_classes, self.null_index = model.n_classes, model.null_index
@@ -44,7 +47,7 @@ class GuidedDenoiser(nn.Module):
             return self.model(x, t, labels)
         null = torch.full_like(labels, self.null_index)
         both = self.model(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null]))  # one batched call
-        cond, uncond = both[: len(x)], both[len(x):]
+        cond, uncond = both[: len(x)], both[len(x) :]
         guided = (1 + self.weight) * cond - self.weight * uncond
         return torch.where(inside[:, None], guided, cond)
 

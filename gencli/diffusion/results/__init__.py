@@ -12,6 +12,21 @@ from gencli.diffusion.results.samples import Samples, SeedPanel, SeedsGrid
 from gencli.diffusion.results.sweeps import SamplingSweep, SigmaSchedules, SweepRow
 from gencli.diffusion.results.training import TrainingCurve, TrainingData
 
-__all__ = ["DensityGrid", "Determinism", "ForwardPath", "GuidanceRow", "GuidanceSweep", "ProbabilityTable",
-           "ReversePaths", "Samples", "SamplingSweep", "SeedPanel", "SeedsGrid", "SigmaSchedules", "SamplerInversion",
-           "SweepRow", "TrainingCurve", "TrainingData"]
+__all__ = [
+    "DensityGrid",
+    "Determinism",
+    "ForwardPath",
+    "GuidanceRow",
+    "GuidanceSweep",
+    "ProbabilityTable",
+    "ReversePaths",
+    "Samples",
+    "SamplingSweep",
+    "SeedPanel",
+    "SeedsGrid",
+    "SigmaSchedules",
+    "SamplerInversion",
+    "SweepRow",
+    "TrainingCurve",
+    "TrainingData",
+]

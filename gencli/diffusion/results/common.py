@@ -15,9 +15,6 @@ def tv_noise_floor(n: int, bins: int = HIST_BINS) -> float:
     return float(np.sqrt((bins - 1) / (2 * np.pi * n)))
 
 
-
-
-
 def settings_text(s: dict) -> str:
     """'euler, uniform grid, T=1000, matched start' from a settings dict."""
     text = f"{s['sampler']}, {s['schedule']} grid, T={s['steps']}, {s['start']} start"
@@ -30,7 +27,6 @@ def xy_rows(points: np.ndarray, labels: np.ndarray | None) -> list[tuple]:
     if labels is None:
         return [(float(x), float(y)) for x, y in points]
     return [(float(x), float(y), int(c)) for (x, y), c in zip(points, labels)]
-
 
 
 def sentence(text: str) -> str:

@@ -46,22 +46,60 @@ class GuidanceSweep(Result):
     seed: int
 
     def to_dict(self) -> dict:
-        return {"guidance_sweep": [{"guidance": r.guidance, "interval": list(r.interval), "own_region_mean": r.own_region_mean,
-                                    "own_region_worst": r.own_region_worst, "within_cell_tv": r.within_cell_tv,
-                                    "inside_fraction": r.inside_fraction, "wall_s": r.wall_s} for r in self.rows]}
+        return {
+            "guidance_sweep": [
+                {
+                    "guidance": r.guidance,
+                    "interval": list(r.interval),
+                    "own_region_mean": r.own_region_mean,
+                    "own_region_worst": r.own_region_worst,
+                    "within_cell_tv": r.within_cell_tv,
+                    "inside_fraction": r.inside_fraction,
+                    "wall_s": r.wall_s,
+                }
+                for r in self.rows
+            ]
+        }
 
     def _values(self) -> list[tuple]:
-        return [(r.where, r.guidance, r.own_region_mean, r.own_region_worst, r.within_cell_tv, r.inside_fraction) for r in self.rows]
+        return [
+            (r.where, r.guidance, r.own_region_mean, r.own_region_worst, r.within_cell_tv, r.inside_fraction)
+            for r in self.rows
+        ]
 
     def tables(self) -> list[Table]:
-        return [Table(f"classifier-free guidance, {len(self.rows[0].points)} samples ({settings_text(self.settings)}, seed {self.seed})",
-                      [("guidance applied", ""), ("W", ".1f"), ("own cell (mean)", ".3f"), ("own cell (worst)", ".3f"),
-                       ("within-cell TV (4x4)", ".3f"), ("inside square", ".3f")], self._values())]
+        return [
+            Table(
+                f"classifier-free guidance, {len(self.rows[0].points)} samples ({settings_text(self.settings)}, seed "
+                f"{self.seed})",
+                [
+                    ("guidance applied", ""),
+                    ("W", ".1f"),
+                    ("own cell (mean)", ".3f"),
+                    ("own cell (worst)", ".3f"),
+                    ("within-cell TV (4x4)", ".3f"),
+                    ("inside square", ".3f"),
+                ],
+                self._values(),
+            )
+        ]
 
     def data_files(self) -> list[DataFile]:
-        return [DataFile("guidance_sweep", "guidance_sweep.csv",
-                         ["guidance_applied", "guidance", "own_region_mean", "own_region_worst", "within_cell_tv", "inside_fraction"],
-                         self._values())]
+        return [
+            DataFile(
+                "guidance_sweep",
+                "guidance_sweep.csv",
+                [
+                    "guidance_applied",
+                    "guidance",
+                    "own_region_mean",
+                    "own_region_worst",
+                    "within_cell_tv",
+                    "inside_fraction",
+                ],
+                self._values(),
+            )
+        ]
 
     def best(self, evenness_factor: float = 1.5) -> GuidanceRow | None:
         """The row with the highest own-cell fraction whose evenness stays within `evenness_factor` of W = 0's."""
@@ -75,20 +113,32 @@ class GuidanceSweep(Result):
         base = next((r for r in self.rows if r.guidance == 0), None)
         if base is None:
             return ""
-        text = (f"Without guidance {base.own_region_mean:.3f} of the samples land in their own cell (within-cell TV "
-                f"{base.within_cell_tv:.3f}).")
+        text = (
+            f"Without guidance {base.own_region_mean:.3f} of the samples land in their own cell (within-cell TV "
+            f"{base.within_cell_tv:.3f})."
+        )
         best = self.best()
         if best is not None and best.guidance:
-            text += (f" Guidance W = {best.guidance:g} ({best.where}) {moves(base.own_region_mean, best.own_region_mean)} "
-                     f"the own-cell fraction to {best.own_region_mean:.3f}, and the within-cell TV "
-                     f"{change(base.within_cell_tv, best.within_cell_tv)}.")
+            text += (
+                f" Guidance W = {best.guidance:g} ({best.where}) {moves(base.own_region_mean, best.own_region_mean)} "
+                f"the own-cell fraction to {best.own_region_mean:.3f}, and the within-cell TV "
+                f"{change(base.within_cell_tv, best.within_cell_tv)}."
+            )
         every = [r for r in self.rows if r.where == "every step" and r.guidance > 0]
         if every and every[-1].interval != (best.interval if best else None):
             r = every[-1]
             if r.within_cell_tv > 1.5 * base.within_cell_tv:
-                what = ("pulls each class's samples toward the centre of its cell: the within-cell TV "
-                        f"{change(base.within_cell_tv, r.within_cell_tv)}")
+                what = (
+                    "pulls each class's samples toward the centre of its cell: the within-cell TV "
+                    f"{change(base.within_cell_tv, r.within_cell_tv)}"
+                )
             else:
-                what = f"keeps the spread within the cells: the within-cell TV {change(base.within_cell_tv, r.within_cell_tv)}"
-            text += f" Guidance at every step with W = {r.guidance:g} gives {r.own_region_mean:.3f} in the own cell and {what}."
+                what = (
+                    "keeps the spread within the cells: the within-cell TV "
+                    f"{change(base.within_cell_tv, r.within_cell_tv)}"
+                )
+            text += (
+                f" Guidance at every step with W = {r.guidance:g} gives {r.own_region_mean:.3f} in the own cell and "
+                f"{what}."
+            )
         return text

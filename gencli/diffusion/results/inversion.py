@@ -47,33 +47,67 @@ class SamplerInversion(Result):
 
     def to_dict(self) -> dict:
         mean, sd = self.typical_log_density
-        return {"target": list(self.target), "final": self.final.tolist(), "distance": self.distance,
-                "iterations": self.iterations, "success": self.success, "z1": self.z1.tolist(),
-                "sampler": self.sampler, "steps": self.steps, "tolerance": self.tolerance,
-                "noise_numbers": self.noise_numbers, "noise_log_density": self.noise_log_density,
-                "typical_log_density": mean, "typical_log_density_sd": sd}
+        return {
+            "target": list(self.target),
+            "final": self.final.tolist(),
+            "distance": self.distance,
+            "iterations": self.iterations,
+            "success": self.success,
+            "z1": self.z1.tolist(),
+            "sampler": self.sampler,
+            "steps": self.steps,
+            "tolerance": self.tolerance,
+            "noise_numbers": self.noise_numbers,
+            "noise_log_density": self.noise_log_density,
+            "typical_log_density": mean,
+            "typical_log_density_sd": sd,
+        }
 
     def tables(self) -> list[Table]:
-        return [Table(f"inverting the sampler ({self.sampler}, T={self.steps})",
-                      [("target x", ".2f"), ("target y", ".2f"), ("final x", ".4f"), ("final y", ".4f"), ("distance", ".4f"),
-                       ("Adam steps", "d")],
-                      [(*self.target, *self.final, self.distance, self.iterations)])]
+        return [
+            Table(
+                f"inverting the sampler ({self.sampler}, T={self.steps})",
+                [
+                    ("target x", ".2f"),
+                    ("target y", ".2f"),
+                    ("final x", ".4f"),
+                    ("final y", ".4f"),
+                    ("distance", ".4f"),
+                    ("Adam steps", "d"),
+                ],
+                [(*self.target, *self.final, self.distance, self.iterations)],
+            )
+        ]
 
     def data_files(self) -> list[DataFile]:
-        return [DataFile("invert", "invert.csv", ["step", "t", "x", "y"],
-                         [(i, float(t), float(x), float(y)) for i, (t, (x, y)) in enumerate(zip(self.ts, self.trajectory))])]
+        return [
+            DataFile(
+                "invert",
+                "invert.csv",
+                ["step", "t", "x", "y"],
+                [(i, float(t), float(x), float(y)) for i, (t, (x, y)) in enumerate(zip(self.ts, self.trajectory))],
+            )
+        ]
 
     def finding(self) -> str:
         verb = "reaches" if self.success else "gets only as close as"
         noise = "the initial noise and every step's noise" if self.sampler == "sde" else "the initial noise"
-        text = (f"Optimising {noise} ({self.noise_numbers} free numbers), the frozen model's sampler {verb} "
-                f"({self.final[0]:.3f}, {self.final[1]:.3f}), {self.distance:.4f} from ({self.target[0]:g}, "
-                f"{self.target[1]:g}), after {self.iterations} Adam steps (it stops within {self.tolerance:g}).")
+        text = (
+            f"Optimising {noise} ({self.noise_numbers} free numbers), the frozen model's sampler {verb} "
+            f"({self.final[0]:.3f}, {self.final[1]:.3f}), {self.distance:.4f} from ({self.target[0]:g}, "
+            f"{self.target[1]:g}), after {self.iterations} Adam steps (it stops within {self.tolerance:g})."
+        )
         if self.noise_numbers:
             mean, sd = self.typical_log_density
             z = (self.noise_log_density - mean) / sd
-            verdict = ("an unusually unlikely draw: the model reaches the target only through noise it would almost never "
-                       "sample" if z < -3 else "about as likely as a typical draw: the sampler could have drawn such noise")
-            text += (f" That noise has log-density {self.noise_log_density:.1f} under the sampler's own noise distribution, "
-                     f"against {mean:.1f} +- {sd:.1f} for typical draws ({z:+.1f} standard deviations): {verdict}.")
+            verdict = (
+                "an unusually unlikely draw: the model reaches the target only through noise it would almost never "
+                "sample"
+                if z < -3
+                else "about as likely as a typical draw: the sampler could have drawn such noise"
+            )
+            text += (
+                f" That noise has log-density {self.noise_log_density:.1f} under the sampler's own noise distribution, "
+                f"against {mean:.1f} +- {sd:.1f} for typical draws ({z:+.1f} standard deviations): {verdict}."
+            )
         return text

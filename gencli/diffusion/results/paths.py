@@ -30,12 +30,23 @@ class ForwardPath(Result):
 
     def tables(self) -> list[Table]:
         idx = sorted({0, len(self.ts) // 4, len(self.ts) // 2, 3 * len(self.ts) // 4, len(self.ts) - 1})
-        return [Table("forward process at a few times", [("t", ".2f"), ("sigma(t)", ".4f"), ("x", ".3f"), ("y", ".3f")],
-                      [(self.ts[i], self.sigmas[i], *self.path[i]) for i in idx])]
+        return [
+            Table(
+                "forward process at a few times",
+                [("t", ".2f"), ("sigma(t)", ".4f"), ("x", ".3f"), ("y", ".3f")],
+                [(self.ts[i], self.sigmas[i], *self.path[i]) for i in idx],
+            )
+        ]
 
     def data_files(self) -> list[DataFile]:
-        return [DataFile("trajectory", "forward.csv", ["t", "sigma", "x", "y"],
-                         [(float(t), float(s), float(x), float(y)) for t, s, (x, y) in zip(self.ts, self.sigmas, self.path)])]
+        return [
+            DataFile(
+                "trajectory",
+                "forward.csv",
+                ["t", "sigma", "x", "y"],
+                [(float(t), float(s), float(x), float(y)) for t, s, (x, y) in zip(self.ts, self.sigmas, self.path)],
+            )
+        ]
 
     def finding(self) -> str:
         x0 = np.asarray(self.start)
@@ -43,12 +54,16 @@ class ForwardPath(Result):
         half = int(np.searchsorted(self.ts, 0.5))
         d_half = float(np.linalg.norm(self.path[half] - x0))
         d_end = float(np.linalg.norm(self.path[-1] - x0))
-        text = (f"Starting at ({self.start[0]:g}, {self.start[1]:g}), {where} the square, the point has moved {d_half:.3f} "
-                f"by t = {self.ts[half]:.2f} (sigma {self.sigmas[half]:.3f}) and {d_end:.2f} by t = 1 (sigma "
-                f"{self.sigmas[-1]:.2f}).")
+        text = (
+            f"Starting at ({self.start[0]:g}, {self.start[1]:g}), {where} the square, the point has moved {d_half:.3f} "
+            f"by t = {self.ts[half]:.2f} (sigma {self.sigmas[half]:.3f}) and {d_end:.2f} by t = 1 (sigma "
+            f"{self.sigmas[-1]:.2f})."
+        )
         if d_end > 0 and d_half < 0.25 * d_end:
-            text += (" Most of the motion comes late: sigma(t) = exp(5 (t - 1)) is small for most of [0, 1] and grows "
-                     "fast near t = 1.")
+            text += (
+                " Most of the motion comes late: sigma(t) = exp(5 (t - 1)) is small for most of [0, 1] and grows "
+                "fast near t = 1."
+            )
         else:
             text += " The motion is spread over the whole interval."
         return text
@@ -73,25 +88,48 @@ class ReversePaths(Result):
     def to_dict(self) -> dict:
         d = {"ends": self.traj[-1].tolist(), "steps": self.settings["steps"], "sampler": self.settings["sampler"]}
         if self.landed is not None:
-            own = (self.landed == self.labels)
+            own = self.landed == self.labels
             d.update({"in_own_region": own.tolist(), "all_in_own_region": bool(own.all())})
         return d
 
     def tables(self) -> list[Table]:
         ends, starts = self.traj[-1], self.traj[0]
         if self.landed is not None:
-            return [Table(f"one point per class ({settings_text(self.settings)})",
-                          [("class", "d"), ("end x", ".3f"), ("end y", ".3f"), ("landed in cell", "d"), ("own cell", "")],
-                          [(int(c), *ends[j], int(self.landed[j]), bool(self.landed[j] == c)) for j, c in enumerate(self.labels)])]
-        return [Table(f"reverse trajectories ({settings_text(self.settings)})",
-                      [("point", "d"), ("start x", ".3f"), ("start y", ".3f"), ("end x", ".3f"), ("end y", ".3f")],
-                      [(j, *starts[j], *ends[j]) for j in range(len(ends))])]
+            return [
+                Table(
+                    f"one point per class ({settings_text(self.settings)})",
+                    [("class", "d"), ("end x", ".3f"), ("end y", ".3f"), ("landed in cell", "d"), ("own cell", "")],
+                    [
+                        (int(c), *ends[j], int(self.landed[j]), bool(self.landed[j] == c))
+                        for j, c in enumerate(self.labels)
+                    ],
+                )
+            ]
+        return [
+            Table(
+                f"reverse trajectories ({settings_text(self.settings)})",
+                [("point", "d"), ("start x", ".3f"), ("start y", ".3f"), ("end x", ".3f"), ("end y", ".3f")],
+                [(j, *starts[j], *ends[j]) for j in range(len(ends))],
+            )
+        ]
 
     def data_files(self) -> list[DataFile]:
         k = self.labels is not None
-        rows = [(i, float(self.ts[i]), j, float(self.traj[i, j, 0]), float(self.traj[i, j, 1]), *((int(self.labels[j]),) if k else ()))
-                for i in range(self.traj.shape[0]) for j in range(self.traj.shape[1])]
-        return [DataFile("trajectory", "reverse.csv", ["step", "t", "point", "x", "y"] + (["label"] if k else []), rows)]
+        rows = [
+            (
+                i,
+                float(self.ts[i]),
+                j,
+                float(self.traj[i, j, 0]),
+                float(self.traj[i, j, 1]),
+                *((int(self.labels[j]),) if k else ()),
+            )
+            for i in range(self.traj.shape[0])
+            for j in range(self.traj.shape[1])
+        ]
+        return [
+            DataFile("trajectory", "reverse.csv", ["step", "t", "point", "x", "y"] + (["label"] if k else []), rows)
+        ]
 
     def finding(self) -> str:
         if self.landed is not None:
@@ -118,29 +156,61 @@ class Determinism(Result):
     ends: np.ndarray  # (R, P, 2)
 
     def to_dict(self) -> dict:
-        return {"identical": self.identical, "max_abs_diff": self.max_abs_diff, "repeats": self.repeats,
-                "identical_runs": self.n_identical, "sampler": self.sampler, "n": self.n}
+        return {
+            "identical": self.identical,
+            "max_abs_diff": self.max_abs_diff,
+            "repeats": self.repeats,
+            "identical_runs": self.n_identical,
+            "sampler": self.sampler,
+            "n": self.n,
+        }
 
     def tables(self) -> list[Table]:
-        return [Table(f"determinism ({self.sampler}, T={self.steps})",
-                      [("sampler", ""), ("runs", "d"), ("points", "d"), ("repeats equal to the first run", "d"), ("identical", ""),
-                       ("max |diff|", ".3g")],
-                      [(self.sampler, self.repeats, self.n, self.n_identical, self.identical, self.max_abs_diff)])]
+        return [
+            Table(
+                f"determinism ({self.sampler}, T={self.steps})",
+                [
+                    ("sampler", ""),
+                    ("runs", "d"),
+                    ("points", "d"),
+                    ("repeats equal to the first run", "d"),
+                    ("identical", ""),
+                    ("max |diff|", ".3g"),
+                ],
+                [(self.sampler, self.repeats, self.n, self.n_identical, self.identical, self.max_abs_diff)],
+            )
+        ]
 
     def data_files(self) -> list[DataFile]:
-        return [DataFile("determinism", "determinism.csv", ["repeat", "point", "x", "y"],
-                         [(r, j, float(x), float(y)) for r in range(self.repeats) for j, (x, y) in enumerate(self.ends[r])])]
+        return [
+            DataFile(
+                "determinism",
+                "determinism.csv",
+                ["repeat", "point", "x", "y"],
+                [(r, j, float(x), float(y)) for r in range(self.repeats) for j, (x, y) in enumerate(self.ends[r])],
+            )
+        ]
 
     def finding(self) -> str:
         stochastic = SAMPLERS[self.sampler].stochastic
         how = "injects fresh noise in every step" if stochastic else "draws noise only at the start"
         if self.identical:
-            text = (f"All {self.repeats} runs of {self.sampler} are bit-for-bit identical (max |diff| "
-                    f"{self.max_abs_diff:g})")
-            return text + (f": {self.sampler} {how}, so the same start gives the same end." if not stochastic else
-                           f", although {self.sampler} {how}: its per-step noise came out the same in every run.")
-        text = (f"{self.n_identical} of the {self.repeats - 1} repeats of {self.sampler} equal the first run (max |diff| "
-                f"{self.max_abs_diff:.3g})")
-        return text + (f": {self.sampler} {how}, so each run is a different sample." if stochastic else
-                       f", although {self.sampler} {how}: the difference comes from the arithmetic itself (the order of "
-                       "floating-point sums can vary between runs).")
+            text = (
+                f"All {self.repeats} runs of {self.sampler} are bit-for-bit identical (max |diff| "
+                f"{self.max_abs_diff:g})"
+            )
+            return text + (
+                f": {self.sampler} {how}, so the same start gives the same end."
+                if not stochastic
+                else f", although {self.sampler} {how}: its per-step noise came out the same in every run."
+            )
+        text = (
+            f"{self.n_identical} of the {self.repeats - 1} repeats of {self.sampler} equal the first run (max |diff| "
+            f"{self.max_abs_diff:.3g})"
+        )
+        return text + (
+            f": {self.sampler} {how}, so each run is a different sample."
+            if stochastic
+            else f", although {self.sampler} {how}: the difference comes from the arithmetic itself (the order of "
+            "floating-point sums can vary between runs)."
+        )

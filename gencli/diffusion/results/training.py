@@ -32,18 +32,30 @@ class TrainingCurve(Result):
         return float(np.mean(self.losses[-100:]))
 
     def to_dict(self) -> dict:
-        return {"final_loss": float(self.losses[-1]), "final_loss_avg100": self.final_loss_avg100,
-                "epochs": self.epochs, "wall_s": self.wall_s, "conditional": self.conditional}
+        return {
+            "final_loss": float(self.losses[-1]),
+            "final_loss_avg100": self.final_loss_avg100,
+            "epochs": self.epochs,
+            "wall_s": self.wall_s,
+            "conditional": self.conditional,
+        }
 
     def tables(self) -> list[Table]:
         kind = "conditional" if self.conditional else "unconditional"
-        return [Table(f"diffusion training ({kind})",
-                      [("epochs", "d"), ("first 100 (mean loss)", ".4f"), ("last 100 (mean loss)", ".4f"), ("wall s", ".1f")],
-                      [(self.epochs, float(np.mean(self.losses[:100])), self.final_loss_avg100, self.wall_s)])]
+        return [
+            Table(
+                f"diffusion training ({kind})",
+                [("epochs", "d"), ("first 100 (mean loss)", ".4f"), ("last 100 (mean loss)", ".4f"), ("wall s", ".1f")],
+                [(self.epochs, float(np.mean(self.losses[:100])), self.final_loss_avg100, self.wall_s)],
+            )
+        ]
 
     def data_files(self) -> list[DataFile]:
-        return [DataFile("metrics", "metrics.csv", ["epoch", "loss"],
-                         [(i + 1, float(v)) for i, v in enumerate(self.losses)])]
+        return [
+            DataFile(
+                "metrics", "metrics.csv", ["epoch", "loss"], [(i + 1, float(v)) for i, v in enumerate(self.losses)]
+            )
+        ]
 
     def finding(self) -> str:
         head, tail = self.losses[:100], self.losses[-100:]
@@ -56,9 +68,11 @@ class TrainingCurve(Result):
             verb = "rises"
         else:
             verb = "stays within its noise"
-        return (f"The eps-prediction loss {verb} from {first:.3f} (mean of the first 100 epochs) to {last:.3f} (mean of "
-                f"the last 100) over {self.epochs} epochs; the two means differ by {abs(first - last):.3f} against a "
-                f"standard error of {noise:.3f}. Single epochs scatter around the trend because each draws new t and eps.")
+        return (
+            f"The eps-prediction loss {verb} from {first:.3f} (mean of the first 100 epochs) to {last:.3f} (mean of "
+            f"the last 100) over {self.epochs} epochs; the two means differ by {abs(first - last):.3f} against a "
+            f"standard error of {noise:.3f}. Single epochs scatter around the trend because each draws new t and eps."
+        )
 
 
 @dataclass
@@ -84,12 +98,20 @@ class TrainingData(Result):
         return [Table("training points per class", [("class", "d"), ("points", "d")], list(enumerate(self.counts())))]
 
     def data_files(self) -> list[DataFile]:
-        return [DataFile("data", "data.csv", ["x", "y"] + (["label"] if self.labels is not None else []),
-                         xy_rows(self.points, self.labels))]
+        return [
+            DataFile(
+                "data",
+                "data.csv",
+                ["x", "y"] + (["label"] if self.labels is not None else []),
+                xy_rows(self.points, self.labels),
+            )
+        ]
 
     def finding(self) -> str:
         if self.labels is None:
             return f"{len(self.points)} points drawn uniformly in the square."
         c = self.counts()
-        return (f"{len(self.points)} points uniform in the square; the {self.grid[0]}x{self.grid[1]} grid gives "
-                f"{self.n_classes} classes (class = {self.grid[1]} * row + col) of {min(c)} to {max(c)} points each.")
+        return (
+            f"{len(self.points)} points uniform in the square; the {self.grid[0]}x{self.grid[1]} grid gives "
+            f"{self.n_classes} classes (class = {self.grid[1]} * row + col) of {min(c)} to {max(c)} points each."
+        )

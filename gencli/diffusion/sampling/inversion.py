@@ -72,7 +72,16 @@ def optimise_sampler_inputs(
         opt.step()
     with torch.no_grad():
         frames, cb = record_trajectory()
-        final = sample(model, z1.detach(), ts, sde, sampler, label, step_noise=noise.detach() if noise is not None else None, callback=cb)
+        final = sample(
+            model,
+            z1.detach(),
+            ts,
+            sde,
+            sampler,
+            label,
+            step_noise=noise.detach() if noise is not None else None,
+            callback=cb,
+        )
     return Inversion(
         z1=z1.detach()[0],
         step_noise=noise.detach()[:, 0] if noise is not None else None,

@@ -21,8 +21,12 @@ from gencli.diffusion.training.trainer import DiffusionTrainer
 
 
 def prepare(
-    path: Path, resume: bool, yaml_path: Path | None = None, sets: list[str] | None = None,
-    explicit: dict | None = None, device: torch.device | str = "cpu",
+    path: Path,
+    resume: bool,
+    yaml_path: Path | None = None,
+    sets: list[str] | None = None,
+    explicit: dict | None = None,
+    device: torch.device | str = "cpu",
 ) -> DiffusionTrainer:
     """A trainer for `path`: fresh (refusing to overwrite anything but a diffusion checkpoint) or resumed.
 
@@ -43,8 +47,9 @@ def _prepare(path: Path, resume: bool, yaml_path, sets, explicit, device) -> Dif
         check_writable_target(path, "diffusion")
         trainer = DiffusionTrainer(cfg, device)
     if trainer.epoch >= cfg.train.epochs:
-        raise GencliError(f"--epochs {cfg.train.epochs}: the checkpoint in {path} already has {trainer.epoch} epochs; "
-                          "ask for more")
+        raise GencliError(
+            f"--epochs {cfg.train.epochs}: the checkpoint in {path} already has {trainer.epoch} epochs; ask for more"
+        )
     return trainer
 
 
@@ -70,13 +75,19 @@ def training_results(trainer: DiffusionTrainer) -> tuple[TrainingCurve, Training
     """U2 and C1 from a trainer: the loss curve and the training data."""
     cfg = trainer.cfg
     curve = TrainingCurve(np.asarray(trainer.losses), trainer.wall_s, cfg.model.conditional)
-    data = TrainingData(trainer.x.cpu().numpy(), trainer.labels.cpu().numpy() if trainer.labels is not None else None,
-                        cfg.n_classes, (cfg.data.grid_rows, cfg.data.grid_cols))
+    data = TrainingData(
+        trainer.x.cpu().numpy(),
+        trainer.labels.cpu().numpy() if trainer.labels is not None else None,
+        cfg.n_classes,
+        (cfg.data.grid_rows, cfg.data.grid_cols),
+    )
     return curve, data
 
 
 def fit(
-    trainer: DiffusionTrainer, path: Path, on_step: Callable[[int, float], None] | None = None,
+    trainer: DiffusionTrainer,
+    path: Path,
+    on_step: Callable[[int, float], None] | None = None,
     write_figures: FigureWriter | None = None,
 ) -> tuple[TrainingCurve, TrainingData]:
     """Train to `train.epochs`; save the checkpoint with metrics.csv, data.csv and the figures `write_figures` draws.
@@ -87,5 +98,7 @@ def fit(
     with training_into(path, lambda: trainer.epoch, lambda: save_trained(trainer, path, interrupted=True)):
         trainer.run(trainer.cfg.train.epochs, on_step)
         results = training_results(trainer)
-        save_trained(trainer, path, files=result_files(list(results), path.parent / f".{path.name}.figures", write_figures))
+        save_trained(
+            trainer, path, files=result_files(list(results), path.parent / f".{path.name}.figures", write_figures)
+        )
         return results

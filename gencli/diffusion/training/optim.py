@@ -28,7 +28,8 @@ class Adam:
 
     @torch.no_grad()
     def step(self) -> None:
-        """m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2; p <- p - lr (m / (1 - b1^k)) / (sqrt(v / (1 - b2^k)) + eps)."""
+        """m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2; p <- p - lr (m / (1 - b1^k)) / (sqrt(v / (1 - b2^k)) +
+        eps)."""
         b1, b2 = self.betas
         self.step_count += 1
         grads = [p.grad for p in self.params]
@@ -41,15 +42,21 @@ class Adam:
         torch._foreach_addcdiv_(self.params, self.exp_avg, denom, -self.lr / (1 - b1**self.step_count))
 
     def state_dict(self) -> dict:
-        return {"step": self.step_count, "exp_avg": [t.clone() for t in self.exp_avg],
-                "exp_avg_sq": [t.clone() for t in self.exp_avg_sq]}
+        return {
+            "step": self.step_count,
+            "exp_avg": [t.clone() for t in self.exp_avg],
+            "exp_avg_sq": [t.clone() for t in self.exp_avg_sq],
+        }
 
     def load_state_dict(self, state: dict) -> None:
         """This class's state, or a torch.optim.Adam state_dict (checkpoints written before this class)."""
         if "param_groups" in state:
             per = [state["state"][i] for i in range(len(self.params))]
-            state = {"step": int(per[0]["step"]), "exp_avg": [s["exp_avg"] for s in per],
-                     "exp_avg_sq": [s["exp_avg_sq"] for s in per]}
+            state = {
+                "step": int(per[0]["step"]),
+                "exp_avg": [s["exp_avg"] for s in per],
+                "exp_avg_sq": [s["exp_avg_sq"] for s in per],
+            }
         self.step_count = int(state["step"])
         self.exp_avg = [t.clone().to(p.device) for t, p in zip(state["exp_avg"], self.params)]
         self.exp_avg_sq = [t.clone().to(p.device) for t, p in zip(state["exp_avg_sq"], self.params)]

@@ -27,14 +27,20 @@ def make_dataset(cfg: DiffusionConfig) -> tuple[Tensor, Tensor | None]:
 
 
 def build_model(cfg: DiffusionConfig) -> Denoiser:
-    """A freshly initialised denoiser, its weights drawn from train.seed (torch's global generator is left as it was)."""
+    """A freshly initialised denoiser, its weights drawn from train.seed (torch's global generator is left as it
+    was)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.train.seed)
         return Denoiser(cfg.model, cfg.n_classes, cfg.null_class)
 
 
 def denoising_loss(
-    model: Denoiser, x0: Tensor, labels: Tensor | None, sde: VESDE, gen: torch.Generator, class_dropout: float = 0.0,
+    model: Denoiser,
+    x0: Tensor,
+    labels: Tensor | None,
+    sde: VESDE,
+    gen: torch.Generator,
+    class_dropout: float = 0.0,
 ) -> Tensor:
     """mean ||D(x_t, t[, c]) - eps||^2 with eps ~ N(0, I), t ~ U(0, 1) drawn per point.
 
@@ -86,7 +92,9 @@ class DiffusionTrainer:
             while self.epoch < epochs:
                 gen_state = self.gen.get_state()
                 try:
-                    loss = denoising_loss(self.model, self.x, self.labels, self.sde, self.gen, self.cfg.train.class_dropout)
+                    loss = denoising_loss(
+                        self.model, self.x, self.labels, self.sde, self.gen, self.cfg.train.class_dropout
+                    )
                     value = loss.item()
                     if not math.isfinite(value):
                         raise TrainingDiverged(

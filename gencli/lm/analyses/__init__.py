@@ -12,24 +12,39 @@ None of them prints or writes a file; randomness comes from explicit seeds.
 
 from gencli.lm.analyses.attention import attention_maps
 from gencli.lm.analyses.common import (
-           encode_fitting,
-           fitting_words,
-           held_out_text,
-           training_text_if_readable,
+    encode_fitting,
+    fitting_words,
+    held_out_text,
+    training_text_if_readable,
 )
 from gencli.lm.analyses.compression import compression_comparison
 from gencli.lm.analyses.generation import check_sampling, generate_text
 from gencli.lm.analyses.inversion import (
-           copies_two_words,
-           invert_sentence,
-           real_token_prompt,
-           sentence_evidence,
+    copies_two_words,
+    invert_sentence,
+    real_token_prompt,
+    sentence_evidence,
 )
 from gencli.lm.analyses.scoring import file_logprob, sequence_logprob
 from gencli.lm.analyses.training import training_summary
 from gencli.lm.data.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE
 
-__all__ = ["ATTENTION_PROMPT", "EXERCISE_SENTENCE", "attention_maps", "check_sampling", "compression_comparison",
-           "copies_two_words", "encode_fitting", "file_logprob", "fitting_words", "generate_text", "held_out_text",
-           "invert_sentence", "real_token_prompt", "sentence_evidence", "sequence_logprob", "training_summary",
-           "training_text_if_readable"]
+__all__ = [
+    "ATTENTION_PROMPT",
+    "EXERCISE_SENTENCE",
+    "attention_maps",
+    "check_sampling",
+    "compression_comparison",
+    "copies_two_words",
+    "encode_fitting",
+    "file_logprob",
+    "fitting_words",
+    "generate_text",
+    "held_out_text",
+    "invert_sentence",
+    "real_token_prompt",
+    "sentence_evidence",
+    "sequence_logprob",
+    "training_summary",
+    "training_text_if_readable",
+]

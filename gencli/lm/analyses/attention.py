@@ -22,8 +22,13 @@ from gencli.lm.results import (
 
 
 def attention_maps(
-    lm: TrainedLM, prompt: str = ATTENTION_PROMPT, word: int = 12, extra_blocks: list[int] | None = None,
-    greedy: bool = True, seed: int = 0, max_new: int = WRITE_LIMIT,
+    lm: TrainedLM,
+    prompt: str = ATTENTION_PROMPT,
+    word: int = 12,
+    extra_blocks: list[int] | None = None,
+    greedy: bool = True,
+    seed: int = 0,
+    max_new: int = WRITE_LIMIT,
 ) -> AttentionMaps:
     """L3/L4: the model writes on to `word` words; the head-averaged attention of the first, last (and extra) blocks
     when it predicts that word.
@@ -55,7 +60,17 @@ def attention_maps(
             raise ParameterError("prompt", "needs at least two tokens (a word to predict and one before it)")
     res = attention_at_word(lm.model, tok, full, used)
     names = {"first": 0, "last": n_layer - 1, **{f"block{b}": b for b in extra_blocks or []}}
-    return AttentionMaps(res.text, res.tokens, res.query_index, used, res.predicted_word,
-                         {name: res.matrices[i].numpy() for name, i in names.items()},
-                         requested_word=word, how=how, prompt=prompt, new_tokens=len(full) - len(ids), max_new=max_new,
-                         query_word=res.query_word)
+    return AttentionMaps(
+        res.text,
+        res.tokens,
+        res.query_index,
+        used,
+        res.predicted_word,
+        {name: res.matrices[i].numpy() for name, i in names.items()},
+        requested_word=word,
+        how=how,
+        prompt=prompt,
+        new_tokens=len(full) - len(ids),
+        max_new=max_new,
+        query_word=res.query_word,
+    )

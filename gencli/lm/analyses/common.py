@@ -11,7 +11,8 @@ from gencli.lm.model.store import TrainedLM
 
 
 def encode_fitting(lm: TrainedLM, text: str, param: str, room: int = 0) -> list[int]:
-    """The token ids of `text`; an error naming the parameter `param` when it is empty or longer than the block allows."""
+    """The token ids of `text`; an error naming the parameter `param` when it is empty or longer than the block
+    allows."""
     if not text:
         raise ParameterError(param, "must not be empty")
     ids = lm.tokenizer.encode(text)

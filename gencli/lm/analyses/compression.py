@@ -16,8 +16,9 @@ from gencli.lm.results import (
 )
 
 
-def compression_comparison(lm: TrainedLM, texts: dict[str, str], given: str, given_label: str,
-                           round_trip: bool = True) -> CompressionComparison:
+def compression_comparison(
+    lm: TrainedLM, texts: dict[str, str], given: str, given_label: str, round_trip: bool = True
+) -> CompressionComparison:
     """L6: each text coded by the model (static and adaptive, `lm compress`) and by the classic compressors given
     `given` first (the model's training text); each gencli archive decoded again when `round_trip`."""
     rows = []
@@ -36,7 +37,18 @@ def compression_comparison(lm: TrainedLM, texts: dict[str, str], given: str, giv
                 except ArchiveError:
                     ok = False
                 decode_seconds = time.perf_counter() - start
-            rows.append(CodedText(name, coder, len(data), len(c.archive), c.model_bits_per_byte, ok, seconds,
-                                  decode_seconds, c.archive))
+            rows.append(
+                CodedText(
+                    name,
+                    coder,
+                    len(data),
+                    len(c.archive),
+                    c.model_bits_per_byte,
+                    ok,
+                    seconds,
+                    decode_seconds,
+                    c.archive,
+                )
+            )
         rows += [CodedText(name, coder, len(data), size) for (text, coder), size in classic.items() if text == name]
     return CompressionComparison(rows, given_label)

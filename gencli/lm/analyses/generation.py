@@ -25,15 +25,30 @@ def check_sampling(temperature: float, top_p: float | None) -> None:
 
 
 def generate_text(
-    lm: TrainedLM, prompt: str, max_new_tokens: int = 60, temperature: float = 1.0, top_k: int | None = None,
-    top_p: float | None = None, greedy: bool = False, num_samples: int = 1, seed: int = 0,
+    lm: TrainedLM,
+    prompt: str,
+    max_new_tokens: int = 60,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    greedy: bool = False,
+    num_samples: int = 1,
+    seed: int = 0,
 ) -> Generation:
     """Continuations of `prompt` (the context is cropped to the block size as the text grows)."""
     check_sampling(temperature, top_p)
     ids = encode_fitting(lm, prompt, "prompt")
     gen = torch.Generator().manual_seed(seed)
-    samples = [lm.tokenizer.decode(generate(lm.model, ids, max_new_tokens, temperature, top_k, top_p, greedy, gen))
-               for _ in range(1 if greedy else num_samples)]
-    settings = {"max_new_tokens": max_new_tokens, "temperature": temperature, "top_k": top_k, "top_p": top_p,
-                "greedy": greedy, "seed": seed}
+    samples = [
+        lm.tokenizer.decode(generate(lm.model, ids, max_new_tokens, temperature, top_k, top_p, greedy, gen))
+        for _ in range(1 if greedy else num_samples)
+    ]
+    settings = {
+        "max_new_tokens": max_new_tokens,
+        "temperature": temperature,
+        "top_k": top_k,
+        "top_p": top_p,
+        "greedy": greedy,
+        "seed": seed,
+    }
     return Generation(prompt, samples, settings)

@@ -23,8 +23,15 @@ from gencli.lm.results import (
 
 
 def invert_sentence(
-    lm: TrainedLM, target: str = EXERCISE_SENTENCE, steps: int = 300, lr: float = 0.1, init: str = "random", seed: int = 0,
-    on_step: Callable[[int, float, str], None] | None = None, restarts: int = 4, loss: str = "margin",
+    lm: TrainedLM,
+    target: str = EXERCISE_SENTENCE,
+    steps: int = 300,
+    lr: float = 0.1,
+    init: str = "random",
+    seed: int = 0,
+    on_step: Callable[[int, float, str], None] | None = None,
+    restarts: int = 4,
+    loss: str = "margin",
 ) -> TextInversion:
     """L2: optimise one input vector per target token until the model's greedy output at every position is the target
     (`restarts` random starts at once; the margin loss by default, the exercise's cross-entropy with loss="ce")."""
@@ -38,10 +45,23 @@ def invert_sentence(
     tok = lm.tokenizer
     cb = (lambda step, value, pred: on_step(step, value, tok.decode(pred))) if on_step else None
     res = invert_text(lm.model, ids, steps, lr, init, seed, cb, restarts, loss)
-    return TextInversion(target, res.success, res.steps, np.asarray(res.losses), [tok.decode(d) for d in res.decoded_ids],
-                         [tok.piece(i) for i in ids], [tok.piece(i) for i in res.nearest_ids], tok.decode(res.nearest_ids),
-                         res.nearest_reproduces, res.vectors.cpu().numpy(), loss=loss, restarts=restarts, max_steps=steps,
-                         free_run=tok.decode(res.free_run_ids or []), tied=lm.cfg.model.tie_weights)
+    return TextInversion(
+        target,
+        res.success,
+        res.steps,
+        np.asarray(res.losses),
+        [tok.decode(d) for d in res.decoded_ids],
+        [tok.piece(i) for i in ids],
+        [tok.piece(i) for i in res.nearest_ids],
+        tok.decode(res.nearest_ids),
+        res.nearest_reproduces,
+        res.vectors.cpu().numpy(),
+        loss=loss,
+        restarts=restarts,
+        max_steps=steps,
+        free_run=tok.decode(res.free_run_ids or []),
+        tied=lm.cfg.model.tie_weights,
+    )
 
 
 def text_words(text: str) -> list[str]:
@@ -60,16 +80,27 @@ def sentence_evidence(sentence: str, text: str) -> dict:
     punctuation ignored), its words that never occur, and its consecutive word pairs that never occur."""
     want, words = text_words(sentence), text_words(text)
     k = len(want)
-    occurrences = sum(words[i:i + k] == want for i in range(len(words) - k + 1)) if k else 0
+    occurrences = sum(words[i : i + k] == want for i in range(len(words) - k + 1)) if k else 0
     vocab, pairs = set(words), set(zip(words, words[1:]))
-    return {"occurrences": occurrences, "unseen_words": [w for w in dict.fromkeys(want) if w not in vocab],
-            "unseen_pairs": [f"{a} {b}" for a, b in dict.fromkeys(zip(want, want[1:])) if (a, b) not in pairs]}
+    return {
+        "occurrences": occurrences,
+        "unseen_words": [w for w in dict.fromkeys(want) if w not in vocab],
+        "unseen_pairs": [f"{a} {b}" for a, b in dict.fromkeys(zip(want, want[1:])) if (a, b) not in pairs],
+    }
 
 
 def real_token_prompt(
-    lm: TrainedLM, target: str = EXERCISE_SENTENCE, prompt_len: int = 20, steps: int = 500, topk: int = 64,
-    candidates: int = 128, forbid_target_words: bool = False, seed: int = 0,
-    on_step: Callable[[int, float, str], None] | None = None, restart_after: int = 200, training_text: str | None = None,
+    lm: TrainedLM,
+    target: str = EXERCISE_SENTENCE,
+    prompt_len: int = 20,
+    steps: int = 500,
+    topk: int = 64,
+    candidates: int = 128,
+    forbid_target_words: bool = False,
+    seed: int = 0,
+    on_step: Callable[[int, float, str], None] | None = None,
+    restart_after: int = 200,
+    training_text: str | None = None,
 ) -> TokenPrompt:
     """L2 with real tokens: GCG search for a prompt of `prompt_len` tokens whose greedy continuation is `target`
     (starting again from a random prompt after `restart_after` steps without progress, when > 0). With the model's
@@ -87,6 +118,18 @@ def real_token_prompt(
     res = search_prompt(lm.model, tok, ids, prompt_len, steps, topk, candidates, forbidden, seed, cb, restart_after)
     right = next((i for i, (a, b) in enumerate(zip(res.continuation_ids, ids)) if a != b), len(ids))
     prompt = tok.decode(res.prompt_ids)
-    return TokenPrompt(target, res.success, prompt, res.prompt_ids, ids, tok.decode(res.continuation_ids), right, res.steps,
-                       res.seconds, np.asarray(res.losses), forbid_target_words, copies_two_words(prompt, target),
-                       sentence_evidence(target, training_text) if training_text is not None else None)
+    return TokenPrompt(
+        target,
+        res.success,
+        prompt,
+        res.prompt_ids,
+        ids,
+        tok.decode(res.continuation_ids),
+        right,
+        res.steps,
+        res.seconds,
+        np.asarray(res.losses),
+        forbid_target_words,
+        copies_two_words(prompt, target),
+        sentence_evidence(target, training_text) if training_text is not None else None,
+    )

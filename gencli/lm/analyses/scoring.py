@@ -21,7 +21,12 @@ from gencli.lm.results import (
 
 
 def sequence_logprob(
-    lm: TrainedLM, text: str | None = None, context: str = "", sample: bool = False, max_new_tokens: int = 30, seed: int = 0,
+    lm: TrainedLM,
+    text: str | None = None,
+    context: str = "",
+    sample: bool = False,
+    max_new_tokens: int = 30,
+    seed: int = 0,
 ) -> TokenLogProbs:
     """L5: log p(text | context) as the sum of per-token log-probabilities; with `sample`, of a sampled sentence."""
     if (text is None) == (not sample):
@@ -31,7 +36,7 @@ def sequence_logprob(
     if sample:
         seed_ids = ctx_ids or tok.encode("Alice")
         out_ids = generate(lm.model, seed_ids, max_new_tokens, generator=torch.Generator().manual_seed(seed))
-        text_ids = out_ids[len(ctx_ids):] if ctx_ids else out_ids
+        text_ids = out_ids[len(ctx_ids) :] if ctx_ids else out_ids
         text = tok.decode(text_ids)
     else:
         if not text:
@@ -40,9 +45,15 @@ def sequence_logprob(
     scores = score_tokens(lm.model, ctx_ids + text_ids, n_context=len(ctx_ids))
     if not scores:
         raise ParameterError("text", "a single token with no context has nothing to score")
-    return TokenLogProbs(text, [tok.piece(s.token_id) for s in scores], [s.logprob for s in scores], [s.prob for s in scores],
-                         [s.rank for s in scores], None if ctx_ids else tok.piece(text_ids[0]),
-                         [s.position - len(ctx_ids) for s in scores])
+    return TokenLogProbs(
+        text,
+        [tok.piece(s.token_id) for s in scores],
+        [s.logprob for s in scores],
+        [s.prob for s in scores],
+        [s.rank for s in scores],
+        None if ctx_ids else tok.piece(text_ids[0]),
+        [s.position - len(ctx_ids) for s in scores],
+    )
 
 
 def file_logprob(lm: TrainedLM, path: str, stride: int | None = None, adapt: bool = False) -> TextScore:
@@ -63,4 +74,6 @@ def file_logprob(lm: TrainedLM, path: str, stride: int | None = None, adapt: boo
         segment = lm.cfg.adapt.segment_for(block)
         logprobs = text_log2probs(lm.model, ids, lm.cfg.adapt, True) * math.log(2)
         return TextScore(str(source), len(ids), len(text.encode("utf-8")), segment, block, logprobs, adaptive=True)
-    return TextScore(str(source), len(ids), len(text.encode("utf-8")), stride, block, score_stream(lm.model, ids, stride).numpy())
+    return TextScore(
+        str(source), len(ids), len(text.encode("utf-8")), stride, block, score_stream(lm.model, ids, stride).numpy()
+    )

@@ -31,5 +31,13 @@ def training_summary(lm: TrainedLM) -> LMTrainingSummary:
     n_layer, n_head, n_embd = lm.cfg.model.sizes()
     meta = lm.checkpoint.meta
     corpus = str(meta.get("corpus", lm.cfg.data.corpus)).replace("\\", "/").rsplit("/", 1)[-1]
-    return LMTrainingSummary(steps, train, eval_steps, eval_train, eval_val, dict(meta.get("metrics") or {}),
-                             f"GPT {n_layer}/{n_head}/{n_embd}", corpus)
+    return LMTrainingSummary(
+        steps,
+        train,
+        eval_steps,
+        eval_train,
+        eval_val,
+        dict(meta.get("metrics") or {}),
+        f"GPT {n_layer}/{n_head}/{n_embd}",
+        corpus,
+    )

@@ -45,8 +45,14 @@ class Header:
     fingerprint: bytes  # of the checkpoint and settings, DIGEST_BYTES
 
     def to_bytes(self) -> bytes:
-        return (MAGIC + bytes([VERSION, ADAPTIVE if self.adaptive else 0]) + varint(self.n_bytes)
-                + varint(self.n_tokens) + self.checksum + self.fingerprint)
+        return (
+            MAGIC
+            + bytes([VERSION, ADAPTIVE if self.adaptive else 0])
+            + varint(self.n_bytes)
+            + varint(self.n_tokens)
+            + self.checksum
+            + self.fingerprint
+        )
 
     @classmethod
     def parse(cls, data: bytes, name: str) -> tuple[Header, int]:
@@ -54,7 +60,9 @@ class Header:
         if data[:3] != MAGIC:
             raise ArchiveError(f"{name}: not a gencli archive (no GCZ magic)")
         if len(data) < 5 or data[3] != VERSION:
-            raise ArchiveError(f"{name}: archive format {data[3] if len(data) > 3 else '?'}; this gencli reads format {VERSION}")
+            raise ArchiveError(
+                f"{name}: archive format {data[3] if len(data) > 3 else '?'}; this gencli reads format {VERSION}"
+            )
         flags, at = data[4], 5
         try:
             n_bytes, at = read_varint(data, at)
@@ -99,8 +107,11 @@ def fingerprint(lm: TrainedLM, adaptive: bool) -> bytes:
         h.update(name.encode())
         h.update(t.detach().float().cpu().contiguous().numpy().tobytes())
     h.update(lm.tokenizer.to_json().encode())
-    h.update(json.dumps({"adapt": asdict(lm.cfg.adapt) if adaptive else None, "block": lm.cfg.model.block_size},
-                        sort_keys=True).encode())
+    h.update(
+        json.dumps(
+            {"adapt": asdict(lm.cfg.adapt) if adaptive else None, "block": lm.cfg.model.block_size}, sort_keys=True
+        ).encode()
+    )
     return h.digest()[:DIGEST_BYTES]
 
 
@@ -143,8 +154,9 @@ def text_ids(lm: TrainedLM, data: bytes, name: str) -> list[int]:
     return ids
 
 
-def compress(lm: TrainedLM, data: bytes, adaptive: bool, name: str = "input",
-             progress: Callable[[int, int], None] | None = None) -> Compressed:
+def compress(
+    lm: TrainedLM, data: bytes, adaptive: bool, name: str = "input", progress: Callable[[int, int], None] | None = None
+) -> Compressed:
     """The gcz archive of UTF-8 `data`; `progress(tokens done, tokens)` after each segment."""
     import constriction
 
@@ -163,8 +175,9 @@ def compress(lm: TrainedLM, data: bytes, adaptive: bool, name: str = "input",
     return Compressed(header.to_bytes() + words, len(data), len(ids), bits)
 
 
-def decompress(lm: TrainedLM, archive: bytes, name: str = "input",
-               progress: Callable[[int, int], None] | None = None) -> bytes:
+def decompress(
+    lm: TrainedLM, archive: bytes, name: str = "input", progress: Callable[[int, int], None] | None = None
+) -> bytes:
     """The original bytes of a gcz archive written with this checkpoint (ArchiveError when it cannot be);
     `progress(tokens done, tokens)` after each segment."""
     import constriction
@@ -190,8 +203,10 @@ def decompress(lm: TrainedLM, archive: bytes, name: str = "input",
             raise ArchiveError(f"{name}: damaged archive (the coded data ends early or is inconsistent)") from None
         written += sizes[token]
         if written > header.n_bytes:  # stop a diverged decoder early instead of at the checksum
-            raise ArchiveError(f"{name} does not decode to what was compressed (longer than {header.n_bytes} bytes): "
-                               "the archive is damaged, or this machine computes the model differently")
+            raise ArchiveError(
+                f"{name} does not decode to what was compressed (longer than {header.n_bytes} bytes): "
+                "the archive is damaged, or this machine computes the model differently"
+            )
         return token
 
     ids: list[int] = []
@@ -205,6 +220,8 @@ def decompress(lm: TrainedLM, archive: bytes, name: str = "input",
                     progress(len(ids), header.n_tokens)
     data = lm.tokenizer.decode(ids).encode("utf-8")
     if len(data) != header.n_bytes or checksum(data) != header.checksum:
-        raise ArchiveError(f"{name} does not decode to what was compressed (checksum mismatch): the archive is damaged, "
-                           "or this machine computes the model differently from the one that compressed it")
+        raise ArchiveError(
+            f"{name} does not decode to what was compressed (checksum mismatch): the archive is damaged, "
+            "or this machine computes the model differently from the one that compressed it"
+        )
     return data

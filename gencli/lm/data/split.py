@@ -32,7 +32,8 @@ def encode_split(tok, train_text: str, val_text: str, block_size: int, source: s
     val = torch.tensor(tok.encode(val_text), dtype=torch.long)
     if len(train) <= block_size or len(val) <= block_size:
         raise CorpusError(
-            f"corpus {source} is too short: {len(train) + len(val)} tokens give {len(train)} for training and {len(val)} "
+            f"corpus {source} is too short: {len(train) + len(val)} tokens give {len(train)} for training and "
+            f"{len(val)} "
             f"for validation, each needs more than one block ({block_size}); use a longer text or a smaller "
             "model.block_size"
         )

@@ -113,7 +113,11 @@ class TextPredictor:
         self.settings, self.adapt = settings, adapt
         self.trained = [p.detach().clone() for p in self.model.parameters()] if adapt and settings.decay > 0 else None
         use_cache = adapt and settings.cache_size > 0 and settings.cache_lambda > 0
-        self.cache = NeuralCache(settings.cache_size, model.shape.n_embd, self.vocab, settings.cache_theta) if use_cache else None
+        self.cache = (
+            NeuralCache(settings.cache_size, model.shape.n_embd, self.vocab, settings.cache_theta)
+            if use_cache
+            else None
+        )
         self.lam = settings.cache_lambda  # the mixture weight, learned as the text is coded
         self.last: tuple[Tensor, Tensor] | None = None  # (p_model, p_cache) of the position just predicted
 
@@ -158,7 +162,8 @@ class TextPredictor:
         self.cache.add(h, token)
 
     def after_segment(self, x: Tensor, seg: Segment) -> None:
-        """Dynamic evaluation: one SGD step on the segment's cross-entropy (then the pull towards the trained weights)."""
+        """Dynamic evaluation: one SGD step on the segment's cross-entropy (then the pull towards the trained
+        weights)."""
         s = self.settings
         if not (self.adapt and s.lr > 0):
             return

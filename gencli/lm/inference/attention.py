@@ -53,12 +53,18 @@ def n_words(text: str) -> int:
 
 
 def continue_to_words(
-    model: GPT, tok: TextTokenizer, ids: list[int], words: int, greedy: bool, generator: torch.Generator,
+    model: GPT,
+    tok: TextTokenizer,
+    ids: list[int],
+    words: int,
+    greedy: bool,
+    generator: torch.Generator,
     max_new: int = WRITE_LIMIT,
 ) -> list[int]:
     """Generate after the prompt ids until the text has more than `words` words (so word `words` is complete)."""
-    return generate(model, ids, max_new, greedy=greedy, generator=generator,
-                    stop=lambda out: n_words(tok.decode(out)) > words)
+    return generate(
+        model, ids, max_new, greedy=greedy, generator=generator, stop=lambda out: n_words(tok.decode(out)) > words
+    )
 
 
 @torch.no_grad()
@@ -69,13 +75,19 @@ def attention_at_word(model: GPT, tok: TextTokenizer, ids: list[int], word: int)
         raise ValueError(f"the text has only {len(starts)} words, fewer than {word}")
     target = starts[word - 1]  # first token of that word
     query = target - 1  # the position whose output predicts it
-    context = ids[: target][-model.shape.block_size :]
+    context = ids[:target][-model.shape.block_size :]
     offset = target - len(context)
     _, maps = model(torch.tensor([context], device=model.tok_emb.weight.device), return_attention=True)
     matrices = [m[0].float().mean(dim=0).cpu() for m in maps]  # (T, T) per block, averaged over heads
     word_text = tok.decode(ids[target : starts[word]] if len(starts) > word else ids[target:]).strip()
     before = tok.decode(ids[starts[word - 2] : target]).strip() if word >= 2 else tok.decode(ids[:target]).strip()
     return AttentionAtWord(
-        text=tok.decode(ids), tokens=[tok.piece(i) for i in context], token_ids=context,
-        query_index=query - offset, word_index=word, predicted_word=word_text, matrices=matrices, query_word=before,
+        text=tok.decode(ids),
+        tokens=[tok.piece(i) for i in context],
+        token_ids=context,
+        query_index=query - offset,
+        word_index=word,
+        predicted_word=word_text,
+        matrices=matrices,
+        query_word=before,
     )

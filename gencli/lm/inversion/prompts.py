@@ -39,7 +39,7 @@ class PromptSearch:
 def _target_logits(model: GPT, prompts: Tensor, target: Tensor) -> Tensor:
     """Logits (B, n, V) that predict each target token after prompt + the target tokens before it."""
     seq = torch.cat([prompts, target.expand(prompts.shape[0], -1)], dim=1)[:, :-1]
-    return model(seq)[:, prompts.shape[1] - 1:]
+    return model(seq)[:, prompts.shape[1] - 1 :]
 
 
 @torch.no_grad()
@@ -47,8 +47,8 @@ def greedy_continuation(model: GPT, prompt: list[int], n: int) -> list[int]:
     """The n tokens greedy decoding writes after `prompt`."""
     out = list(prompt)
     for _ in range(n):
-        out.append(int(model(torch.tensor([out[-model.shape.block_size:]]))[0, -1].argmax()))
-    return out[len(prompt):]
+        out.append(int(model(torch.tensor([out[-model.shape.block_size :]]))[0, -1].argmax()))
+    return out[len(prompt) :]
 
 
 def _stable_start(tok: TextTokenizer, n: int, allowed: Tensor, gen: torch.Generator) -> list[int]:
@@ -62,7 +62,9 @@ def _stable_start(tok: TextTokenizer, n: int, allowed: Tensor, gen: torch.Genera
     raise ValueError("no token of the vocabulary repeats into a prompt that re-tokenizes to itself")
 
 
-def _random_start(tok: TextTokenizer, n: int, allowed: Tensor, gen: torch.Generator, tries: int = 50) -> list[int] | None:
+def _random_start(
+    tok: TextTokenizer, n: int, allowed: Tensor, gen: torch.Generator, tries: int = 50
+) -> list[int] | None:
     """n random allowed tokens whose text re-tokenizes to the same ids (None when `tries` draws all fail)."""
     pool = allowed.nonzero()[:, 0]
     for _ in range(tries):
@@ -73,9 +75,17 @@ def _random_start(tok: TextTokenizer, n: int, allowed: Tensor, gen: torch.Genera
 
 
 def search_prompt(
-    model: GPT, tok: TextTokenizer, target: list[int], prompt_len: int = 20, steps: int = 500, topk: int = 64,
-    candidates: int = 128, forbidden: set[int] | None = None, seed: int = 0,
-    on_step: Callable[[int, float, list[int]], None] | None = None, restart_after: int = 0,
+    model: GPT,
+    tok: TextTokenizer,
+    target: list[int],
+    prompt_len: int = 20,
+    steps: int = 500,
+    topk: int = 64,
+    candidates: int = 128,
+    forbidden: set[int] | None = None,
+    seed: int = 0,
+    on_step: Callable[[int, float, list[int]], None] | None = None,
+    restart_after: int = 0,
 ) -> PromptSearch:
     """GCG over prompts of `prompt_len` real tokens (none from `forbidden`) for the greedy continuation `target`.
 
@@ -94,7 +104,7 @@ def search_prompt(
     eot = tok.tok.token_to_id(END_OF_TEXT)
     if eot is not None:
         allowed[eot] = False  # the end-of-text token is no text a user can type
-    allowed[tok.vocab_size:] = False
+    allowed[tok.vocab_size :] = False
     prompt = torch.tensor(_stable_start(tok, prompt_len, allowed, gen))
     best_ids, best_loss = prompt.clone(), float("inf")
     losses: list[float] = []
@@ -107,7 +117,7 @@ def search_prompt(
                 prompt, run_best, run_improved = torch.tensor(fresh), float("inf"), step
         one_hot = F.one_hot(prompt, V).to(emb.dtype).requires_grad_(True)  # (L, V)
         x = torch.cat([one_hot @ emb, emb[y[:-1]]])[None]  # (1, L + n - 1, C)
-        logits = model(inputs_embeds=x)[:, prompt_len - 1:]
+        logits = model(inputs_embeds=x)[:, prompt_len - 1 :]
         inversion_loss(logits, y, "margin").sum().backward()
         grad = one_hot.grad.masked_fill(~allowed, float("inf"))  # (L, V)
         top = (-grad).topk(topk, dim=1).indices  # (L, topk): the swaps that lower the loss most
@@ -137,5 +147,12 @@ def search_prompt(
             break
     ids = best_ids.tolist()
     continuation = greedy_continuation(model, ids, len(target))
-    return PromptSearch(continuation == target and tok.encode(tok.decode(ids)) == ids, ids, list(target), step, losses,
-                        continuation, time.perf_counter() - t0)
+    return PromptSearch(
+        continuation == target and tok.encode(tok.decode(ids)) == ids,
+        ids,
+        list(target),
+        step,
+        losses,
+        continuation,
+        time.perf_counter() - t0,
+    )

@@ -79,7 +79,8 @@ def invert_text(
     restarts: int = 4,
     loss: str = "margin",
 ) -> LMInversion:
-    """Optimise v (restarts, n, C) until argmax model(inputs_embeds=v[k])[i] == target[i] for all i, for some start k."""
+    """Optimise v (restarts, n, C) until argmax model(inputs_embeds=v[k])[i] == target[i] for all i, for some start
+    k."""
     for p in model.parameters():
         p.requires_grad_(False)
     emb = model.tok_emb.weight  # (V, C)
@@ -119,4 +120,6 @@ def invert_text(
     with torch.no_grad():
         nearest = torch.cdist(vectors, emb).argmin(dim=1).tolist()  # nearest real token (L2)
         reproduces = model(torch.tensor([nearest], device=emb.device))[0].argmax(-1).tolist() == target
-    return LMInversion(success, step, losses, decoded, vectors, nearest, reproduces, winner, free_run(model, vectors[0], n))
+    return LMInversion(
+        success, step, losses, decoded, vectors, nearest, reproduces, winner, free_run(model, vectors[0], n)
+    )

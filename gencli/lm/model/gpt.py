@@ -42,7 +42,9 @@ class CausalSelfAttention(nn.Module):
         self.dropout = s.attn_dropout
         self.drop_keys = s.attn_dropout_mode == "keys"
         self.attn_drop = Dropout(s.attn_dropout)  # on the attention weights, or on whole keys (their value rows)
-        self.register_buffer("causal", torch.ones(s.block_size, s.block_size, dtype=torch.bool).tril(), persistent=False)
+        self.register_buffer(
+            "causal", torch.ones(s.block_size, s.block_size, dtype=torch.bool).tril(), persistent=False
+        )
 
     def forward(self, x: Tensor, explicit: bool = False) -> tuple[Tensor, Tensor | None]:
         """The attention branch (before its residual dropout) and, on the explicit path, the weights."""
@@ -85,9 +87,7 @@ class Block(nn.Module):
         self.ln1 = nn.LayerNorm(s.n_embd)
         self.attn = CausalSelfAttention(s)
         self.ln2 = nn.LayerNorm(s.n_embd)
-        self.mlp = nn.Sequential(
-            nn.Linear(s.n_embd, 4 * s.n_embd), nn.GELU(), nn.Linear(4 * s.n_embd, s.n_embd)
-        )
+        self.mlp = nn.Sequential(nn.Linear(s.n_embd, 4 * s.n_embd), nn.GELU(), nn.Linear(4 * s.n_embd, s.n_embd))
         self.resid_drop = Dropout(s.dropout)  # on both residual branches, fused with their additions
 
     def forward(self, x: Tensor, explicit: bool = False) -> tuple[Tensor, Tensor | None]:
@@ -172,5 +172,16 @@ def build_gpt(cfg: LMConfig, vocab_size: int) -> GPT:
     n_layer, n_head, n_embd = cfg.model.sizes()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.train.seed)
-        return GPT(GPTShape(vocab_size, cfg.model.block_size, n_layer, n_head, n_embd, cfg.model.dropout,
-                            cfg.model.attn_dropout, cfg.model.attn_dropout_mode, cfg.model.tie_weights))
+        return GPT(
+            GPTShape(
+                vocab_size,
+                cfg.model.block_size,
+                n_layer,
+                n_head,
+                n_embd,
+                cfg.model.dropout,
+                cfg.model.attn_dropout,
+                cfg.model.attn_dropout_mode,
+                cfg.model.tie_weights,
+            )
+        )

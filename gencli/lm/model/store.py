@@ -1,4 +1,5 @@
-"""A trained GPT (best or last weights) and its tokenizer loaded back from a checkpoint directory (no trainer imported)."""
+"""A trained GPT (best or last weights) and its tokenizer loaded back from a checkpoint directory (no trainer
+imported)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,19 @@ from gencli.lm.results.inversion import TextInversion, TokenPrompt, prompt_searc
 from gencli.lm.results.scoring import TextScore, TokenLogProbs
 from gencli.lm.results.training import LMTrainingSummary
 
-__all__ = ["ADAPTIVE", "STATIC", "AttentionMaps", "CodedText", "CompressionComparison", "Generation",
-           "LMTrainingSummary", "TextInversion", "TextScore", "TokenLogProbs", "TokenPrompt", "prompt_search_rate",
-           "slug", "spread"]
+__all__ = [
+    "ADAPTIVE",
+    "STATIC",
+    "AttentionMaps",
+    "CodedText",
+    "CompressionComparison",
+    "Generation",
+    "LMTrainingSummary",
+    "TextInversion",
+    "TextScore",
+    "TokenLogProbs",
+    "TokenPrompt",
+    "prompt_search_rate",
+    "slug",
+    "spread",
+]

@@ -38,20 +38,36 @@ class AttentionMaps(Result):
 
     def to_dict(self) -> dict:
         rows = self.rows()
-        return {"tokens": self.tokens, "query_index": self.query_index, "text": self.text, "word": self.word,
-                "requested_word": self.requested_word or self.word, "how": self.how,
-                "predicted_word": self.predicted_word, "blocks": {k: v.tolist() for k, v in rows.items()},
-                "row_sums": {k: float(v.sum()) for k, v in rows.items()},
-                "spread_tokens": {k: spread(v) for k, v in rows.items()}}
+        return {
+            "tokens": self.tokens,
+            "query_index": self.query_index,
+            "text": self.text,
+            "word": self.word,
+            "requested_word": self.requested_word or self.word,
+            "how": self.how,
+            "predicted_word": self.predicted_word,
+            "blocks": {k: v.tolist() for k, v in rows.items()},
+            "row_sums": {k: float(v.sum()) for k, v in rows.items()},
+            "spread_tokens": {k: spread(v) for k, v in rows.items()},
+        }
 
     def tables(self) -> list[Table]:
         rows = self.rows()
         names = list(rows)
-        score_rows = [(i, token_label(t), *[float(rows[k][i]) for k in names]) for i, t in enumerate(self.tokens[: self.query_index + 1])]
+        score_rows = [
+            (i, token_label(t), *[float(rows[k][i]) for k in names])
+            for i, t in enumerate(self.tokens[: self.query_index + 1])
+        ]
         score_rows.append(("", "sum", *[float(rows[k].sum()) for k in names]))
-        return [Table(f"attention from token {self.query_index} {self.tokens[self.query_index]!r} (mean over heads), predicting "
-                      f"word {self.word} {self.predicted_word!r}", [("index", "d"), ("token", "")] + [(k, ".4f") for k in names],
-                      score_rows)]
+        return [
+            Table(
+                f"attention from token {self.query_index} {self.tokens[self.query_index]!r} (mean over heads), "
+                "predicting "
+                f"word {self.word} {self.predicted_word!r}",
+                [("index", "d"), ("token", "")] + [(k, ".4f") for k in names],
+                score_rows,
+            )
+        ]
 
     def data_files(self) -> list[DataFile]:
         payload = {**self.to_dict(), "matrices": {k: v.tolist() for k, v in self.matrices.items()}}
@@ -59,7 +75,7 @@ class AttentionMaps(Result):
 
     def _written(self) -> str:
         """What the model wrote after the prompt, shortened."""
-        new = self.text[len(self.prompt):] if self.prompt and self.text.startswith(self.prompt) else self.text
+        new = self.text[len(self.prompt) :] if self.prompt and self.text.startswith(self.prompt) else self.text
         new = " ".join(new.split())
         return (new[:60].rsplit(" ", 1)[0] + " …") if len(new) > 60 else new
 
@@ -70,13 +86,18 @@ class AttentionMaps(Result):
         if self.how == "greedy":
             intro = f"The model continued the prompt greedily with {written!r}."
         elif self.how == "sampled" and requested == self.word:
-            intro = (f"Greedy decoding did not reach word {requested} within {self.max_new} tokens, so a seeded sample "
-                     f"was drawn: {written!r}.")
+            intro = (
+                f"Greedy decoding did not reach word {requested} within {self.max_new} tokens, so a seeded sample "
+                f"was drawn: {written!r}."
+            )
         elif self.how == "sampled":
             intro = f"The model continued the prompt (sampled) with {written!r}."
         else:
-            intro = (f"The model did not write {requested} words within {self.max_new} tokens (greedy, then a seeded sample: "
-                     f"{written!r}); the maps are taken at the last whole word of the text instead.")
+            intro = (
+                f"The model did not write {requested} words within {self.max_new} tokens (greedy, then a seeded "
+                "sample: "
+                f"{written!r}); the maps are taken at the last whole word of the text instead."
+            )
         q = self.query_index
         piece = self.tokens[q]
         n = q + 1
@@ -86,25 +107,33 @@ class AttentionMaps(Result):
             where = f"word {self.word - 1} {self.query_word!r} itself, one token"
         else:
             where = f"{piece!r}, the last piece of word {self.word - 1} {self.query_word!r}"
-        text = (f"{intro} Word {self.word} ({self.predicted_word!r}) is predicted at token {q}, {where} (tokens count from 0, "
-                f"words from 1); uniform attention over the {n} visible tokens would give each 1/{n} = {1 / n:.3f}.")
+        text = (
+            f"{intro} Word {self.word} ({self.predicted_word!r}) is predicted at token {q}, {where} (tokens count "
+            "from 0, "
+            f"words from 1); uniform attention over the {n} visible tokens would give each 1/{n} = {1 / n:.3f}."
+        )
         rows = {k: v for k, v in self.rows().items() if blocks is None or k in blocks}
         for name, row in rows.items():
             top = int(np.argmax(row))
-            text += (f" The {name} block puts most weight on token {top} {self.tokens[top]!r} ({row[top]:.2f}, "
-                     f"{row[top] * n:.1f}x uniform) and spreads over about {spread(row):.1f} of the {n} tokens.")
+            text += (
+                f" The {name} block puts most weight on token {top} {self.tokens[top]!r} ({row[top]:.2f}, "
+                f"{row[top] * n:.1f}x uniform) and spreads over about {spread(row):.1f} of the {n} tokens."
+            )
         if "first" in rows and "last" in rows:
             a, b = spread(rows["first"]), spread(rows["last"])
             if abs(a - b) <= 0.05 * max(a, b):
                 text += " The two blocks are about equally concentrated."
             else:
                 more, less = ("last", "first") if b < a else ("first", "last")
-                text += f" The {more} block is the more concentrated one ({min(a, b):.1f} against {max(a, b):.1f} tokens)."
+                text += (
+                    f" The {more} block is the more concentrated one ({min(a, b):.1f} against {max(a, b):.1f} tokens)."
+                )
         return text
 
 
 def spread(row: np.ndarray) -> float:
-    """The effective number of tokens a row of attention weights covers: exp of its entropy (n for uniform, 1 for one)."""
+    """The effective number of tokens a row of attention weights covers: exp of its entropy (n for uniform, 1 for
+    one)."""
     p = np.asarray(row, dtype=float)
     p = p[p > 0]
     return float(np.exp(-(p * np.log(p)).sum()))

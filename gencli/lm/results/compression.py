@@ -61,31 +61,86 @@ class CompressionComparison(Result):
         return next((r for r in self.rows if r.text == text and r.coder == coder), None)
 
     def to_dict(self) -> dict:
-        return {"compression": [{"text": r.text, "coder": r.coder, "input_bytes": r.input_bytes, "output_bytes": r.output_bytes,
-                                 "bits_per_byte": r.bits_per_byte, "model_bits_per_byte": r.model_bits_per_byte,
-                                 "round_trip": r.round_trip, "seconds": r.seconds, "decode_seconds": r.decode_seconds}
-                                for r in self.rows],
-                "given": self.given}
+        return {
+            "compression": [
+                {
+                    "text": r.text,
+                    "coder": r.coder,
+                    "input_bytes": r.input_bytes,
+                    "output_bytes": r.output_bytes,
+                    "bits_per_byte": r.bits_per_byte,
+                    "model_bits_per_byte": r.model_bits_per_byte,
+                    "round_trip": r.round_trip,
+                    "seconds": r.seconds,
+                    "decode_seconds": r.decode_seconds,
+                }
+                for r in self.rows
+            ],
+            "given": self.given,
+        }
 
     def tables(self) -> list[Table]:
         def checked(r: CodedText) -> str:
             return "" if r.round_trip is None else ("exact" if r.round_trip else "FAILED")
 
-        return [Table(f"{text}: bytes and bits per byte of each coder ({self.given})",
-                      [("coder", ""), ("bytes in", ",d"), ("bytes out", ",d"), ("bits/byte (file)", ".3f"),
-                       ("bits/byte (model)", ".3f"), ("round trip", ""), ("compress s", ".1f"), ("decompress s", ".1f")],
-                      [(r.coder, r.input_bytes, r.output_bytes, r.bits_per_byte, r.model_bits_per_byte, checked(r), r.seconds,
-                        r.decode_seconds)
-                       for r in sorted((r for r in self.rows if r.text == text), key=lambda r: r.bits_per_byte)])
-                for text in self.texts()]
+        return [
+            Table(
+                f"{text}: bytes and bits per byte of each coder ({self.given})",
+                [
+                    ("coder", ""),
+                    ("bytes in", ",d"),
+                    ("bytes out", ",d"),
+                    ("bits/byte (file)", ".3f"),
+                    ("bits/byte (model)", ".3f"),
+                    ("round trip", ""),
+                    ("compress s", ".1f"),
+                    ("decompress s", ".1f"),
+                ],
+                [
+                    (
+                        r.coder,
+                        r.input_bytes,
+                        r.output_bytes,
+                        r.bits_per_byte,
+                        r.model_bits_per_byte,
+                        checked(r),
+                        r.seconds,
+                        r.decode_seconds,
+                    )
+                    for r in sorted((r for r in self.rows if r.text == text), key=lambda r: r.bits_per_byte)
+                ],
+            )
+            for text in self.texts()
+        ]
 
     def data_files(self) -> list[DataFile]:
-        return [DataFile("compression_sizes", "compression.csv",
-                         ["text", "coder", "input_bytes", "output_bytes", "bits_per_byte", "model_bits_per_byte", "round_trip"],
-                         [(r.text, r.coder, r.input_bytes, r.output_bytes, r.bits_per_byte, r.model_bits_per_byte, r.round_trip)
-                          for r in self.rows])] + [
-            DataFile(f"archive {r.text} {r.coder}", f"{slug(r.text)}.txt{'.static' if r.coder == STATIC else ''}.gcz",
-                     content=r.archive) for r in self.rows if r.archive is not None]
+        return [
+            DataFile(
+                "compression_sizes",
+                "compression.csv",
+                ["text", "coder", "input_bytes", "output_bytes", "bits_per_byte", "model_bits_per_byte", "round_trip"],
+                [
+                    (
+                        r.text,
+                        r.coder,
+                        r.input_bytes,
+                        r.output_bytes,
+                        r.bits_per_byte,
+                        r.model_bits_per_byte,
+                        r.round_trip,
+                    )
+                    for r in self.rows
+                ],
+            )
+        ] + [
+            DataFile(
+                f"archive {r.text} {r.coder}",
+                f"{slug(r.text)}.txt{'.static' if r.coder == STATIC else ''}.gcz",
+                content=r.archive,
+            )
+            for r in self.rows
+            if r.archive is not None
+        ]
 
     def finding(self) -> str:
         parts = []
@@ -101,7 +156,9 @@ class CompressionComparison(Result):
                 best = min(classic, key=lambda r: r.bits_per_byte)
                 beaten = [r for r in classic if r.bits_per_byte > best_gencli.bits_per_byte]
                 if len(beaten) == len(classic):
-                    s += f", fewer than every classic compressor here (the best, {best.coder}: {best.bits_per_byte:.3f})"
+                    s += (
+                        f", fewer than every classic compressor here (the best, {best.coder}: {best.bits_per_byte:.3f})"
+                    )
                 elif not beaten:
                     s += f", more than every classic compressor here (the best, {best.coder}: {best.bits_per_byte:.3f})"
                 else:
@@ -109,14 +166,20 @@ class CompressionComparison(Result):
                     s += f", fewer than {_coders(beaten)} but more than {_coders(ahead)}"
             if static and adaptive:
                 change = adaptive.output_bytes / static.output_bytes - 1
-                s += (f"; adapting to the text {'saves' if change < 0 else 'costs'} {abs(change):.1%} of the static model's "
-                      f"{static.output_bytes:,} bytes")
+                s += (
+                    f"; adapting to the text {'saves' if change < 0 else 'costs'} {abs(change):.1%} of the static "
+                    "model's "
+                    f"{static.output_bytes:,} bytes"
+                )
             parts.append(s + ".")
         checked = [r for r in self.rows if r.round_trip is not None]
         failed = [r for r in checked if not r.round_trip]
         if failed:
-            parts.append("Decoding did NOT give the original bytes back for " +
-                         ", ".join(f"{r.coder} on the {r.text}" for r in failed) + ".")
+            parts.append(
+                "Decoding did NOT give the original bytes back for "
+                + ", ".join(f"{r.coder} on the {r.text}" for r in failed)
+                + "."
+            )
         elif checked:
             parts.append(f"Each of the {len(checked)} gencli archives decoded to the original bytes.")
         return " ".join(parts)

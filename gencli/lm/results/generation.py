@@ -19,9 +19,18 @@ class Generation(Result):
         return {"samples": self.samples, "prompt": self.prompt, **self.settings}
 
     def tables(self) -> list[Table]:
-        return [Table(f"continuations of {self.prompt!r}", [("#", "d"), ("text", "")],
-                      [(i + 1, s) for i, s in enumerate(self.samples)])]
+        return [
+            Table(
+                f"continuations of {self.prompt!r}",
+                [("#", "d"), ("text", "")],
+                [(i + 1, s) for i, s in enumerate(self.samples)],
+            )
+        ]
 
     def finding(self) -> str:
-        how = "greedy decoding" if self.settings.get("greedy") else f"sampling at temperature {self.settings.get('temperature', 1):g}"
+        how = (
+            "greedy decoding"
+            if self.settings.get("greedy")
+            else f"sampling at temperature {self.settings.get('temperature', 1):g}"
+        )
         return f"{len(self.samples)} continuation(s) of {self.prompt!r} by {how}."

@@ -34,17 +34,46 @@ class LMTrainingSummary(Result):
 
     def tables(self) -> list[Table]:
         m = self.metrics
-        return [Table(f"{self.model} on {self.corpus}, {self.to_dict()['steps']} steps",
-                      [("train loss", ".3f"), ("val loss", ".3f"), ("best val", ".3f"), ("at step", "d"),
-                       ("val bits/byte", ".3f"), ("best val bits/byte", ".3f"), ("tokens/s", ",.0f")],
-                      [(m.get("train_loss"), m.get("val_loss"), m.get("best_val_loss"), m.get("best_step"), m.get("val_bpb"),
-                        m.get("best_val_bpb"), m.get("tokens_per_s"))])]
+        return [
+            Table(
+                f"{self.model} on {self.corpus}, {self.to_dict()['steps']} steps",
+                [
+                    ("train loss", ".3f"),
+                    ("val loss", ".3f"),
+                    ("best val", ".3f"),
+                    ("at step", "d"),
+                    ("val bits/byte", ".3f"),
+                    ("best val bits/byte", ".3f"),
+                    ("tokens/s", ",.0f"),
+                ],
+                [
+                    (
+                        m.get("train_loss"),
+                        m.get("val_loss"),
+                        m.get("best_val_loss"),
+                        m.get("best_step"),
+                        m.get("val_bpb"),
+                        m.get("best_val_bpb"),
+                        m.get("tokens_per_s"),
+                    )
+                ],
+            )
+        ]
 
     def data_files(self) -> list[DataFile]:
         at_train = dict(zip(self.eval_steps.tolist(), self.eval_train.tolist()))
         at_val = dict(zip(self.eval_steps.tolist(), self.eval_val.tolist()))
-        return [DataFile("metrics", "metrics.csv", ["step", "train_loss", "train_estimate", "val_loss"],
-                         [(int(s), float(v), at_train.get(int(s), ""), at_val.get(int(s), "")) for s, v in zip(self.steps, self.train)])]
+        return [
+            DataFile(
+                "metrics",
+                "metrics.csv",
+                ["step", "train_loss", "train_estimate", "val_loss"],
+                [
+                    (int(s), float(v), at_train.get(int(s), ""), at_val.get(int(s), ""))
+                    for s, v in zip(self.steps, self.train)
+                ],
+            )
+        ]
 
     def finding(self) -> str:
         m = self.metrics
@@ -53,18 +82,28 @@ class LMTrainingSummary(Result):
             return ""
         train = m["train_loss"]
         steps = int(self.steps[-1]) if len(self.steps) else 0
-        text = (f"Validation loss is lowest at step {m['best_step']} ({best:.3f} nats/token, {m['best_val_bpb']:.3f} bits per byte); "
-                f"it ends at {last:.3f} while the training estimate ends at {train:.3f}")
+        text = (
+            f"Validation loss is lowest at step {m['best_step']} ({best:.3f} nats/token, {m['best_val_bpb']:.3f} bits "
+            "per byte); "
+            f"it ends at {last:.3f} while the training estimate ends at {train:.3f}"
+        )
         gap = last - train
         if gap > 0.1 * last:
-            text += (f": a gap of {gap:.2f} nats/token, {gap / last:.0%} of the validation loss. The model fits the training "
-                     "text much better than held-out text (overfitting).")
+            text += (
+                f": a gap of {gap:.2f} nats/token, {gap / last:.0%} of the validation loss. The model fits the "
+                "training "
+                "text much better than held-out text (overfitting)."
+            )
         else:
             text += f" (a gap of {gap:.2f} nats/token): no sign of overfitting yet."
         if last > 1.05 * best:
             text += " Validation rose after its best step."
-        text += (f" L2-L5 use the best weights (step {m['best_step']}, model.safetensors)"
-                 + (f", not the last (step {steps})." if m["best_step"] != steps else ", which are also the last."))
+        text += f" L2-L5 use the best weights (step {m['best_step']}, model.safetensors)" + (
+            f", not the last (step {steps})." if m["best_step"] != steps else ", which are also the last."
+        )
         if m.get("stopped_early"):
-            text += f" Training stopped early at step {int(self.steps[-1])}: validation had stopped improving (train.patience)."
+            text += (
+                f" Training stopped early at step {int(self.steps[-1])}: validation had stopped improving "
+                "(train.patience)."
+            )
         return text

@@ -46,7 +46,9 @@ class Distributed:
         rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
         if device.type == "cuda":
             if local_rank >= torch.cuda.device_count():
-                raise GencliError(f"LOCAL_RANK {local_rank}: this node has only {torch.cuda.device_count()} CUDA devices")
+                raise GencliError(
+                    f"LOCAL_RANK {local_rank}: this node has only {torch.cuda.device_count()} CUDA devices"
+                )
             device = torch.device("cuda", local_rank)
             torch.cuda.set_device(device)
         elif device.type != "cpu":
@@ -80,8 +82,10 @@ class Distributed:
         """Rows of the global batch that one micro-step of this process trains on; an error when it does not split."""
         parts = self.world * grad_accum
         if batch_size % parts:
-            raise GencliError(f"train.batch_size {batch_size}: the global batch must split evenly into {self.world} processes "
-                              f"x {grad_accum} micro-steps (train.grad_accum); choose a multiple of {parts}")
+            raise GencliError(
+                f"train.batch_size {batch_size}: the global batch must split evenly into {self.world} processes "
+                f"x {grad_accum} micro-steps (train.grad_accum); choose a multiple of {parts}"
+            )
         return batch_size // parts
 
     def close(self) -> None:

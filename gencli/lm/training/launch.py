@@ -17,11 +17,33 @@ from gencli.lm.training import worker_report
 from gencli.lm.training.distributed import Distributed
 
 
-def launcher_command(nproc: int, path: Path, resume: bool, config: Path | None, sets: list[str] | None, explicit: dict,
-                     device: str, as_json: bool) -> list[str]:
-    """`python -m torch.distributed.run --standalone --nproc_per_node N -m gencli lm train ...` with the same options."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-           "-m", "gencli", "lm", "train", "--ckpt", str(path), "--device", device]
+def launcher_command(
+    nproc: int,
+    path: Path,
+    resume: bool,
+    config: Path | None,
+    sets: list[str] | None,
+    explicit: dict,
+    device: str,
+    as_json: bool,
+) -> list[str]:
+    """`python -m torch.distributed.run --standalone --nproc_per_node N -m gencli lm train ...` with the same
+    options."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc}",
+        "-m",
+        "gencli",
+        "lm",
+        "train",
+        "--ckpt",
+        str(path),
+        "--device",
+        device,
+    ]
     if explicit.get("data.corpus") is not None:
         cmd += ["--corpus", str(explicit["data.corpus"])]
     if explicit.get("train.max_iters") is not None:
@@ -35,7 +57,9 @@ def launcher_command(nproc: int, path: Path, resume: bool, config: Path | None, 
     return cmd + (["--resume"] if resume else []) + (["--json"] if as_json else [])
 
 
-def check_split(nproc: int, path: Path, resume: bool, config: Path | None, sets: list[str] | None, explicit: dict) -> None:
+def check_split(
+    nproc: int, path: Path, resume: bool, config: Path | None, sets: list[str] | None, explicit: dict
+) -> None:
     """Resolve the config as the processes will and check that the global batch splits across them."""
     base = to_dict(load_trained(path).cfg) if resume else None
     cfg = resolve(LMConfig, base=base, yaml_path=config, sets=sets, explicit=explicit)
@@ -53,15 +77,30 @@ def first_error(records: list[dict], stderr: str) -> tuple[str, int]:
     return f"data-parallel training failed ({tail[-1][:200] if tail else 'no message'})", 1
 
 
-def launch(nproc: int, path: Path, resume: bool, config: Path | None, sets: list[str] | None, explicit: dict,
-           device: str, as_json: bool) -> int:
+def launch(
+    nproc: int,
+    path: Path,
+    resume: bool,
+    config: Path | None,
+    sets: list[str] | None,
+    explicit: dict,
+    device: str,
+    as_json: bool,
+) -> int:
     """Run the training in `nproc` processes on this node; the exit code of the job (one error line on failure)."""
     check_split(nproc, path, resume, config, sets, explicit)
     with tempfile.TemporaryDirectory(prefix="gencli-ddp-") as folder:
-        env = {**os.environ, worker_report.ENV: folder,
-               "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))}
-        proc = subprocess.Popen(launcher_command(nproc, path, resume, config, sets, explicit, device, as_json),
-                                env=env, stderr=subprocess.PIPE, text=True)
+        env = {
+            **os.environ,
+            worker_report.ENV: folder,
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc))),
+        }
+        proc = subprocess.Popen(
+            launcher_command(nproc, path, resume, config, sets, explicit, device, as_json),
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             _, stderr = proc.communicate()
             interrupted = False
@@ -80,6 +119,7 @@ def launch(nproc: int, path: Path, resume: bool, config: Path | None, sets: list
 
 def interrupt_on_sigterm() -> None:
     """Turn the SIGTERM that torchrun sends on Ctrl-C into KeyboardInterrupt, so training saves a resumable state."""
+
     def handler(signum, frame):
         raise KeyboardInterrupt
 

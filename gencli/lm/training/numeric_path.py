@@ -58,8 +58,9 @@ class PathChoice:
     def describe(self) -> str:
         text = f"{self.path.name} ({self.how}"
         if self.tokens_per_s:
-            text += ": " + ", ".join(f"{k} {v:,.0f} tokens/s" for k, v in
-                                     sorted(self.tokens_per_s.items(), key=lambda kv: -kv[1]))
+            text += ": " + ", ".join(
+                f"{k} {v:,.0f} tokens/s" for k, v in sorted(self.tokens_per_s.items(), key=lambda kv: -kv[1])
+            )
         return text + ")"
 
     def to_dict(self) -> dict:
@@ -81,7 +82,9 @@ def device_rule(precision: str, attention: str, device: torch.device) -> Numeric
 
 
 def time_candidates(
-    paths: list[NumericPath], step: Callable[[NumericPath], None], clock: Callable[[], float] = time.perf_counter,
+    paths: list[NumericPath],
+    step: Callable[[NumericPath], None],
+    clock: Callable[[], float] = time.perf_counter,
     rounds: int = TIMED_ROUNDS,
 ) -> dict[NumericPath, float]:
     """Seconds of one `step(path)` for each path: a warm-up step each, then `rounds` interleaved timed steps (so a
@@ -123,7 +126,10 @@ def machine_key(device: torch.device, shape: dict) -> str:
     cpu, flags = processor()
     digest = hashlib.sha256(" ".join(flags).encode()).hexdigest()[:12]
     dims = ",".join(f"{k}={shape[k]}" for k in sorted(shape))
-    return f"{cpu} [flags {digest}] | torch {torch.__version__} | {torch.get_num_threads()} threads | {device.type} | {dims}"
+    return (
+        f"{cpu} [flags {digest}] | torch {torch.__version__} | {torch.get_num_threads()} threads | {device.type} | "
+        f"{dims}"
+    )
 
 
 def read_cache(path: Path) -> dict:
@@ -135,8 +141,14 @@ def read_cache(path: Path) -> dict:
 
 
 def choose(
-    precision: str, attention: str, device: torch.device, shape: dict, tokens_per_step: int,
-    step: Callable[[NumericPath], None], cache: Path | None, clock: Callable[[], float] = time.perf_counter,
+    precision: str,
+    attention: str,
+    device: torch.device,
+    shape: dict,
+    tokens_per_step: int,
+    step: Callable[[NumericPath], None],
+    cache: Path | None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> PathChoice:
     """The path to train on: forced when both settings name one, the device rule off the CPU, else the cached or newly
     measured fastest of the candidates (`step(path)` runs one training step on that path)."""
@@ -149,7 +161,9 @@ def choose(
     entry = read_cache(cache).get(key) if cache is not None else None
     if isinstance(entry, dict):
         try:
-            return PathChoice(NumericPath.parse(entry["path"]), "cached", {k: float(v) for k, v in entry["tokens_per_s"].items()})
+            return PathChoice(
+                NumericPath.parse(entry["path"]), "cached", {k: float(v) for k, v in entry["tokens_per_s"].items()}
+            )
         except (KeyError, ValueError, TypeError, AttributeError):
             pass  # a damaged entry is measured again
     seconds = time_candidates(paths, step, clock)

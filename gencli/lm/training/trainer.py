@@ -31,8 +31,8 @@ EVAL_SEED = 12345  # the fixed windows every validation estimate uses
 
 
 def learning_rate(step: int, cfg: LMConfig) -> float:
-    """The learning rate of optimizer step `step` (0-based): linear warmup over train.warmup_iters, then constant or a
-    cosine decay to train.min_lr (at most train.lr) at train.max_iters (Loshchilov and Hutter 2017, without restarts)."""
+    """The learning rate of optimizer step `step` (0-based): linear warmup over train.warmup_iters, then constant or
+    a cosine decay to train.min_lr (at most train.lr) at train.max_iters (Loshchilov and Hutter 2017, no restarts)."""
     b = cfg.train
     if step < b.warmup_iters:
         return b.lr * (step + 1) / b.warmup_iters
@@ -71,7 +71,13 @@ class LMTrainer:
     """Everything a run needs to continue; `state_dict()` is consistent after any step."""
 
     def __init__(
-        self, cfg: LMConfig, vocab_size: int, train: Tensor, val: Tensor, device: torch.device, dist: Distributed | None = None,
+        self,
+        cfg: LMConfig,
+        vocab_size: int,
+        train: Tensor,
+        val: Tensor,
+        device: torch.device,
+        dist: Distributed | None = None,
         stream: Tensor | None = None,
     ):
         """`train` and `val` are the evaluated token splits; batches come from `stream` (default: `train`)."""
@@ -87,7 +93,9 @@ class LMTrainer:
         no_decay = [p for n, p in self.model.named_parameters() if p.dim() < 2]
         self.optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": cfg.train.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=cfg.train.lr, betas=(0.9, 0.95), **({"fused": True} if cfg.train.fused_adamw and device.type in ("cpu", "cuda") else {}),
+            lr=cfg.train.lr,
+            betas=(0.9, 0.95),
+            **({"fused": True} if cfg.train.fused_adamw and device.type in ("cpu", "cuda") else {}),
         )
         # Polyak averaging: average <- (1 - a) average + a weights after each step (the first step copies)
         self.average = None
@@ -123,11 +131,31 @@ class LMTrainer:
         """The numeric path (train.precision, train.attention; `auto` measured once per machine and shape)."""
         if self.path_choice is None:
             b, (n_layer, n_head, n_embd) = self.cfg.train, self.cfg.model.sizes()
-            shape = {"n_layer": n_layer, "n_head": n_head, "n_embd": n_embd, "block": self.cfg.model.block_size,
-                     "rows": self.shard, "vocab": self.model.shape.vocab_size, "dropout": self.cfg.model.dropout,
-                     "attn_dropout": self.cfg.model.attn_dropout, "attn_mode": self.cfg.model.attn_dropout_mode}
-            choice = choose(b.precision, b.attention, self.device, shape, self.shard * self.cfg.model.block_size,
-                            self._timing_step(), self.path_cache, clock) if self.dist.is_main else None
+            shape = {
+                "n_layer": n_layer,
+                "n_head": n_head,
+                "n_embd": n_embd,
+                "block": self.cfg.model.block_size,
+                "rows": self.shard,
+                "vocab": self.model.shape.vocab_size,
+                "dropout": self.cfg.model.dropout,
+                "attn_dropout": self.cfg.model.attn_dropout,
+                "attn_mode": self.cfg.model.attn_dropout_mode,
+            }
+            choice = (
+                choose(
+                    b.precision,
+                    b.attention,
+                    self.device,
+                    shape,
+                    self.shard * self.cfg.model.block_size,
+                    self._timing_step(),
+                    self.path_cache,
+                    clock,
+                )
+                if self.dist.is_main
+                else None
+            )
             if self.dist.world > 1:  # one process measures, every one trains on its answer
                 paths = candidates(b.precision, b.attention)
                 index = self.dist.main_index(paths.index(choice.path) if choice is not None else 0)
@@ -144,7 +172,9 @@ class LMTrainer:
             if not state:
                 model = copy.deepcopy(self.model).train()
                 model.use_generator(torch.Generator().manual_seed(TIMING_SEED))
-                x, y = get_batch(self.stream, self.cfg.model.block_size, self.shard, torch.Generator().manual_seed(TIMING_SEED))
+                x, y = get_batch(
+                    self.stream, self.cfg.model.block_size, self.shard, torch.Generator().manual_seed(TIMING_SEED)
+                )
                 state.update(model=model, x=x.to(self.device), y=y.to(self.device))
             model = state["model"]
             with torch.enable_grad(), autocast(self.device, torch.bfloat16 if path.precision == "bf16" else None):
@@ -209,7 +239,10 @@ class LMTrainer:
         return val
 
     def run(
-        self, max_iters: int, on_step: Callable[[int, float, float | None], None] | None = None, eval_at_end: bool = True
+        self,
+        max_iters: int,
+        on_step: Callable[[int, float, float | None], None] | None = None,
+        eval_at_end: bool = True,
     ) -> None:
         """Train until `max_iters` steps in total, evaluating every eval_every steps and (by default) at the end.
 
@@ -218,7 +251,11 @@ class LMTrainer:
         """
         b = self.cfg.train
         self.model.train()
-        if self.step and self.step % b.eval_every == 0 and (not self.history.eval_steps or self.history.eval_steps[-1] != self.step):
+        if (
+            self.step
+            and self.step % b.eval_every == 0
+            and (not self.history.eval_steps or self.history.eval_steps[-1] != self.step)
+        ):
             self.evaluate()  # an interrupt came during this step's evaluation; do it now, as one run would have
         while self.step < max_iters and not self.out_of_patience():
             value = self._step()
@@ -278,8 +315,10 @@ class LMTrainer:
         h = self.history
         averaged = {}
         if self.average is not None:  # last.safetensors holds the average; resuming needs the weights too
-            averaged = {"weights": {k: v.detach().clone().cpu() for k, v in self.model.state_dict().items()},
-                        "n_averaged": int(self.average.n_averaged)}
+            averaged = {
+                "weights": {k: v.detach().clone().cpu() for k, v in self.model.state_dict().items()},
+                "n_averaged": int(self.average.n_averaged),
+            }
         return {
             **averaged,
             "step": self.step,
@@ -307,9 +346,12 @@ class LMTrainer:
             if saved in candidates(self.cfg.train.precision, self.cfg.train.attention):
                 self.path_choice = PathChoice(saved, "resumed")
         self.step = int(state["step"])
-        self.history = History(**{
-            k: [int(v) for v in t.tolist()] if k.endswith("steps") else t.tolist() for k, t in state["history"].items()
-        })
+        self.history = History(
+            **{
+                k: [int(v) for v in t.tolist()] if k.endswith("steps") else t.tolist()
+                for k, t in state["history"].items()
+            }
+        )
         self.best_val, self.best_step = float(state["best_val"]), int(state["best_step"])
         self.best_weights = best
         self.train_s = float(state["train_s"])

@@ -14,16 +14,32 @@ from gencli.report.sections.network import c2_prose, network_table
 def c1(spec: SectionSpec, c: Context) -> Section:
     m = c.models["cond"]
     data = analyses.training_data(m.cfg)
-    return c.section(spec, [data], [(data.FIGURE, "training data coloured by class")],
-                     [command_line("diffusion train", **c.ckpt_options("cond"), epochs=m.cfg.train.epochs,
-                                   set_=[f"model.hidden={m.cfg.model.hidden}"])])
+    return c.section(
+        spec,
+        [data],
+        [(data.FIGURE, "training data coloured by class")],
+        [
+            command_line(
+                "diffusion train",
+                **c.ckpt_options("cond"),
+                epochs=m.cfg.train.epochs,
+                set_=[f"model.hidden={m.cfg.model.hidden}"],
+            )
+        ],
+    )
 
 
-@section("C2", "C2 · How the class enters the network", "How does the class enter the network, and which equations "
-         "change?", "cond")
+@section(
+    "C2",
+    "C2 · How the class enters the network",
+    "How does the class enter the network, and which equations change?",
+    "cond",
+)
 def c2(spec: SectionSpec, c: Context) -> Section:
     m = c.models["cond"]
-    return Section(spec.id, spec.title, [], [network_table(m.model)], "", [], {}, c2_prose(m.cfg), question=spec.question)
+    return Section(
+        spec.id, spec.title, [], [network_table(m.model)], "", [], {}, c2_prose(m.cfg), question=spec.question
+    )
 
 
 @section("C3", "C3 · One point per class", "Sampling one point per class: does each end in its own region?", "cond")
@@ -38,8 +54,16 @@ def c3(spec: SectionSpec, c: Context) -> Section:
         numbers["standard_start"] = plain.to_dict()
         tables.append(plain.tables()[0])
         finding += f" With the exercise's N(0, I) start: {plain.finding()[0].lower()}{plain.finding()[1:]}"
-    return c.section(spec, [paths], [(paths.FIGURE, "one point per class, its path coloured by its class")],
-                     commands, config=m.cfg, tables=tables, finding=finding, numbers=numbers)
+    return c.section(
+        spec,
+        [paths],
+        [(paths.FIGURE, "one point per class, its path coloured by its class")],
+        commands,
+        config=m.cfg,
+        tables=tables,
+        finding=finding,
+        numbers=numbers,
+    )
 
 
 def _class_samples(c: Context):
@@ -53,61 +77,123 @@ def _class_samples(c: Context):
     return samples, plain, files, [command] + ([plain_command] if plain_command else [])
 
 
-@section("C4", "C4 · Samples by class", "Samples drawn for every class, coloured by the class they were drawn for.",
-         "cond")
+@section(
+    "C4", "C4 · Samples by class", "Samples drawn for every class, coloured by the class they were drawn for.", "cond"
+)
 def c4(spec: SectionSpec, c: Context) -> Section:
     samples, plain, files, commands = c.shared("class_samples", lambda: _class_samples(c))
     tables, finding = samples.tables()[:1], samples.quality_finding()
-    numbers = {k: v for k, v in samples.to_dict().items()
-               if k in ("n", "inside_fraction", "tv_distance", "steps", "own_region_mean", "own_region_worst")}
+    numbers = {
+        k: v
+        for k, v in samples.to_dict().items()
+        if k in ("n", "inside_fraction", "tv_distance", "steps", "own_region_mean", "own_region_worst")
+    }
     if plain is not None:
         tables.append(plain.tables()[0])
-        numbers["standard_start"] = {"inside_fraction": plain.inside_fraction, "tv_distance": plain.tv_distance,
-                                     "own_region_mean": plain.own_mean, "own_region_worst": plain.own_worst[1]}
-        finding += (f" With the exercise's N(0, I) start: {plain.inside_fraction:.1%} inside and TV {plain.tv_distance:.3f}, "
-                    f"{'above' if plain.tv_distance > samples.tv_distance else 'at or below'} the matched start's "
-                    f"{samples.tv_distance:.3f}.")
-    return Section(spec.id, spec.title, [Figure("samples coloured by the class they were drawn for", files[Samples.FIGURE])],
-                   tables, finding, commands, numbers, question=spec.question)
+        numbers["standard_start"] = {
+            "inside_fraction": plain.inside_fraction,
+            "tv_distance": plain.tv_distance,
+            "own_region_mean": plain.own_mean,
+            "own_region_worst": plain.own_worst[1],
+        }
+        finding += (
+            f" With the exercise's N(0, I) start: {plain.inside_fraction:.1%} inside and TV {plain.tv_distance:.3f}, "
+            f"{'above' if plain.tv_distance > samples.tv_distance else 'at or below'} the matched start's "
+            f"{samples.tv_distance:.3f}."
+        )
+    return Section(
+        spec.id,
+        spec.title,
+        [Figure("samples coloured by the class they were drawn for", files[Samples.FIGURE])],
+        tables,
+        finding,
+        commands,
+        numbers,
+        question=spec.question,
+    )
 
 
-@section("C5", "C5 · Per-class numbers", "Per class: what fraction of the samples lands in its own region, and how does "
-         "their spread compare with the data's?", "cond")
+@section(
+    "C5",
+    "C5 · Per-class numbers",
+    "Per class: what fraction of the samples lands in its own region, and how does "
+    "their spread compare with the data's?",
+    "cond",
+)
 def c5(spec: SectionSpec, c: Context) -> Section:
     samples, plain, files, commands = c.shared("class_samples", lambda: _class_samples(c))
     finding = samples.class_finding()
     if plain is not None:
-        finding += (f" With the N(0, I) start the mean own-cell fraction is {plain.own_mean:.3f}, "
-                    f"{'below' if plain.own_mean < samples.own_mean else 'at or above'} the matched start's "
-                    f"{samples.own_mean:.3f}.")
-    return Section(spec.id, spec.title, [Figure("own-cell fraction and spread per class", files[Samples.CLASS_FIGURE])],
-                   samples.tables()[1:], finding, commands[:1],
-                   {k: v for k, v in samples.to_dict().items()
-                    if k in ("own_region_fraction", "own_region_mean", "own_region_worst", "spread", "data_spread")},
-                   question=spec.question)
+        finding += (
+            f" With the N(0, I) start the mean own-cell fraction is {plain.own_mean:.3f}, "
+            f"{'below' if plain.own_mean < samples.own_mean else 'at or above'} the matched start's "
+            f"{samples.own_mean:.3f}."
+        )
+    return Section(
+        spec.id,
+        spec.title,
+        [Figure("own-cell fraction and spread per class", files[Samples.CLASS_FIGURE])],
+        samples.tables()[1:],
+        finding,
+        commands[:1],
+        {
+            k: v
+            for k, v in samples.to_dict().items()
+            if k in ("own_region_fraction", "own_region_mean", "own_region_worst", "spread", "data_spread")
+        },
+        question=spec.question,
+    )
 
 
-@section("C6", "C6 · Probability estimates", "What lower bound on log p does the model give to points inside and outside "
-         "the square, and to one place under the matching class and a wrong one? And the exact value?", "cond")
+@section(
+    "C6",
+    "C6 · Probability estimates",
+    "What lower bound on log p does the model give to points inside and outside "
+    "the square, and to one place under the matching class and a wrong one? And the exact value?",
+    "cond",
+)
 def c6(spec: SectionSpec, c: Context) -> Section:
     d, m, sc = c.cfg.diffusion, c.models["cond"], c.sample("cond")
     prob = analyses.probability_table(m, sc, None, d.prob_samples, 0, c.models.get("diffusion"), exact=True)
     grid = analyses.exact_density_grid(m, sc, size=d.density_grid)
-    return c.section(spec, [prob, grid], [(prob.FIGURE, "the bound at each point, numbered; values listed on the right"),
-                                          (grid.FIGURE, "the model's exact log p(x | c) over a grid, beside the truth")],
-                     [command_line("diffusion prob", **c.ckpt_options("cond"), samples=d.prob_samples, steps=d.steps,
-                                   exact=True)], config=m.cfg)
+    return c.section(
+        spec,
+        [prob, grid],
+        [
+            (prob.FIGURE, "the bound at each point, numbered; values listed on the right"),
+            (grid.FIGURE, "the model's exact log p(x | c) over a grid, beside the truth"),
+        ],
+        [command_line("diffusion prob", **c.ckpt_options("cond"), samples=d.prob_samples, steps=d.steps, exact=True)],
+        config=m.cfg,
+    )
 
 
-@section("C7", "C7 · Classifier-free guidance", "How much class fidelity does classifier-free guidance buy, and at what "
-         "cost in diversity within each class?", "cond")
+@section(
+    "C7",
+    "C7 · Classifier-free guidance",
+    "How much class fidelity does classifier-free guidance buy, and at what cost in diversity within each class?",
+    "cond",
+)
 def c7(spec: SectionSpec, c: Context) -> Section | None:
     d, m = c.cfg.diffusion, c.models["cond"]
     if m.model.null_index is None:
         return None  # a model without the null class cannot guide itself
     n = max(d.n_samples, 1000)
     sweep = analyses.guidance_sweep(m, c.sample("cond"), n, 0, d.guidance_weights)
-    return c.section(spec, [sweep], [(sweep.FIGURE, "samples per guidance weight W (columns), guidance in the default "
-                                      "interval (top) and at every step (bottom)")],
-                     [command_line("diffusion sample", **c.ckpt_options("cond"), n=n, steps=d.steps,
-                                   guidance_sweep=d.guidance_weights)], config=m.cfg)
+    return c.section(
+        spec,
+        [sweep],
+        [
+            (
+                sweep.FIGURE,
+                "samples per guidance weight W (columns), guidance in the default "
+                "interval (top) and at every step (bottom)",
+            )
+        ],
+        [
+            command_line(
+                "diffusion sample", **c.ckpt_options("cond"), n=n, steps=d.steps, guidance_sweep=d.guidance_weights
+            )
+        ],
+        config=m.cfg,
+    )

@@ -11,12 +11,19 @@ def c2_prose(cfg) -> str:
     """C2: how the class enters this checkpoint's network and which equations change, from its config."""
     k, m, t = cfg.n_classes, cfg.model, cfg.train
     rows = k + (1 if cfg.null_class else 0)
-    null = (f" plus one more row, index {k}, the null class: with probability {t.class_dropout:g} a training point's class "
-            f"is replaced by it, so the same network also learns the unconditional eps (classifier-free guidance, C7)"
-            if cfg.null_class else "")
+    null = (
+        f" plus one more row, index {k}, the null class: with probability {t.class_dropout:g} a training point's class "
+        f"is replaced by it, so the same network also learns the unconditional eps (classifier-free guidance, C7)"
+        if cfg.null_class
+        else ""
+    )
     layers = " -> ".join(["(3 + " + str(m.class_dim) + ")"] + [str(m.hidden)] * (m.n_layers - 1) + ["2"])
-    return f"""The class c (an integer 0..{k - 1}, the cell of a {cfg.data.grid_rows}x{cfg.data.grid_cols} grid, c = {cfg.data.grid_cols} * row + col)
-is looked up in an `nn.Embedding({rows}, {m.class_dim})`: one learned vector of {m.class_dim} numbers per class{null}. That
+    return f"""The class c (an integer 0..{k - 1}, the cell of a {cfg.data.grid_rows}x{cfg.data.grid_cols} grid, c = {
+        cfg.data.grid_cols
+    } * row + col)
+is looked up in an `nn.Embedding({rows}, {m.class_dim})`: one learned vector of {m.class_dim} numbers per class{
+        null
+    }. That
 vector is concatenated with the noisy point x_t (2 numbers) and the time t (1 number), and the first fully connected
 layer mixes all of them, so every hidden unit can depend on the class. The layers are {layers} with LeakyReLU between
 them (the table lists them); this checkpoint trained {t.epochs} full-batch epochs at learning rate {t.lr:g}. The
@@ -27,8 +34,11 @@ does not involve c. The loss stays the mean squared error ||D(x_t, t, c) - eps||
 class. The denoised estimate x0_hat = z - sigma(t) D(z, t, c), the score (x0_hat - z) / sigma(t)^2 (now the score
 of p(x_t | c)) and the reverse step dz = -sigma'(t) sigma(t) score dt keep their form with D(z, t, c) in them. The
 probability estimate becomes a lower bound on log p(x | c), so the same place scores differently under different
-classes (C6). {"The matched start draws z(1) from N(mean_c, (1 + var_c) I), the class's own mean and variance." if
-cfg.sample.start == "matched" else "The start is the exercise's N(0, I) for every class."}
+classes (C6). {
+        "The matched start draws z(1) from N(mean_c, (1 + var_c) I), the class's own mean and variance."
+        if cfg.sample.start == "matched"
+        else "The start is the exercise's N(0, I) for every class."
+    }
 """
 
 
@@ -37,9 +47,14 @@ def network_table(model: nn.Module) -> Table:
     rows = []
     for name, module in model.named_modules():
         if isinstance(module, (nn.Linear, nn.Embedding)):
-            shape = (f"{module.in_features} -> {module.out_features}" if isinstance(module, nn.Linear)
-                     else f"{module.num_embeddings} classes -> {module.embedding_dim}")
+            shape = (
+                f"{module.in_features} -> {module.out_features}"
+                if isinstance(module, nn.Linear)
+                else f"{module.num_embeddings} classes -> {module.embedding_dim}"
+            )
             rows.append((name, type(module).__name__, shape, sum(p.numel() for p in module.parameters())))
         elif isinstance(module, nn.LeakyReLU):
             rows.append((name, "LeakyReLU", "", 0))
-    return Table("the conditional denoiser's layers", [("module", ""), ("kind", ""), ("shape", ""), ("parameters", "d")], rows)
+    return Table(
+        "the conditional denoiser's layers", [("module", ""), ("kind", ""), ("shape", ""), ("parameters", "d")], rows
+    )
