@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from gencli.core.config import ConfigSources
 from gencli.diffusion import analyses
 from gencli.diffusion.model.store import load_trained
 from gencli.diffusion.training.fit import fit, prepare
@@ -57,7 +58,7 @@ def whole_process(root: Path, name: str) -> float:
 
 def trained(root: Path, name: str, sets: list[str]):
     """Train a checkpoint through the library; the loaded model and the training wall time."""
-    trainer = prepare(root / name, False, sets=sets)
+    trainer = prepare(root / name, False, ConfigSources(sets=tuple(sets)))
     fit(trainer, root / name)
     return load_trained(root / name), trainer.wall_s
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from cpu_info import cpu_line  # bench/ is on sys.path when a script there runs
 
+from gencli.core.config import ConfigSources
 from gencli.diffusion.analyses import training_data_prior
 from gencli.diffusion.config import resolve_diffusion
 from gencli.diffusion.likelihood.exact import exact_log_prob, forward_marginal_log_prob
@@ -49,7 +50,7 @@ def errors(values: torch.Tensor) -> tuple[float, float]:
 
 def recipe_row(name: str, sets: list[str]) -> str:
     path = ROOT / f"recipe{list(RECIPES).index(name)}"
-    trainer = prepare(path, False, sets=sets)
+    trainer = prepare(path, False, ConfigSources(sets=tuple(sets)))
     fit(trainer, path)
     m = load_trained(path)
     points, _ = make_dataset(m.cfg)
@@ -73,7 +74,16 @@ def recipe_row(name: str, sets: list[str]) -> str:
 def blurred_sample_rows(n_points: int = 3000) -> list[str]:
     rows = []
     for seed in (0, 1):
-        x, _ = make_dataset(resolve_diffusion(sets=[f"data.n_points={n_points}", f"data.seed={seed}"]))
+        x, _ = make_dataset(
+            resolve_diffusion(
+                ConfigSources(
+                    sets=(
+                        f"data.n_points={n_points}",
+                        f"data.seed={seed}",
+                    )
+                )
+            )
+        )
         for h in (0.03, 0.05, 0.07, 0.1, 0.15):
             w5, _ = errors(forward_marginal_log_prob(POINTS, x, h))
             wg, mg = errors(forward_marginal_log_prob(GRID, x, h))

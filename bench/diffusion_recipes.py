@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gencli.core.config import ConfigSources
 from gencli.diffusion import analyses
 from gencli.diffusion.model.store import load_trained
 from gencli.diffusion.training.fit import fit, prepare
@@ -39,7 +40,7 @@ UNCOND = {"width 128": ["model.hidden=128"], "width 64": ["model.hidden=64"], "w
 
 def train(name: str, sets: list[str]):
     path = ROOT / name.replace(" ", "_").replace(",", "").replace("(", "").replace(")", "")
-    trainer = prepare(path, False, sets=sets)
+    trainer = prepare(path, False, ConfigSources(sets=tuple(sets)))
     fit(trainer, path)
     return load_trained(path), trainer.wall_s
 

@@ -21,6 +21,7 @@ from cpu_info import cpu_line  # bench/ is on sys.path when a script there runs
 from gencli_process import run_json
 from plain_loop import plain_trainer
 
+from gencli.core.config import ConfigSources
 from gencli.lm.training.fit import prepare
 from gencli.lm.training.numeric_path import ATTENTIONS, PRECISIONS
 
@@ -54,13 +55,14 @@ def plain_steps(iters: int, folder: Path) -> float:
 
 def steady_state(folder: Path, chunks: int = 6) -> dict[str, float]:
     sets = SHAPE + ["train.max_iters=100000", "train.eval_every=100000"]
-    trainers = {"default recipe, auto path": prepare(folder / "d", resume=False, sets=sets).trainer}
+    trainers = {"default recipe, auto path": prepare(folder / "d", False, ConfigSources(sets=tuple(sets))).trainer}
+    NO_DROPOUT = ("model.dropout=0", "model.attn_dropout=0")
     for p in PRECISIONS:
         for a in ATTENTIONS:
             trainers[f"dropout 0, {p}/{a}"] = prepare(
                 folder / f"{p}{a}",
-                resume=False,
-                sets=sets + [f"train.precision={p}", f"train.attention={a}", "model.dropout=0", "model.attn_dropout=0"],
+                False,
+                ConfigSources(sets=(*sets, f"train.precision={p}", f"train.attention={a}", *NO_DROPOUT)),
             ).trainer
     for t in trainers.values():
         t.run(3, eval_at_end=False)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from gencli.core.config import ConfigSources
 from gencli.lm.model.dropout import Dropout
 from gencli.lm.training.fit import prepare
 
@@ -39,6 +40,6 @@ def use_torch_dropout(model: torch.nn.Module) -> None:
 
 def plain_trainer(folder: Path, sets: list[str]):
     """A trainer of the plain loop (`folder` is never written)."""
-    trainer = prepare(folder, resume=False, sets=sets + PLAIN).trainer
+    trainer = prepare(folder, False, ConfigSources(sets=tuple(sets + PLAIN))).trainer
     use_torch_dropout(trainer.model)
     return trainer

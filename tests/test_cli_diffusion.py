@@ -393,12 +393,23 @@ def test_guidance_errors_are_one_line(cli, diffusion_ckpts, extra, needle):
 
 
 def test_conditional_defaults_without_a_config_file():
+    from gencli.core.config import ConfigSources
     from gencli.diffusion.config import resolve_diffusion
 
-    cond = resolve_diffusion(sets=["model.conditional=true"])
+    cond = resolve_diffusion(ConfigSources(sets=("model.conditional=true",)))
     assert (cond.train.epochs, cond.train.class_dropout, cond.null_class) == (8000, 0.2, True)
     assert (cond.model.hidden, cond.train.lr) == (128, 3e-3)
-    assert resolve_diffusion(sets=["model.conditional=true", "train.epochs=50"]).train.epochs == 50
+    assert (
+        resolve_diffusion(
+            ConfigSources(
+                sets=(
+                    "model.conditional=true",
+                    "train.epochs=50",
+                )
+            )
+        ).train.epochs
+        == 50
+    )
     plain = resolve_diffusion()
     assert (plain.train.epochs, plain.train.class_dropout, plain.null_class) == (3000, 0.0, False)
     assert (plain.model.hidden, plain.train.lr) == (64, 5e-3)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gencli.core.config import ConfigError, resolve, to_dict
+from gencli.core.config import ConfigError, ConfigSources, resolve, to_dict
 from gencli.diffusion.config import DiffusionConfig
 
 
@@ -151,8 +151,8 @@ def test_config_show_is_yaml_that_config_reads_back(name, cli, tmp_path):
     path = tmp_path / "shown.yaml"
     path.write_text(r.stdout)
     back = {
-        "diffusion": lambda: resolve_diffusion(yaml_path=path),
-        "diffusion-cond": lambda: resolve_diffusion(yaml_path=path),
+        "diffusion": lambda: resolve_diffusion(ConfigSources(path)),
+        "diffusion-cond": lambda: resolve_diffusion(ConfigSources(path)),
         "lm": lambda: resolve(LMConfig, yaml_path=path),
         "report": lambda: resolve(ReportConfig, yaml_path=path),
     }[name]()

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from gencli.core.config import ConfigSources
 from gencli.diffusion.results import (
     Determinism,
     ForwardPath,
@@ -303,7 +304,7 @@ def test_departures_follow_the_configs():
 
     settings = {
         "diffusion": to_dict(resolve_diffusion()),
-        "diffusion-cond": to_dict(resolve_diffusion(sets=["model.conditional=true"])),
+        "diffusion-cond": to_dict(resolve_diffusion(ConfigSources(sets=("model.conditional=true",)))),
         "lm": to_dict(resolve(LMConfig)),
     }
     rows = {d.what for d in departures(settings, {"best_step": 1000, "steps": 2000}, {"loss": "margin", "restarts": 4})}

@@ -2,6 +2,7 @@
 
 import pytest
 
+from gencli.core.config import ConfigSources
 from gencli.lm.data.corpus import CorpusError
 from gencli.lm.data.split import encode_split, split_text
 from gencli.lm.data.tokenizer import TextTokenizer
@@ -32,7 +33,7 @@ def test_tokenizer_never_learns_validation_only_words(tmp_path):
         "model.block_size=16",
         "data.val_fraction=0.12",
     ]
-    run = prepare(tmp_path / "ck", resume=False, sets=sets)
+    run = prepare(tmp_path / "ck", False, ConfigSources(sets=tuple(sets)))
     leaky = TextTokenizer.train(text, "bpe", 400)
     assert len(leaky.encode(" zyzzyva")) == 1  # trained on everything, the held-out word is one token...
     assert len(run.tokenizer.encode(" zyzzyva")) > 2  # ...trained on the training part, it is spelled out

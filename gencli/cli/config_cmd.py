@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import typer
 
 from gencli.cli.options import FlagsGroup
-from gencli.core.config import commented_yaml, resolve
+from gencli.core.config import ConfigSources, commented_yaml, resolve
 
 app = typer.Typer(
     cls=FlagsGroup,
@@ -29,7 +29,7 @@ def defaults(name: str):
     if name in ("diffusion", "diffusion-cond"):
         from gencli.diffusion.config import resolve_diffusion
 
-        return resolve_diffusion(explicit={"model.conditional": True} if name == "diffusion-cond" else None)
+        return resolve_diffusion(ConfigSources(explicit={"model.conditional": name == "diffusion-cond" or None}))
     if name == "lm":
         from gencli.lm.config import LMConfig
 

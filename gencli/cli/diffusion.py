@@ -41,7 +41,7 @@ from gencli.cli.options import (
     count_opt,
 )
 from gencli.cli.parsing import parse_class, parse_floats, parse_int_list, parse_point
-from gencli.core.config import require_unchanged, resolve, to_dict
+from gencli.core.config import ConfigSources, require_unchanged, resolve, to_dict
 from gencli.core.lazy import lazy_module
 from gencli.core.outputs import output_dir, write_figures, write_outputs
 from gencli.core.paths import diffusion_checkpoint, run_dir
@@ -124,8 +124,9 @@ def train(
     Example: gencli diffusion train --conditional --set train.epochs=8000
     """
     explicit = {"train.epochs": epochs, "train.seed": seed, "model.conditional": True if conditional else None}
+    sources = ConfigSources(config, tuple(set_ or ()), explicit)
     path = ckpt or diffusion_checkpoint(conditional)
-    trainer = fitting.prepare(path, resume, config, set_, explicit, devices.resolve_device(device))
+    trainer = fitting.prepare(path, resume, sources, devices.resolve_device(device))
     total = trainer.cfg.train.epochs
     label = "conditional" if trainer.cfg.model.conditional else "unconditional"
     with console.training_outcome(path), console.progress(total, f"training {label}") as advance:

@@ -26,6 +26,7 @@ from gencli.cli.options import (
     SetOpt,
     count_opt,
 )
+from gencli.core.config import ConfigSources
 from gencli.core.errors import GencliError
 from gencli.core.lazy import lazy_module
 from gencli.core.outputs import output_dir, write_figures, write_outputs
@@ -87,14 +88,16 @@ def train(
     Example: gencli lm train --corpus alice --set model.preset=micro --max-iters 500
     """
     path = ckpt or LM_CHECKPOINT
-    explicit = {"data.corpus": corpus, "train.max_iters": max_iters, "train.seed": seed}
+    sources = ConfigSources(
+        config, tuple(set_ or ()), {"data.corpus": corpus, "train.max_iters": max_iters, "train.seed": seed}
+    )
     if nproc > 1:
-        raise typer.Exit(launching.launch(nproc, path, resume, config, set_, explicit, device, json_))
+        raise typer.Exit(launching.launch(nproc, path, resume, sources, device, json_))
     dist = distributed.Distributed.from_env(devices.resolve_device(device))
     if dist.world > 1:
         launching.interrupt_on_sigterm()
     try:
-        _train(dist, path, resume, config, set_, explicit, json_)
+        _train(dist, path, resume, sources, json_)
     finally:
         dist.close()
     if dist.world > 1:
@@ -105,9 +108,9 @@ def train(
         os._exit(0)
 
 
-def _train(dist: Distributed, path: Path, resume: bool, config, set_, explicit: dict, json_: bool) -> None:
+def _train(dist: Distributed, path: Path, resume: bool, sources: ConfigSources, json_: bool) -> None:
     """The training of one process (the only one, or one rank of a data-parallel job)."""
-    run = fitting.prepare(path, resume, config, set_, explicit, dist.device, dist)
+    run = fitting.prepare(path, resume, sources, dist.device, dist)
     if not dist.is_main:  # only the main process shows progress and writes files
         with console.training_outcome(path, quiet=True):
             fitting.fit(run)

@@ -278,6 +278,19 @@ def resolve(
     return obj
 
 
+@dataclasses.dataclass(frozen=True)
+class ConfigSources:
+    """Where a run's config comes from above the built-in defaults: a YAML file, `--set` items, explicit options
+    (dotted keys; None values are left out). `resolve` applies them in that order over an optional base."""
+
+    yaml_path: Path | None = None
+    sets: tuple[str, ...] = ()
+    explicit: dict = dataclasses.field(default_factory=dict)
+
+    def resolve(self, cls: type[T], base: dict | None = None) -> T:
+        return resolve(cls, base=base, yaml_path=self.yaml_path, sets=list(self.sets), explicit=self.explicit)
+
+
 def require_unchanged(new: Any, old: Any, sections: tuple[str, ...], why: str) -> None:
     """Raise ConfigError naming the first of `sections` where `new` differs from `old`."""
     for section in sections:

@@ -7,7 +7,7 @@ import typing
 from dataclasses import dataclass
 from typing import Literal
 
-from gencli.core.config import field, resolve
+from gencli.core.config import ConfigSources, field
 from gencli.core.errors import ParameterError
 from gencli.diffusion.sampling.steps import SAMPLERS, sampler_help
 
@@ -190,14 +190,9 @@ class DiffusionConfig:
 CONDITIONAL_DEFAULTS: dict = {"model": {"hidden": 128}, "train": {"epochs": 8000, "lr": 3e-3, "class_dropout": 0.2}}
 
 
-def resolve_diffusion(
-    base: dict | None = None,
-    yaml_path=None,
-    sets: list[str] | None = None,
-    explicit: dict | None = None,
-) -> DiffusionConfig:
+def resolve_diffusion(sources: ConfigSources = ConfigSources(), base: dict | None = None) -> DiffusionConfig:
     """The config from defaults < conditional defaults (for a conditional model) < base < YAML < --set < explicit."""
-    first = resolve(DiffusionConfig, base=base, yaml_path=yaml_path, sets=sets, explicit=explicit)
+    first = sources.resolve(DiffusionConfig, base)
     if not first.model.conditional or base is not None:
         return first
-    return resolve(DiffusionConfig, base=CONDITIONAL_DEFAULTS, yaml_path=yaml_path, sets=sets, explicit=explicit)
+    return sources.resolve(DiffusionConfig, CONDITIONAL_DEFAULTS)

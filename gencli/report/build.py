@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from gencli.checkpoint.format import META, library_versions
-from gencli.core.config import to_dict
+from gencli.core.config import ConfigSources, to_dict
 from gencli.core.outputs import write_figures
 from gencli.core.paths import CHECKPOINT_NAMES, CHECKPOINTS, checkpoint_path
 from gencli.diffusion.model.store import TrainedDiffusion
@@ -84,7 +84,7 @@ class _Builder:
                 if todo == "resume"
                 else {"train.epochs": epochs, "model.conditional": cond or None}
             )
-            trainer = diffusion_fit.prepare(path, todo == "resume", explicit=explicit, device=self.device)
+            trainer = diffusion_fit.prepare(path, todo == "resume", ConfigSources(explicit=explicit), self.device)
             advance = self.stage(f"train {'conditional' if cond else 'unconditional'} diffusion model", epochs)
             diffusion_fit.fit(
                 trainer, path, lambda e, loss: advance(e, f"loss {loss:.4f}") if e % 25 == 0 else None, write_figures
@@ -111,7 +111,7 @@ class _Builder:
                     "train.precision": b.precision,
                 }
             )
-            run = lm_fit.prepare(path, todo == "resume", explicit=explicit, device=self.device)
+            run = lm_fit.prepare(path, todo == "resume", ConfigSources(explicit=explicit), self.device)
             advance = self.stage("train language model", b.max_iters)
             lm_fit.fit(run, lambda s, loss, val: advance(s, f"loss {loss:.3f}") if s % 10 == 0 else None, write_figures)
             advance(b.max_iters)

@@ -64,13 +64,13 @@ def _fmt(v) -> str:
 
 def builtin_defaults() -> dict[str, dict]:
     """gencli's built-in defaults of each config the report trains, as plain dicts (the conditional model's own)."""
-    from gencli.core.config import resolve, to_dict
+    from gencli.core.config import ConfigSources, resolve, to_dict
     from gencli.diffusion.config import resolve_diffusion
     from gencli.lm.config import LMConfig
 
     return {
         "diffusion": to_dict(resolve_diffusion()),
-        "diffusion-cond": to_dict(resolve_diffusion(explicit={"model.conditional": True})),
+        "diffusion-cond": to_dict(resolve_diffusion(ConfigSources(explicit={"model.conditional": True}))),
         "lm": to_dict(resolve(LMConfig)),
     }
 

@@ -11,7 +11,7 @@ import torch
 from gencli.checkpoint.lock import writer_lock
 from gencli.checkpoint.save import save_checkpoint
 from gencli.checkpoint.training import check_writable_target, training_into
-from gencli.core.config import require_unchanged, resolve, to_dict
+from gencli.core.config import ConfigSources, require_unchanged, to_dict
 from gencli.core.datafiles import FigureWriter, result_files
 from gencli.core.errors import GencliError
 from gencli.diffusion.config import DiffusionConfig, resolve_diffusion
@@ -21,29 +21,24 @@ from gencli.diffusion.training.trainer import DiffusionTrainer
 
 
 def prepare(
-    path: Path,
-    resume: bool,
-    yaml_path: Path | None = None,
-    sets: list[str] | None = None,
-    explicit: dict | None = None,
-    device: torch.device | str = "cpu",
+    path: Path, resume: bool, sources: ConfigSources = ConfigSources(), device: torch.device | str = "cpu"
 ) -> DiffusionTrainer:
     """A trainer for `path`: fresh (refusing to overwrite anything but a diffusion checkpoint) or resumed.
 
     Takes the writer lock of `path` (given back by `fit`, or when the process ends)."""
     with writer_lock(path):
-        return _prepare(path, resume, yaml_path, sets, explicit, device)
+        return _prepare(path, resume, sources, device)
 
 
-def _prepare(path: Path, resume: bool, yaml_path, sets, explicit, device) -> DiffusionTrainer:
+def _prepare(path: Path, resume: bool, sources: ConfigSources, device) -> DiffusionTrainer:
     if resume:
         trained = load_trained(path)
-        cfg = resolve(DiffusionConfig, base=to_dict(trained.cfg), yaml_path=yaml_path, sets=sets, explicit=explicit)
+        cfg = sources.resolve(DiffusionConfig, to_dict(trained.cfg))
         require_unchanged(cfg, trained.cfg, ("data", "model", "sde"), f"when resuming {path}")
         trainer = DiffusionTrainer(cfg, device)
         trainer.load_state_dict(trained.checkpoint.load_train_state())
     else:
-        cfg = resolve_diffusion(yaml_path=yaml_path, sets=sets, explicit=explicit)
+        cfg = resolve_diffusion(sources)
         check_writable_target(path, "diffusion")
         trainer = DiffusionTrainer(cfg, device)
     if trainer.epoch >= cfg.train.epochs:

@@ -13,7 +13,7 @@ import torch
 from gencli.checkpoint.lock import writer_lock
 from gencli.checkpoint.save import save_checkpoint
 from gencli.checkpoint.training import check_writable_target, training_into
-from gencli.core.config import ConfigError, require_unchanged, resolve, to_dict
+from gencli.core.config import ConfigError, ConfigSources, require_unchanged, to_dict
 from gencli.core.datafiles import FigureWriter, result_files
 from gencli.core.errors import GencliError
 from gencli.lm.config import LMConfig
@@ -92,9 +92,7 @@ def save_trained(
 def prepare(
     path: Path,
     resume: bool,
-    yaml_path: Path | None = None,
-    sets: list[str] | None = None,
-    explicit: dict | None = None,
+    sources: ConfigSources = ConfigSources(),
     device: torch.device | str = "cpu",
     dist: Distributed | None = None,
 ) -> LMRun:
@@ -105,19 +103,19 @@ def prepare(
     (given back by `fit`, or when the process ends).
     """
     if dist is not None and not dist.is_main:
-        return _prepare(path, resume, yaml_path, sets, explicit, device, dist)
+        return _prepare(path, resume, sources, device, dist)
     with writer_lock(path):
-        return _prepare(path, resume, yaml_path, sets, explicit, device, dist)
+        return _prepare(path, resume, sources, device, dist)
 
 
-def _prepare(path: Path, resume: bool, yaml_path, sets, explicit, device, dist) -> LMRun:
+def _prepare(path: Path, resume: bool, sources: ConfigSources, device, dist) -> LMRun:
     if resume:
         trained = load_trained(path, with_last=True)
-        cfg = resolve(LMConfig, base=to_dict(trained.cfg), yaml_path=yaml_path, sets=sets, explicit=explicit)
+        cfg = sources.resolve(LMConfig, to_dict(trained.cfg))
         require_unchanged(cfg, trained.cfg, ("model", "tokenizer", "data"), f"when resuming {path}")
         tok = trained.tokenizer
     else:
-        cfg = resolve(LMConfig, yaml_path=yaml_path, sets=sets, explicit=explicit)
+        cfg = sources.resolve(LMConfig)
         if dist is None or dist.is_main:
             check_writable_target(path, "lm")
     if cfg.train.bpe_dropout > 0 and cfg.tokenizer.kind != "bpe":

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gencli.core.config import resolve, to_dict
+from gencli.core.config import ConfigSources, to_dict
 from gencli.core.errors import GencliError
 from gencli.lm.config import LMConfig
 from gencli.lm.model.store import load_trained
@@ -18,14 +18,7 @@ from gencli.lm.training.distributed import Distributed
 
 
 def launcher_command(
-    nproc: int,
-    path: Path,
-    resume: bool,
-    config: Path | None,
-    sets: list[str] | None,
-    explicit: dict,
-    device: str,
-    as_json: bool,
+    nproc: int, path: Path, resume: bool, sources: ConfigSources, device: str, as_json: bool
 ) -> list[str]:
     """`python -m torch.distributed.run --standalone --nproc_per_node N -m gencli lm train ...` with the same
     options."""
@@ -44,25 +37,24 @@ def launcher_command(
         "--device",
         device,
     ]
+    explicit = sources.explicit
     if explicit.get("data.corpus") is not None:
         cmd += ["--corpus", str(explicit["data.corpus"])]
     if explicit.get("train.max_iters") is not None:
         cmd += ["--max-iters", str(explicit["train.max_iters"])]
     if explicit.get("train.seed") is not None:
         cmd += ["--seed", str(explicit["train.seed"])]
-    if config is not None:
-        cmd += ["--config", str(config)]
-    for s in sets or []:
+    if sources.yaml_path is not None:
+        cmd += ["--config", str(sources.yaml_path)]
+    for s in sources.sets:
         cmd += ["--set", s]
     return cmd + (["--resume"] if resume else []) + (["--json"] if as_json else [])
 
 
-def check_split(
-    nproc: int, path: Path, resume: bool, config: Path | None, sets: list[str] | None, explicit: dict
-) -> None:
+def check_split(nproc: int, path: Path, resume: bool, sources: ConfigSources) -> None:
     """Resolve the config as the processes will and check that the global batch splits across them."""
     base = to_dict(load_trained(path).cfg) if resume else None
-    cfg = resolve(LMConfig, base=base, yaml_path=config, sets=sets, explicit=explicit)
+    cfg = sources.resolve(LMConfig, base)
     Distributed(0, nproc, 0, None).shard(cfg.train.batch_size, cfg.train.grad_accum)
 
 
@@ -77,18 +69,9 @@ def first_error(records: list[dict], stderr: str) -> tuple[str, int]:
     return f"data-parallel training failed ({tail[-1][:200] if tail else 'no message'})", 1
 
 
-def launch(
-    nproc: int,
-    path: Path,
-    resume: bool,
-    config: Path | None,
-    sets: list[str] | None,
-    explicit: dict,
-    device: str,
-    as_json: bool,
-) -> int:
+def launch(nproc: int, path: Path, resume: bool, sources: ConfigSources, device: str, as_json: bool) -> int:
     """Run the training in `nproc` processes on this node; the exit code of the job (one error line on failure)."""
-    check_split(nproc, path, resume, config, sets, explicit)
+    check_split(nproc, path, resume, sources)
     with tempfile.TemporaryDirectory(prefix="gencli-ddp-") as folder:
         env = {
             **os.environ,
@@ -96,7 +79,7 @@ def launch(
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc))),
         }
         proc = subprocess.Popen(
-            launcher_command(nproc, path, resume, config, sets, explicit, device, as_json),
+            launcher_command(nproc, path, resume, sources, device, as_json),
             env=env,
             stderr=subprocess.PIPE,
             text=True,
