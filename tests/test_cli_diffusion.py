@@ -4,6 +4,7 @@ import csv
 import math
 import shutil
 
+import numpy as np
 import pytest
 
 from tests.conftest import TINY_DIFFUSION
@@ -35,10 +36,14 @@ def test_train_then_sample_with_defaults_chain(cli):
     r = cli("diffusion", "sample", "--n", "200", "--steps", "20", "--json")
     assert r.exit_code == 0, r.stderr
     res = r.json()
-    assert 0 <= res["inside_fraction"] <= 1 and 0 <= res["tv_distance"] <= 1
     with open(res["files"]["samples"]) as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["x", "y"] and len(rows) == 201
+    pts = np.array(rows[1:], dtype=float)
+    assert res["inside_fraction"] == pytest.approx(np.mean(np.all(np.abs(pts) <= 1, axis=1)))
+    counts, _, _ = np.histogram2d(pts[:, 0], pts[:, 1], bins=10, range=[[-1, 1], [-1, 1]])
+    outside = 1 - counts.sum() / len(pts)  # TV from uniform, the mass outside the square as a bin of its own
+    assert res["tv_distance"] == pytest.approx(0.5 * (np.abs(counts / len(pts) - 0.01).sum() + outside), abs=1e-9)
 
 
 def test_same_seed_gives_byte_identical_samples(cli, diffusion_ckpts, tmp_path):

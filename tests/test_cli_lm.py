@@ -161,7 +161,9 @@ def test_analyses(cli, lm_ckpt):
     assert all(t["logprob"] <= 0 and t["rank"] >= 1 for t in pr["tokens"])
     ctx = cli("lm", "prob", "--ckpt", ck, "--text", "the cat", "--context", "look:", "--json").json()
     assert ctx["first_token_scored"] and len(ctx["tokens"]) == 2
-    assert cli("lm", "prob", "--ckpt", ck, "--sample", "--json").exit_code == 0
+    sampled = cli("lm", "prob", "--ckpt", ck, "--sample", "--max-new-tokens", "6", "--json").json()
+    assert sampled["total_logprob"] == pytest.approx(sum(t["logprob"] for t in sampled["tokens"]), abs=1e-5)
+    assert all(t["prob"] == pytest.approx(math.exp(t["logprob"]), rel=1e-4) for t in sampled["tokens"])
 
 
 @pytest.mark.parametrize(

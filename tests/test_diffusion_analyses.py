@@ -60,7 +60,14 @@ def test_sweep_rows_follow_the_variants(models):
     variants = [("euler", "uniform", 1), ("heun", "karras", 5), ("ddim", "uniform", 5)]
     res = analyses.sampler_sweep(m, settings(m), 90, 0, variants, "compare")
     assert [(r.sampler, r.schedule, r.steps) for r in res.rows] == variants
-    assert all(r.points.shape == (90, 2) and 0 <= r.own_region_mean <= 1 for r in res.rows)
+    labels = res.labels
+    for r in res.rows:
+        assert r.points.shape == (90, 2)
+        col = np.clip(np.floor((r.points[:, 0] + 1) / 2 * 3), 0, 2)
+        row = np.clip(np.floor((r.points[:, 1] + 1) / 2 * 3), 0, 2)
+        cell = np.where(np.all(np.abs(r.points) <= 1, axis=1), 3 * row + col, -1)
+        per_class = [np.mean(cell[labels == c] == c) for c in range(9)]
+        assert r.own_region_mean == pytest.approx(np.mean(per_class))
     assert [row["steps"] for row in res.to_dict()["compare"]] == [1, 5, 5]
 
 

@@ -305,10 +305,7 @@ def prob(
         bool,
         typer.Option(
             "--exact",
-            help="Also the exact log p by the probability-flow ODE (exact "
-            "divergence, adaptive Runge-Kutta): exact_logp and exact_nfe per point, and its "
-            "two biases measured: exact_logp_data_prior (the training points' own p_1 at "
-            "t = 1 as the prior) and smoothed_truth (the truth smoothed by sigma_min).",
+            help="Also the exact log p (probability-flow ODE, exact divergence) and its two biases; see below.",
         ),
     ] = False,
     rtol: Annotated[float, typer.Option("--rtol", help="Relative tolerance of the ODE solver (--exact).")] = 1e-5,
@@ -327,8 +324,10 @@ def prob(
     on [-1, 1]^2 has log p = log(1/4) = -1.386 inside the square; a class cell of the 3x3
     grid has log p(x | c) = log(9/4) = 0.811.
 
-    The exact value (Song et al. 2021) uses the model's own prior at t = 1, the start's Gaussian, and its path ends
-    at sigma_min = exp(-5); the two columns beside it show what each of those choices moves.
+    --exact adds, per point, exact_logp and exact_nfe (Song et al. 2021: the probability-flow ODE with its
+    exact divergence, adaptive Runge-Kutta), and its two biases measured: exact_logp_data_prior (the training
+    points' own p_1 at t = 1 as the prior, not the start's Gaussian) and smoothed_truth (the truth smoothed by
+    sigma_min = exp(-5), where the path ends).
 
     Example: gencli diffusion prob --conditional --point 0.5,-0.5,5 --point 0.5,-0.5,2 --exact
     """

@@ -194,9 +194,8 @@ RestartAfterOpt = Annotated[
     typer.Option(
         "--restart-after",
         min=0,
-        help="--tokens: start again from a random prompt when the best loss has not improved for "
-        "this many steps (0: never); --steps is the budget of all starts together. 200 by measurement: with it, "
-        "two sentences that fail in 1,200 steps without restarts succeed (docs/benchmarks.md).",
+        help="--tokens: restart from a random prompt after this many steps without progress (0: never); "
+        "--steps counts all starts together.",
     ),
 ]
 ForbidOpt = Annotated[
