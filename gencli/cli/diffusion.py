@@ -51,6 +51,7 @@ from gencli.diffusion.config import (
     Sampler,
     sampler_pairs,
 )
+from gencli.diffusion.sampling.steps import sampler_names
 
 if TYPE_CHECKING:
     from gencli.diffusion.model.store import TrainedDiffusion
@@ -354,7 +355,8 @@ def invert(
         Sampler,
         typer.Option(
             "--sampler",
-            help="sde optimises the initial and every step's noise; euler/ddim/heun the initial noise only.",
+            help=f"A stochastic sampler ({sampler_names(True)}) optimises the initial and every step's noise, the "
+            f"others ({sampler_names(False)}) the initial noise only.",
         ),
     ] = "sde",
     steps: Annotated[int, count_opt("--steps", "Reverse steps of the sampler being inverted.")] = 100,

@@ -8,6 +8,7 @@ import typer
 
 from gencli.cli.options import count_opt
 from gencli.diffusion.config import Sampler, Schedule, Start
+from gencli.diffusion.sampling.steps import sampler_names
 
 ConditionalOpt = Annotated[
     bool,
@@ -17,7 +18,10 @@ ConditionalOpt = Annotated[
 ]
 StepsOpt = Annotated[int | None, count_opt("--steps", "Number of reverse steps T (default: config, 1000).")]
 SamplerOpt = Annotated[
-    Sampler | None, typer.Option("--sampler", help="euler (the exercise), ddim, heun or sde (stochastic).")
+    Sampler | None,
+    typer.Option(
+        "--sampler", help=f"One of {sampler_names()} (euler: the exercise; stochastic: {sampler_names(True)})."
+    ),
 ]
 ScheduleOpt = Annotated[
     Schedule | None, typer.Option("--schedule", help="Time grid: uniform (the exercise) or karras.")

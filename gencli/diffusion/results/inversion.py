@@ -8,6 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from gencli.core.results import DataFile, Result, Table
+from gencli.diffusion.sampling.steps import SAMPLERS
 
 REACHED = 0.05  # an inversion output within this distance of its target counts as reaching it, whatever the tolerance
 
@@ -91,7 +92,7 @@ class SamplerInversion(Result):
 
     def finding(self) -> str:
         verb = "reaches" if self.success else "gets only as close as"
-        noise = "the initial noise and every step's noise" if self.sampler == "sde" else "the initial noise"
+        noise = "the initial noise and every step's noise" if SAMPLERS[self.sampler].stochastic else "the initial noise"
         text = (
             f"Optimising {noise} ({self.noise_numbers} free numbers), the frozen model's sampler {verb} "
             f"({self.final[0]:.3f}, {self.final[1]:.3f}), {self.distance:.4f} from ({self.target[0]:g}, "

@@ -82,6 +82,12 @@ def sde(s: Step):
     return s.z - (2 * s.c * s.sigma * h) * s.eps + (g2 * h) ** 0.5 * s.noise()
 
 
+def sampler_names(stochastic: bool | None = None) -> str:
+    """'euler, ddim, heun' and the like: the registered samplers (only the stochastic or deterministic ones when
+    asked), for help texts."""
+    return ", ".join(s.name for s in SAMPLERS.values() if stochastic is None or s.stochastic == stochastic)
+
+
 def sampler_help() -> str:
     """'euler: ...; ddim: ...' for the config's and the command line's help."""
     return "; ".join(f"{s.name}: {s.help}" for s in SAMPLERS.values())
