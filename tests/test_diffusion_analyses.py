@@ -8,6 +8,7 @@ import pytest
 
 from gencli.core.results import Table, format_cell
 from gencli.diffusion import analyses
+from gencli.diffusion.datasets import builtin
 from gencli.diffusion.model.store import load_trained
 from gencli.diffusion.process.sde import VESDE
 
@@ -86,8 +87,8 @@ def test_sigma_schedules_against_the_closed_form():
 
 
 def test_forward_path_has_the_marginal_spread():
-    sde = VESDE()
-    paths = np.stack([analyses.forward_path(sde, (1.5, -1.25), 50, seed).path for seed in range(400)])
+    sde, square = VESDE(), builtin("square")
+    paths = np.stack([analyses.forward_path(sde, square, None, 50, seed).path for seed in range(400)])
     spread = paths.std(axis=0).mean(axis=1)  # (51,)
     assert np.allclose(spread, np.exp(5 * (np.linspace(0, 1, 51) - 1)), rtol=0.15)
     assert np.allclose(paths.mean(axis=0)[-1], [1.5, -1.25], atol=0.15)
@@ -121,7 +122,9 @@ def test_probability_table_places_and_classes(models):
         r["elbo"] == pytest.approx(r["reconstruction"] - r["prior_kl"] + r["neg_diffusion_loss"], abs=1e-4)
         for r in rows
     )
-    assert res.truth_inside == pytest.approx(math.log(9 / 4))
+    own = [r for r in rows if r["where"] == "inside, own cell"]
+    assert own and all(r["truth"] == pytest.approx(math.log(9 / 4)) for r in own)  # log p(x | c) in the own cell
+    assert all(r["truth"] == float("-inf") for r in rows if not r["inside"])
     with pytest.raises(Exception, match="out of range"):
         analyses.probability_table(m, settings(m), [(0.0, 0.0, 9)], samples=8)
 

@@ -5,10 +5,11 @@ import math
 import pytest
 import torch
 
-from gencli.diffusion.datasets.square import class_moments, grid_labels
+from gencli.diffusion.datasets.square import Square, grid_labels
 from gencli.diffusion.likelihood.bound import log_prob_bound
 from gencli.diffusion.process.sde import VESDE
-from gencli.diffusion.quality import inside_fraction, own_region_fractions, tv_from_uniform
+from gencli.diffusion.quality.regions import class_moments, own_region_fractions
+from gencli.diffusion.quality.square import inside_fraction, tv_from_uniform
 from gencli.diffusion.sampling.grids import karras_grid, time_grid, uniform_grid
 from gencli.diffusion.sampling.samplers import sample, sample_points
 from tests.gaussian import GaussianDenoiser, gaussian_log_prob
@@ -114,8 +115,8 @@ def test_quality_metrics_on_known_point_sets():
     outside = torch.full((100, 2), 3.0)
     assert tv_from_uniform(outside) == pytest.approx(1.0) and inside_fraction(outside) == 0.0
     labels = grid_labels(grid, 3, 3, 1.0)
-    assert own_region_fractions(grid, labels, 3, 3) == [1.0] * 9
-    assert own_region_fractions(grid, (labels + 1) % 9, 3, 3) == [0.0] * 9
+    assert own_region_fractions(grid, labels, Square(), 9) == [1.0] * 9
+    assert own_region_fractions(grid, (labels + 1) % 9, Square(), 9) == [0.0] * 9
 
 
 def test_class_moments_of_a_cell():

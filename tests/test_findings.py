@@ -18,7 +18,8 @@ from gencli.diffusion.results import (
     SweepRow,
     TrainingCurve,
 )
-from gencli.diffusion.results.common import tv_noise_floor
+from gencli.diffusion.results.common import DataView, tv_noise_floor
+from gencli.diffusion.results.quality import SampleQuality
 from gencli.lm.results import (
     ADAPTIVE,
     STATIC,
@@ -51,26 +52,60 @@ def test_training_loss_falls_rises_or_stays():
     assert "stays within its noise" in TrainingCurve(0.9 + noise, 1.0, False).finding()
 
 
+SQUARE = DataView(
+    "square",
+    "uniform in the square",
+    (-2.5, 2.5, -2.5, 2.5),
+    support="the square",
+    region="cell",
+    own_rule="lands in its own cell",
+    bounded=True,
+)
+
+
+def _quality(tv, floor=0.10, floor_sd=0.005, inside=0.99, precision=0.97, recall=0.98) -> SampleQuality:
+    return SampleQuality(
+        n=1000,
+        reference=1000,
+        reference_kind="fresh data",
+        tv=tv,
+        floor=floor,
+        floor_sd=floor_sd,
+        floor_repeats=8,
+        precision=precision,
+        recall=recall,
+        data_precision=0.99,
+        data_recall=0.99,
+        k=5,
+        inside_fraction=inside,
+    )
+
+
 def _panels(tvs, n=1000):
-    return [SeedPanel(i, np.zeros((n, 2)), 0.99, tv) for i, tv in enumerate(tvs)]
+    return [SeedPanel(i, np.zeros((n, 2)), _quality(tv)) for i, tv in enumerate(tvs)]
 
 
-def test_seeds_same_picture_only_within_the_noise_floor():
-    same = SeedsGrid(_panels([0.13, 0.14, 0.15]), None, 0, {}).finding()
-    differ = SeedsGrid(_panels([0.13, 0.40, 0.15]), None, 0, {}).finding()
-    assert "same picture up to sampling noise" in same and "beyond sampling noise" in differ
-    assert "cannot be told from uniform" in same
-    assert "own error shows" in SeedsGrid(_panels([0.35, 0.36, 0.37]), None, 0, {}).finding()
+def test_seeds_mean_against_the_floor_by_its_standard_error_and_spread_against_the_data_spread():
+    same = SeedsGrid(_panels([0.096, 0.101, 0.104, 0.099]), None, 0, {}, SQUARE).finding()
+    assert "cannot be told from the data" in same and "about what sampling noise gives" in same
+    # every seed a little above the floor: a spread of 0.004 is small, but the mean is many standard errors above
+    above = SeedsGrid(_panels([0.110, 0.112, 0.114, 0.111, 0.113, 0.112, 0.110, 0.114, 0.113]), None, 0, {}, SQUARE)
+    text = above.finding()
+    assert "own error shows through" in text and "9 of the 9 seeds lie above" in text
+    wild = SeedsGrid(_panels([0.09, 0.16, 0.10, 0.15]), None, 0, {}, SQUARE).finding()
+    assert "more than sampling noise alone" in wild
 
 
 def test_forward_path_says_where_it_starts_and_when_it_moves():
     ts = np.linspace(0, 1, 101)
     late = np.outer(np.exp(5 * (ts - 1)), [1.0, 0.0]) + [1.5, 0]
     early = np.outer(np.sqrt(ts), [1.0, 0.0]) + [0.2, 0.1]
-    a = ForwardPath((1.5, 0.0), ts, np.exp(5 * (ts - 1)), late).finding()
-    b = ForwardPath((0.2, 0.1), ts, np.exp(5 * (ts - 1)), early).finding()
-    assert "outside the square" in a and "Most of the motion comes late" in a
+    a = ForwardPath((1.5, 0.0), ts, np.exp(5 * (ts - 1)), late, SQUARE, False)
+    b = ForwardPath((0.2, 0.1), ts, np.exp(5 * (ts - 1)), early, SQUARE, True).finding()
+    assert "outside the square" in a.finding() and "Most of the motion comes late" in a.finding()
     assert "inside the square" in b and "spread over the whole interval" in b
+    middle = a.shown_rows()[2]  # the finding quotes the table's middle row, not the one after it
+    assert f"has moved {np.linalg.norm(late[middle] - [1.5, 0]):.3f} by t = {ts[middle]:.2f}" in a.finding()
 
 
 def _schedules(n_uniform_small: int, n_karras_small: int) -> SigmaSchedules:
@@ -99,63 +134,85 @@ def test_determinism_cause_follows_the_sampler_and_the_outcome():
     assert "although sde injects" in Determinism("sde", 10, 3, 5, True, 2, 0.0, path, ends).finding()
 
 
-def _sweep(tvs, steps, key="steps_sweep", inside=None):
+def _sweep(tvs, steps, key="steps_sweep", inside=None, floor_sd=0.005):
     rows = [
-        SweepRow("euler", "uniform", t, (inside or {}).get(t, 0.95), tv, 0.1, np.zeros((1000, 2)))
+        SweepRow(
+            "euler",
+            "uniform",
+            t,
+            _quality(tv, inside=(inside or {}).get(t, 0.95), floor_sd=floor_sd),
+            0.1,
+            np.zeros((1000, 2)),
+        )
         for t, tv in zip(steps, tvs)
     ]
-    return SamplingSweep(key, "x", rows, None, 0, 0, "matched")
+    return SamplingSweep(key, "x", rows, None, 0, 0, "matched", SQUARE)
 
 
 def test_steps_sweep_explains_the_euler_factor_and_crowding():
     text = _sweep([0.9, 0.5, 0.2, 0.15], [1, 5, 50, 1000], inside={5: 1.0}).finding()
     assert "at T=1 each step moves z 5x" in text and "at T=5 the first step lands exactly" in text
-    assert "(T=5) means the samples crowd" in text
+    assert "(T=5) means the samples crowd inside the square" in text
     assert "overshoot" not in _sweep([0.3, 0.2], [10, 100]).finding()
+    assert " s)" not in text  # no wall time in the sentence: a timing says nothing of quality
 
 
-def test_compare_says_within_or_beyond_the_noise_floor():
-    floor = tv_noise_floor(1000)
-    within = _sweep([0.13, 0.13 + floor / 2], [10, 10], key="compare").finding()
-    beyond = _sweep([0.13, 0.13 + 2 * floor], [10, 10], key="compare").finding()
-    assert "within the noise floor" in within and "beyond the noise floor" in beyond
+def test_compare_uses_the_noise_of_a_difference_not_the_floor():
+    # two samplers 0.02 apart: within the noise of a difference when one TV scatters by 0.01, beyond it at 0.002
+    within = _sweep([0.13, 0.15], [10, 10], key="compare", floor_sd=0.01).finding()
+    beyond = _sweep([0.13, 0.15], [10, 10], key="compare", floor_sd=0.002).finding()
+    assert "within the 0.028 that sampling noise gives" in within
+    assert "beyond the 0.006 (2 standard errors of a difference)" in beyond
+    assert "floor" not in beyond.split(";")[0].split("span")[1]
 
 
-def _guidance(tv_interval: float, tv_every: float) -> GuidanceSweep:
-    def row(w, interval, tv, own):
-        return GuidanceRow(w, interval, own, own - 0.05, tv, 0.99, 0.1, np.zeros((10, 2)))
+def _guidance(tv_interval: float, tv_every: float, centre_every: float = 0.7, worst_every: float = 0.85):
+    def row(w, interval, tv, own, worst, centre):
+        return GuidanceRow(w, interval, own, worst, tv, _quality(0.1), 0.1, np.zeros((10, 2)), centre)
 
     rows = [
-        row(0.0, (0.0, 0.4), 0.10, 0.92),
-        row(4.0, (0.0, 0.4), tv_interval, 0.97),
-        row(4.0, (0.0, 1.0), tv_every, 0.95),
+        row(0.0, (0.0, 0.4), 0.10, 0.92, 0.87, 1.0),
+        row(1.0, (0.0, 0.4), 0.105, 0.96, 0.9, 1.0),
+        row(4.0, (0.0, 0.4), tv_interval, 0.95, 0.9, 1.0),
+        row(4.0, (0.0, 1.0), tv_every, 0.93, worst_every, centre_every),
     ]
-    return GuidanceSweep(rows, np.zeros(10, dtype=int), 9, (3, 3), {}, 0)
+    return GuidanceSweep(rows, np.zeros(10, dtype=int), 9, SQUARE, {}, 0)
 
 
-def test_guidance_change_words_are_computed():
+def test_guidance_words_follow_the_numbers():
     up = _guidance(0.121, 0.5).finding()
     assert "rises 21% (0.100 -> 0.121)" in up and "pulls each class's samples toward the centre" in up
-    down = _guidance(0.09, 0.11).finding()
-    assert "falls 10% (0.100 -> 0.090)" in down and "keeps the spread within the cells" in down
+    assert "peaks at W = 1" in up  # not at the largest weight
+    assert "the worst class has 0.850, below its 0.870 without guidance" in up
+    out = _guidance(0.09, 0.5, centre_every=1.3, worst_every=0.9).finding()
+    assert "falls 10% (0.100 -> 0.090)" in out and "pushes each class's samples out toward the edges" in out
+    assert "toward the centre" not in out and "at or above its 0.870" in out
     assert "stays within 2%" in _guidance(0.101, 0.11).finding()
 
 
 def _prob(rows, conditional=True):
-    return ProbabilityTable(rows, 100, 64, conditional, np.zeros((1, 2)), (3, 3), float(np.log(9 / 4)))
+    return ProbabilityTable(rows, 100, 64, conditional, np.zeros((1, 2)), SQUARE, sigma_min=0.0067)
 
 
-def _row(x, y, c, where, elbo, kl=1.0, lt=1.0, stderr=0.1, **extra):
+TRUTH = float(np.log(9 / 4))
+
+
+def _row(x, y, c, where, elbo, kl=1.0, lt=1.0, stderr=0.1, truth=TRUTH, **extra):
+    inside = where.startswith("inside")
+    own = ("own" in where) if inside else None
     return {
         "x": x,
         "y": y,
         "class": c,
         "where": where,
+        "inside": inside,
+        "own": own,
         "elbo": elbo,
         "stderr": stderr,
         "neg_diffusion_loss": -lt,
         "prior_kl": kl,
         "reconstruction": elbo + kl + lt,
+        "truth": truth if inside and own else (None if not inside else truth),
         **extra,
     }
 
@@ -179,17 +236,26 @@ def test_probability_finding_follows_its_numbers():
     assert "scores 3.5 nats below the wrong class 3" in own_below and "L_T carries" in own_below
     close = _prob([_row(0.5, -0.5, 2, "inside, own cell", 0.5, stderr=1.0), _row(0.5, -0.5, 3, "inside, cell 2", 0.3)])
     assert "within the Monte Carlo noise" in close.finding()
-    assert (
-        "0.31 or more below the true" in own_above
-        and "at or above the true" in _prob([_row(0, 0, 4, "inside, own cell", 0.9)]).finding()
-    )
+    # every inside value is checked against its truth: two below it, one within the noise
+    mixed = _prob(
+        [
+            _row(0, 0, 4, "inside, own cell", -2.77),
+            _row(0.5, 0.5, 8, "inside, own cell", -0.88),
+            _row(-0.5, 0.5, 6, "inside, own cell", TRUTH - 0.05),
+        ]
+    ).finding()
+    assert "2 below the true log density 0.811 by more than 2 standard errors" in mixed
+    assert "1 within 2 standard errors of it" in mixed and "at or above" not in mixed
+    above = _prob([_row(0, 0, 4, "inside, own cell", TRUTH + 1.0)]).finding()
+    assert "above it beyond the Monte Carlo noise, which a lower bound may not be" in above
     t = _prob([_row(0.5, -0.5, 2, "inside, own cell", 0.5)]).tables()[0]
     bound, rec, kl, lt = (
         t.columns.index(c)
         for c in (("bound", ".2f"), ("= reconstruction", ".2f"), ("- prior KL", ".2f"), ("- L_T", ".2f"))
     )
     r = t.rows[0]
-    assert r[bound] == pytest.approx(r[rec] - r[kl] - r[lt])  # the columns add up to the bound
+    assert r[bound] == pytest.approx(r[rec] + r[kl] + r[lt])  # the signed columns add up to the bound
+    assert r[kl] < 0 and r[lt] < 0
 
 
 def test_exact_biases_are_measured_from_their_columns():
@@ -202,10 +268,9 @@ def test_exact_biases_are_measured_from_their_columns():
             "exact_nfe": 100,
         }
 
-    truth = float(np.log(9 / 4))
     closer = _prob(
         [
-            exact(_row(0, 0, 4, "inside, own cell", 0.5), truth - 0.20, truth - 0.05, truth),
+            exact(_row(0, 0, 4, "inside, own cell", 0.5), TRUTH - 0.20, TRUTH - 0.05, TRUTH),
             exact(_row(2, 2, 8, "outside, nearest cell 8", -50), -20.0, -23.0, -900.0),
         ]
     ).finding()
@@ -214,14 +279,25 @@ def test_exact_biases_are_measured_from_their_columns():
     assert "less than 0.001 nats" in closer and "880.0 nats above it" in closer
     farther = _prob(
         [
-            exact(_row(0, 0, 4, "inside, own cell", 0.5), truth - 0.05, truth + 0.30, truth - 0.01),
+            exact(_row(0, 0, 4, "inside, own cell", 0.5), TRUTH - 0.05, TRUTH + 0.30, TRUTH - 0.01),
             exact(_row(2, 2, 8, "outside, nearest cell 8", -50), -950.0, -951.0, -900.0),
         ]
     ).finding()
     assert "0.300 nats, farther than the Gaussian's 0.050" in farther
-    same = _prob([exact(_row(0, 0, 4, "inside, own cell", 0.5), truth - 0.2001, truth - 0.2003, truth)]).finding()
+    same = _prob([exact(_row(0, 0, 4, "inside, own cell", 0.5), TRUTH - 0.2001, TRUTH - 0.2003, TRUTH)]).finding()
     assert "0.200 nats, as close as the Gaussian's 0.200" in same
     assert "up to 0.010 nats" in farther and "50.0 nats below it" in farther
+    # a bound above the exact value beyond its noise is said, not averaged away
+    over = _prob([exact(_row(0, 0, 4, "inside, own cell", 0.9, stderr=0.1), 0.6, 0.6, TRUTH)]).finding()
+    assert "the bound lies above the exact value beyond its Monte Carlo noise at 1 of 1 points" in over
+    # the class gap, by the bound and by the exact value
+    gap = _prob(
+        [
+            exact(_row(0.5, -0.5, 2, "inside, own cell", 0.5), 0.7, 0.7, TRUTH),
+            exact(_row(0.5, -0.5, 3, "inside, cell 2", -38.6), -14.1, -14.1, None),
+        ]
+    ).finding()
+    assert "39.1 nats above the wrong class 3 by the bound, 14.8 nats above it by the exact value" in gap
 
 
 def _inverted(log_density: float) -> SamplerInversion:

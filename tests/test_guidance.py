@@ -10,10 +10,11 @@ from torch import nn
 from gencli.core.config import resolve
 from gencli.core.errors import GencliError
 from gencli.diffusion.config import DiffusionConfig
+from gencli.diffusion.datasets.square import Square
 from gencli.diffusion.model.denoiser import Denoiser
 from gencli.diffusion.model.guidance import GuidedDenoiser
 from gencli.diffusion.process.sde import VESDE
-from gencli.diffusion.quality import within_cell_tv
+from gencli.diffusion.quality.regions import within_region_tv
 from gencli.diffusion.sampling.grids import uniform_grid
 from gencli.diffusion.sampling.samplers import sample
 from gencli.diffusion.training.trainer import denoising_loss
@@ -124,7 +125,7 @@ def test_class_dropout_trains_the_null_class_and_keeps_the_stream_without_it():
     assert torch.equal(a, b) and torch.equal(seen[-1], labels)
 
 
-def test_within_cell_tv_is_zero_for_an_even_fill_and_large_for_a_collapse():
+def test_within_region_tv_is_zero_for_an_even_fill_and_large_for_a_collapse():
     u = (torch.arange(16, dtype=torch.float64) + 0.5) / 16
     grid = torch.stack(torch.meshgrid(u, u, indexing="xy"), dim=-1).reshape(-1, 2)  # even in [0, 1]^2
     cells, labels = [], []
@@ -133,7 +134,7 @@ def test_within_cell_tv_is_zero_for_an_even_fill_and_large_for_a_collapse():
         cells.append(torch.stack([-1 + (col + grid[:, 0]) * 2 / 3, -1 + (row + grid[:, 1]) * 2 / 3], dim=1))
         labels.append(torch.full((len(grid),), c))
     x, lab = torch.cat(cells).float(), torch.cat(labels)
-    assert np.allclose(within_cell_tv(x, lab, 3, 3), 0.0, atol=1e-9)
+    assert np.allclose(within_region_tv(x, lab, Square(), 9), 0.0, atol=1e-9)
     centres = torch.stack([torch.tensor([-1 + (c % 3 + 0.5) * 2 / 3, -1 + (c // 3 + 0.5) * 2 / 3]) for c in range(9)])
     collapsed = centres[lab] + 0.001 * torch.randn(len(lab), 2, generator=torch.Generator().manual_seed(0))
-    assert min(within_cell_tv(collapsed, lab, 3, 3)) > 0.7
+    assert min(within_region_tv(collapsed, lab, Square(), 9)) > 0.7

@@ -46,7 +46,6 @@ from gencli.core.lazy import lazy_module
 from gencli.core.outputs import output_dir, write_figures, write_outputs
 from gencli.core.paths import diffusion_checkpoint, run_dir
 from gencli.diffusion.config import (
-    BONUS_TARGET,
     DiffusionConfig,
     Sampler,
     sampler_pairs,
@@ -60,7 +59,7 @@ if TYPE_CHECKING:
 analyses = lazy_module("gencli.diffusion.analyses")
 devices = lazy_module("gencli.core.device")
 fitting = lazy_module("gencli.diffusion.training.fit")
-sde = lazy_module("gencli.diffusion.process.sde")
+trainer = lazy_module("gencli.diffusion.training.trainer")
 store = lazy_module("gencli.diffusion.model.store")
 
 app = typer.Typer(
@@ -210,7 +209,7 @@ def schedule(
     Example: gencli diffusion schedule --steps 50 --rho 7
     """
     cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit={"sample.rho": rho})
-    result = analyses.sigma_schedules(sde.VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), steps, cfg.sample.rho)
+    result = analyses.sigma_schedules(trainer.untrained_process(cfg)[0], steps, cfg.sample.rho)
     out = output_dir(out_dir, run_dir("diffusion", "schedule"))
     console.show([result], write_outputs([result], out, cfg), json_)
 
@@ -222,7 +221,12 @@ def trajectory(
     forward: Annotated[
         bool, typer.Option("--forward", help="The forward (noising) process of one point (U1).")
     ] = False,
-    point: Annotated[str, typer.Option("--point", help="Start point X,Y of --forward.")] = "1.5,-1.25",
+    point: Annotated[
+        str | None,
+        typer.Option(
+            "--point", help="Start point X,Y of --forward (default: just outside the data, for the square 1.5,-1.25)."
+        ),
+    ] = None,
     n: Annotated[int, count_opt("--n", "Reverse trajectories: number of points (conditional: one per class).")] = 4,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the noise.")] = 0,
     steps: StepsOpt = None,
@@ -240,17 +244,21 @@ def trajectory(
     """Trajectories: the forward process of a point (--forward, U1) or reverse sampling paths (U6, C3).
 
     With the conditional model, one point per class, coloured by class, with a check
-    that each ends in its own cell (C3). --forward needs no checkpoint.
+    that each ends in its own region (C3). --forward needs no checkpoint: without --ckpt it shows the process of
+    the config's data (the exercise's square unless --set data.name=...).
 
     Example: gencli diffusion trajectory --forward --point 1.5,-1.25
     """
     explicit = sampling(steps, sampler, schedule, start, guidance, guidance_interval)
     if forward:
-        x, y, _ = parse_point(point, "--point")
-        cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit=explicit)
-        result = analyses.forward_path(
-            sde.VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), (x, y), min(cfg.sample.steps, 500), seed
-        )
+        start_point = parse_point(point, "--point")[:2] if point is not None else None
+        if ckpt is not None:
+            trained = load(ckpt, conditional, device)
+            cfg, process, data = trained.cfg, trained.sde, trained.dataset
+        else:
+            cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit=explicit)
+            process, data = trainer.untrained_process(cfg)
+        result = analyses.forward_path(process, data, start_point, min(cfg.sample.steps, 500), seed)
     else:
         trained = load(ckpt, conditional, device)
         cfg = runtime_config(trained, config, set_, explicit)
@@ -344,9 +352,13 @@ def prob(
 def invert(
     ckpt: CkptReadOpt = None,
     conditional: ConditionalOpt = False,
-    target: Annotated[str, typer.Option("--target", help="The point X,Y the sampler should output.")] = (
-        f"{BONUS_TARGET[0]:g},{BONUS_TARGET[1]:g}"
-    ),
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="The point X,Y the sampler should output (default: far outside the data; for the square 4,5.5).",
+        ),
+    ] = None,
     klass: Annotated[int | None, typer.Option("--class", help="Class to condition on (conditional model).")] = None,
     iterations: Annotated[int, count_opt("--iterations", "Adam steps at most.")] = 1000,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (> 0).")] = 0.1,
@@ -365,16 +377,17 @@ def invert(
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
-    """Make the trained model output a point far outside the square by optimising the sampler's noise (bonus).
+    """Make the trained model output a point far outside the data by optimising the sampler's noise (bonus).
 
     Example: gencli diffusion invert --target 4,5.5
     """
-    x, y, _ = parse_point(target, "--target")
+    goal = parse_point(target, "--target")[:2] if target is not None else None  # a bad point fails before the load
     trained = load(ckpt, conditional, device)
+    goal = goal or trained.dataset.far_target()
     with console.progress(iterations, "inverting the sampler") as advance:
         result = analyses.invert_to_target(
             trained,
-            (x, y),
+            goal,
             klass,
             sampler,
             steps,

@@ -7,14 +7,16 @@ import typing
 from dataclasses import dataclass
 from typing import Literal
 
-from gencli.core.config import ConfigSources, field
+from gencli.core.config import ConfigSources, excerpt, field
 from gencli.core.errors import ParameterError
+from gencli.diffusion.datasets.catalog import DEFAULT as DEFAULT_DATASET
+from gencli.diffusion.datasets.catalog import is_builtin as is_builtin_dataset
+from gencli.diffusion.datasets.catalog import names as dataset_names
 from gencli.diffusion.sampling.steps import SAMPLERS, sampler_help
 
 Sampler = Literal[tuple(SAMPLERS)]  # the registered samplers, in the order of gencli/diffusion/sampling/steps.py
 Schedule = Literal["uniform", "karras"]
 Start = Literal["matched", "standard"]
-BONUS_TARGET = (4.0, 5.5)  # the point the course's bonus asks the sampler to output, far outside the square
 
 
 def sampler_pairs(items: list[str], param: str = "compare") -> list[tuple[str, str]]:
@@ -40,19 +42,37 @@ def sampler_pairs(items: list[str], param: str = "compare") -> list[tuple[str, s
 
 @dataclass
 class DataConfig:
-    """Points drawn uniformly in a square, optionally labelled by a grid of cells."""
+    """The training points: a built-in 2D set drawn from a seed, or your own points from a CSV file."""
 
-    n_points: int = field(3000, "number of training points (the exercise uses 1000 to 3000)")
-    seed: int = field(0, "seed of the training points")
-    half_width: float = field(1.0, "the square is [-half_width, half_width]^2")
-    grid_rows: int = field(3, "rows of the class grid (conditional model); class = cols * row + col")
-    grid_cols: int = field(3, "columns of the class grid (conditional model)")
+    name: str = field(
+        DEFAULT_DATASET, f"a built-in set ({dataset_names()}) or a CSV file of x,y[,label] rows with a header"
+    )
+    n_points: int = field(3000, "number of training points of a built-in set (the exercise uses 1000 to 3000)")
+    seed: int = field(0, "seed of the training points (of a file: of its split into training and held-out points)")
+    holdout: float = field(0.1, "a file's share of points held out from training, to measure samples against")
+    standardize: Literal["auto", "on", "off"] = field(
+        "auto",
+        "on: the model sees the points centred and scaled to the spread of the exercise's square (its noise "
+        "schedule scales with them); auto: on for every set but the square, whose coordinates are the exercise's",
+    )
+    half_width: float = field(1.0, "the square: [-half_width, half_width]^2")
+    grid_rows: int = field(3, "the square: rows of the class grid (conditional model); class = cols * row + col")
+    grid_cols: int = field(3, "the square: columns of the class grid (conditional model)")
+
+    @property
+    def is_file(self) -> bool:
+        """True when the points come from a file (not a built-in set)."""
+        return not is_builtin_dataset(self.name)
 
     def problems(self) -> list[str]:
         out = []
+        if self.is_file and not self.name.lower().endswith(".csv"):
+            out.append(f"name: must be one of {dataset_names()} or a .csv file, got {excerpt(self.name)}")
         if self.n_points < 2:
             out.append(f"n_points: must be >= 2, got {self.n_points}")
-        if not self.half_width > 0:
+        if not 0 < self.holdout < 1:
+            out.append(f"holdout: must be in (0, 1), got {self.holdout}")
+        if not (self.half_width > 0 and math.isfinite(self.half_width)):
             out.append(f"half_width: must be > 0, got {self.half_width}")
         if self.grid_rows < 1 or self.grid_cols < 1 or self.grid_rows * self.grid_cols < 5:
             out.append(f"grid_rows x grid_cols: need at least 5 classes, got {self.grid_rows}x{self.grid_cols}")
@@ -67,6 +87,9 @@ class ModelConfig:
     hidden: int = field(64, "width of the hidden layers (the conditional model's default is 128)")
     n_layers: int = field(3, "number of fully connected layers (2 or more)")
     class_dim: int = field(16, "size of the class embedding (conditional model)")
+    n_classes: int = field(
+        0, "classes of the conditional model: set from the data when it is trained (0: from the data)"
+    )
 
     def problems(self) -> list[str]:
         out = []
@@ -101,7 +124,8 @@ class SDEConfig:
 class TrainConfig:
     """Full-batch Adam on the eps-prediction loss."""
 
-    epochs: int = field(3000, "full-batch steps")
+    epochs: int = field(3000, "optimizer steps: full-batch epochs, or minibatch steps with batch_size > 0")
+    batch_size: int = field(0, "points per step (0: all of them, the exercise's full batch)")
     lr: float = field(5e-3, "Adam learning rate (the exercise uses 1e-3; the conditional model's default is 3e-3)")
     ema: float = field(
         0.005, "weight of each step in an exponential moving average of the weights used for sampling (0: off)"
@@ -119,6 +143,8 @@ class TrainConfig:
             out.append(f"class_dropout: must be in [0, 1), got {self.class_dropout}")
         if self.epochs < 1:
             out.append(f"epochs: must be >= 1, got {self.epochs}")
+        if self.batch_size < 0:
+            out.append(f"batch_size: must be >= 0 (0: full batch), got {self.batch_size}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             out.append(f"lr: must be > 0, got {self.lr}")
         if not 0 <= self.ema <= 1:
@@ -177,7 +203,10 @@ class DiffusionConfig:
 
     @property
     def n_classes(self) -> int:
-        return self.data.grid_rows * self.data.grid_cols if self.model.conditional else 0
+        """Classes of the conditional model (0 for the unconditional one): as trained, else the square's grid."""
+        if not self.model.conditional:
+            return 0
+        return self.model.n_classes or self.data.grid_rows * self.data.grid_cols
 
     @property
     def null_class(self) -> bool:

@@ -11,9 +11,10 @@ from gencli.diffusion.results import (
     DensityGrid,
     ProbabilityTable,
 )
+from gencli.diffusion.results.common import DataView
 from gencli.plots.common import plt, save, wrap
 from gencli.plots.figures import draw
-from gencli.plots.scatter import outline, set_axes
+from gencli.plots.scatter import outline, reach_limits, set_axes
 
 
 def bound_overlay(
@@ -24,7 +25,8 @@ def bound_overlay(
     errors: np.ndarray,
     path: Path,
     title: str,
-    grid: tuple[int, int] = (0, 0),
+    view: DataView,
+    classes: bool = False,
 ) -> Path:
     """Query points over the training data, numbered; the values are listed beside the plot.
 
@@ -36,17 +38,22 @@ def bound_overlay(
     lo, hi = float(np.min(values)), float(np.max(values))
     # one-sided (higher is brighter), symmetric-log: bounds near 0 and hundreds of nats below both stay readable
     norm = SymLogNorm(linthresh=1.0, vmin=lo, vmax=max(hi, lo + 1e-9))
-    sc = ax.scatter(pts[:, 0], pts[:, 1], c=values, cmap="viridis", norm=norm, s=70, edgecolor="k", zorder=2)
     places: dict[tuple[float, float], list[int]] = {}
     for i, (x, y) in enumerate(pts):
         places.setdefault((round(float(x), 6), round(float(y), 6)), []).append(i + 1)
+    # points at one place (one location under two classes) are drawn side by side, so that no marker hides another
+    x0, x1, _, _ = view.limits
+    shown = pts.astype(float).copy()
+    for (x, _y), idx in places.items():
+        for j, i in enumerate(idx):
+            shown[i - 1, 0] = x + (j - (len(idx) - 1) / 2) * 0.035 * (x1 - x0)
+    sc = ax.scatter(shown[:, 0], shown[:, 1], c=values, cmap="viridis", norm=norm, s=70, edgecolor="k", zorder=2)
     for (x, y), idx in places.items():
         ax.annotate(
             ", ".join(map(str, idx)), (x, y), textcoords="offset points", xytext=(7, 5), fontsize=9, weight="bold"
         )
-    outline(ax, 1.0, *grid)
-    lim = max(2.0, float(np.abs(pts).max()) + 0.5)
-    set_axes(ax, (-lim, lim), "")
+    outline(ax, view, classes)
+    set_axes(ax, reach_limits(view, pts, quantile=1.0), "")
     fig.colorbar(sc, ax=ax, label="lower bound on log p (nats, symmetric-log scale)", fraction=0.046)
     side.axis("off")
     lines = [f"{i + 1:>2}  {name:<18} {v:>9.2f} ± {e:.2f}" for i, (name, v, e) in enumerate(zip(names, values, errors))]
@@ -74,29 +81,40 @@ def _(r: ProbabilityTable, folder: Path) -> dict[str, Path]:
         f"lower bound on log p(x{' | c' if r.conditional else ''}), T={r.steps}, {r.samples} Monte Carlo samples per "
         "point"
     )
-    return {r.FIGURE: bound_overlay(r.background, pts, names, values, errors, folder / "prob.png", title, grid=r.grid)}
+    figure = bound_overlay(r.background, pts, names, values, errors, folder / "prob.png", title, r.view, r.conditional)
+    return {r.FIGURE: figure}
 
 
 @draw.register
 def _(r: DensityGrid, folder: Path) -> dict[str, Path]:
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.6))
-    lo, hi = r.truth_value - 8.0, max(r.truth_value + 1.0, float(np.nanmax(r.logp)))
-    extent = (r.axis[0], r.axis[-1], r.axis[0], r.axis[-1])
-    truth = np.where(np.isfinite(r.truth), r.truth, lo)  # minus infinity drawn at the bottom of the scale
-    for ax, values, name in (
-        (axes[0], r.logp, "the model: exact log p (probability-flow ODE)"),
-        (axes[1], truth, "the data: true log p (minus infinity outside)"),
-    ):
+    known = r.truth is not None
+    fig, axes = plt.subplots(1, 2 if known else 1, figsize=(10.5 if known else 6.0, 4.6), squeeze=False)
+    axes = axes[0]
+    finite = r.truth[np.isfinite(r.truth)] if known else np.zeros(0)
+    model_top = float(np.nanmax(r.logp))
+    lo = (float(finite.min()) if len(finite) else model_top) - 8.0
+    hi = max(float(finite.max()) + 1.0, model_top) if len(finite) else model_top + 1.0
+    extent = (r.xs[0], r.xs[-1], r.ys[0], r.ys[-1])
+    panes = [(axes[0], r.logp, "the model: exact log p (probability-flow ODE)")]
+    if known:
+        truth = np.where(np.isfinite(r.truth), r.truth, lo)  # minus infinity drawn at the bottom of the scale
+        panes.append((axes[1], truth, "the data: true log p (minus infinity outside)"))
+    for ax, values, name in panes:
         im = ax.imshow(np.clip(values, lo, hi), origin="lower", extent=extent, cmap="viridis", vmin=lo, vmax=hi)
-        outline(ax, 1.0)
+        outline(ax, r.view, classes=r.klass is not None)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
         ax.set_xlabel("x")
         ax.set_ylabel("y")
         ax.set_title(name, fontsize=10)
-    fig.colorbar(im, ax=axes, fraction=0.03, label=f"log p (nats; clipped below at {lo:.1f})")
+    fig.colorbar(im, ax=list(axes), fraction=0.03, label=f"log p (nats; clipped below at {lo:.1f})")
     what = f"log p(x | class {r.klass})" if r.klass is not None else "log p(x)"
+    unknown = "" if known else "; the set's true density is unknown"
     fig.suptitle(
         wrap(
-            f"{what} on a {len(r.axis)}x{len(r.axis)} grid ({r.start} start as the prior, {r.nfe} ODE evaluations)", 110
+            f"{what} on a {len(r.xs)}x{len(r.ys)} grid ({r.start} start as the prior, {r.nfe} ODE "
+            f"evaluations){unknown}",
+            110,
         ),
         fontsize=11,
     )

@@ -12,25 +12,25 @@ from gencli.diffusion.results import (
     ReversePaths,
     SamplerInversion,
 )
-from gencli.diffusion.results.common import settings_text
+from gencli.diffusion.results.common import DataView, settings_text
 from gencli.plots.common import loss_curves, plt, save
 from gencli.plots.figures import draw
-from gencli.plots.scatter import CMAP, outline, set_axes
+from gencli.plots.scatter import class_colour, outline, reach_limits, set_axes
 
 
-def forward_path(path_pts: np.ndarray, ts: np.ndarray, path: Path, title: str) -> Path:
+def forward_path(path_pts: np.ndarray, ts: np.ndarray, path: Path, title: str, view: DataView) -> Path:
     """A forward-process trajectory (K, 2), points coloured by t."""
     fig, ax = plt.subplots(figsize=(5.6, 5))
     ax.plot(path_pts[:, 0], path_pts[:, 1], "-", color="0.7", lw=0.6, zorder=1)
     sc = ax.scatter(path_pts[:, 0], path_pts[:, 1], c=ts, cmap="viridis", s=10, zorder=2)
     ax.scatter(*path_pts[0], marker="*", s=150, facecolor="none", edgecolor="red", label="x_0", zorder=3)
-    outline(ax)
-    lim = max(2.5, float(np.abs(path_pts).max()) * 1.05)
-    set_axes(ax, (-lim, lim), title)
+    outline(ax, view)
+    set_axes(ax, reach_limits(view, path_pts), title)
     fig.colorbar(sc, ax=ax, label="t")
     # the first half of the path stays within a few hundredths of x_0: an inset, in the corner away from x_0, shows it
     # at its own scale; the legend takes another free corner
-    right, top = path_pts[0][0] < 0, path_pts[0][1] < 0
+    x0, x1, y0, y1 = view.limits
+    right, top = path_pts[0][0] < (x0 + x1) / 2, path_pts[0][1] < (y0 + y1) / 2
     ax.legend(loc=f"{'lower' if top else 'upper'} {'right' if right else 'left'}")
     early = path_pts[ts <= 0.5]
     reach = float(np.abs(early - path_pts[0]).max()) * 1.3 or 0.01
@@ -49,9 +49,9 @@ def trajectories(
     traj: np.ndarray,
     path: Path,
     title: str,
+    view: DataView | None,
     labels: np.ndarray | None = None,
     n_classes: int = 0,
-    grid: tuple[int, int] = (0, 0),
     background: np.ndarray | None = None,
     label_name: str = "class",
 ) -> Path:
@@ -62,28 +62,31 @@ def trajectories(
     fig, ax = plt.subplots(figsize=(5.6, 5))
     if background is not None:
         ax.scatter(background[:, 0], background[:, 1], s=1, c="0.85", zorder=0)
-    cmap = plt.get_cmap(CMAP)
     named = set()
     for j in range(traj.shape[1]):
-        color = cmap(labels[j] / max(n_classes - 1, 1)) if labels is not None else cmap(j % 10)
+        color = class_colour(int(labels[j]), n_classes) if labels is not None else plt.get_cmap("tab10")(j % 10)
         name = f"{label_name} {labels[j]}" if labels is not None else f"point {j}"
         ax.plot(traj[:, j, 0], traj[:, j, 1], "-", color=color, lw=1, label=None if name in named else name)
         named.add(name)
         ax.scatter(*traj[0, j], marker="o", color=color, s=25)
         ax.scatter(*traj[-1, j], marker="*", color=color, s=120, edgecolor="k", zorder=3)
-    outline(ax, 1.0, *grid)
-    lim = max(2.5, float(np.abs(traj).max()) * 1.05)
-    set_axes(ax, (-lim, lim), title)
+    outline(ax, view, classes=labels is not None and label_name == "class")
+    set_axes(ax, reach_limits(view, traj) if view is not None else _bounding(traj), title)
     ax.scatter([], [], marker="o", color="0.4", s=25, label="start, z(1)")
     ax.scatter([], [], marker="*", color="0.4", s=120, edgecolor="k", label="end, z(0)")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     return save(fig, path)
 
 
+def _bounding(traj: np.ndarray):
+    lim = max(2.5, float(np.abs(traj).max()) * 1.05)
+    return -lim, lim, -lim, lim
+
+
 @draw.register
 def _(r: ForwardPath, folder: Path) -> dict[str, Path]:
     title = f"forward process from ({r.start[0]:g}, {r.start[1]:g}): x_t = x_0 + sigma(t) eps, {len(r.ts) - 1} steps"
-    return {r.FIGURE: forward_path(r.path, r.ts, folder / "forward.png", title)}
+    return {r.FIGURE: forward_path(r.path, r.ts, folder / "forward.png", title, r.view)}
 
 
 @draw.register
@@ -94,9 +97,9 @@ def _(r: ReversePaths, folder: Path) -> dict[str, Path]:
             r.traj,
             folder / "reverse.png",
             f"{what} ({settings_text(r.settings)}, seed {r.seed})",
+            r.view,
             labels=r.labels,
             n_classes=r.n_classes,
-            grid=r.grid,
             background=r.background,
         )
     }
@@ -113,6 +116,7 @@ def _(r: Determinism, folder: Path) -> dict[str, Path]:
             folder / "determinism.png",
             f"{p} points, same initial noise, {reps} runs of {r.sampler} (T={r.steps}): {verdict}, max |diff| "
             f"{r.max_abs_diff:.3g}",
+            r.view,
             labels=np.tile(np.arange(p), reps),
             n_classes=10,
             label_name="point",
@@ -130,11 +134,10 @@ def _(r: SamplerInversion, folder: Path) -> dict[str, Path]:
     ax.scatter(*r.trajectory[0], marker="o", s=40, color="tab:blue", zorder=3, label="start z(1)")
     ax.scatter(*r.target, marker="x", s=120, color="red", zorder=4, label=f"target ({r.target[0]:g}, {r.target[1]:g})")
     ax.scatter(*r.final, marker="*", s=120, color="gold", edgecolor="k", zorder=5, label="output")
-    outline(ax)
-    lim = max(2.5, float(np.abs(r.trajectory).max()) * 1.1, float(np.abs(r.target).max()) * 1.1)
+    outline(ax, r.view)
     set_axes(
         ax,
-        (-lim, lim),
+        reach_limits(r.view, r.trajectory, np.asarray(r.target)[None], np.asarray(r.final)[None]),
         f"inverted {r.sampler} trajectory (T={r.steps}): distance {r.distance:.4f} after {r.iterations} steps",
     )
     fig.colorbar(sc, ax=ax, label="t", fraction=0.046)

@@ -1,5 +1,5 @@
 """What the diffusion analyses share: the sampler settings of a result, the (guided) model a sampler calls, the
-class labels of a sampling, and timed sampling."""
+class labels of a sampling, timed sampling, the training points, and the quality of samples against the data."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import time
 import torch
 
 from gencli.core.errors import ParameterError
-from gencli.diffusion.config import DiffusionConfig, SampleConfig
+from gencli.diffusion.config import SampleConfig
 from gencli.diffusion.model.guidance import guided
 from gencli.diffusion.model.store import TrainedDiffusion
+from gencli.diffusion.quality.measure import measure
+from gencli.diffusion.results.quality import SampleQuality
 from gencli.diffusion.sampling.samplers import (
     balanced_labels,
     sample_points,
 )
+from gencli.diffusion.training.trainer import training_set
 
 
 def sampler_settings(sc: SampleConfig) -> dict:
@@ -29,8 +32,15 @@ def sampling_model(trained: TrainedDiffusion, sc: SampleConfig):
     return guided(trained.model, sc.guidance, sc.guidance_interval)
 
 
-def class_grid(cfg: DiffusionConfig) -> tuple[int, int]:
-    return (cfg.data.grid_rows, cfg.data.grid_cols) if cfg.n_classes else (0, 0)
+def training_points(trained: TrainedDiffusion):
+    """The checkpoint's training points (n, 2) and, for the conditional model, their classes."""
+    return training_set(trained.cfg, trained.dataset)
+
+
+def quality_of(trained: TrainedDiffusion, x: torch.Tensor, klass: int | str | None = None) -> SampleQuality:
+    """The quality of samples against fresh data of the checkpoint's set, or of class `klass` alone."""
+    data = trained.dataset.of_class(klass) if isinstance(klass, int) else trained.dataset
+    return measure(x, data)
 
 
 def class_labels(trained: TrainedDiffusion, n: int, klass: int | str | None = None) -> torch.Tensor | None:

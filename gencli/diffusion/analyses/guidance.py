@@ -7,14 +7,10 @@ import dataclasses
 import numpy as np
 
 from gencli.core.errors import ParameterError
-from gencli.diffusion import quality
-from gencli.diffusion.analyses.common import (
-    class_labels,
-    sample_timed,
-    sampler_settings,
-)
+from gencli.diffusion.analyses.common import class_labels, quality_of, sample_timed, sampler_settings
 from gencli.diffusion.config import SampleConfig
 from gencli.diffusion.model.store import TrainedDiffusion
+from gencli.diffusion.quality import regions
 from gencli.diffusion.results import (
     GuidanceRow,
     GuidanceSweep,
@@ -31,8 +27,9 @@ def guidance_sweep(
 ) -> GuidanceSweep:
     """Classifier-free guidance at several weights W, in the configured interval and, for contrast, at every step.
 
-    Per (interval, W): the own-cell fraction (class fidelity) and the within-cell TV of a 4x4
-    histogram (how evenly each class fills its cell: diversity), from the same noise.
+    Per (interval, W), from the same noise: the own-region fraction (class fidelity), the within-region TV of a 4x4
+    histogram against the class's own data (how evenly each class fills its region: diversity), and the quality of
+    all the samples against the data.
     """
     cfg = trained.cfg
     if not cfg.n_classes:
@@ -48,20 +45,20 @@ def guidance_sweep(
             x, wall = sample_timed(
                 trained, dataclasses.replace(sc, guidance=w, guidance_interval=list(interval)), n, seed, labels
             )
-            own = quality.own_region_fractions(x, labels, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width)
-            even = quality.within_cell_tv(x, labels, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width)
+            own = regions.own_region_fractions(x, labels, trained.dataset, cfg.n_classes)
+            even = regions.within_region_tv(x, labels, trained.dataset, cfg.n_classes)
+            centre = regions.spread_from_centre(x, labels, trained.dataset, cfg.n_classes)
             row = GuidanceRow(
                 w,
                 interval,
                 float(np.nanmean(own)),
                 float(np.nanmin(own)),
                 float(np.nanmean(even)),
-                quality.inside_fraction(x, cfg.data.half_width),
+                quality_of(trained, x),
                 wall,
                 x.numpy(),
+                centre,
             )
             plain = row if w == 0 else plain
             rows.append(row)
-    return GuidanceSweep(
-        rows, labels.numpy(), cfg.n_classes, (cfg.data.grid_rows, cfg.data.grid_cols), sampler_settings(sc), seed
-    )
+    return GuidanceSweep(rows, labels.numpy(), cfg.n_classes, trained.dataset.data_view(), sampler_settings(sc), seed)

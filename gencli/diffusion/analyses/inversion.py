@@ -9,9 +9,7 @@ import numpy as np
 import torch
 
 from gencli.core.errors import ParameterError
-from gencli.diffusion.analyses.common import (
-    class_labels,
-)
+from gencli.diffusion.analyses.common import class_labels, training_points
 from gencli.diffusion.model.store import TrainedDiffusion
 from gencli.diffusion.results import (
     SamplerInversion,
@@ -19,7 +17,6 @@ from gencli.diffusion.results import (
 from gencli.diffusion.sampling.grids import time_grid
 from gencli.diffusion.sampling.inversion import optimise_sampler_inputs
 from gencli.diffusion.sampling.start import start_moments
-from gencli.diffusion.training.trainer import make_dataset
 
 
 def invert_to_target(
@@ -57,7 +54,7 @@ def invert_to_target(
         label,
         on_step,
     )
-    data, _ = make_dataset(trained.cfg)
+    data, _ = training_points(trained)
     # how likely the found noise is under the sampler's own noise: standardise z(1) by its start distribution
     mean, std = start_moments(trained.model, label, 1, trained.cfg.sample.start, trained.sde)
     u = ((res.z1.to(mean.device) - mean[0]) / std[0]).cpu()
@@ -78,5 +75,6 @@ def invert_to_target(
         res.z1.cpu().numpy(),
         data.numpy(),
         noise_numbers=u.numel(),
+        view=trained.dataset.data_view(),
         noise_log_density=log_density,
     )

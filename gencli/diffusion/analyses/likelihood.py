@@ -2,45 +2,46 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from gencli.core.errors import ParameterError
-from gencli.diffusion.analyses.common import (
-    class_grid,
-)
+from gencli.diffusion.analyses.common import training_points
 from gencli.diffusion.config import DiffusionConfig, SampleConfig
-from gencli.diffusion.datasets.square import cell_box, grid_labels, smoothed_box_log_density
 from gencli.diffusion.likelihood.bound import log_prob_bound
 from gencli.diffusion.likelihood.exact import exact_log_prob, forward_marginal_log_prob
 from gencli.diffusion.model.store import TrainedDiffusion
+from gencli.diffusion.quality.knn import nearest_labels
+from gencli.diffusion.quality.regions import landed_classes
 from gencli.diffusion.results import (
     DensityGrid,
     ProbabilityTable,
 )
-from gencli.diffusion.training.trainer import make_dataset
-
-DEFAULT_QUERIES = ((0.0, 0.0), (0.5, -0.5), (-0.9, 0.9), (1.3, 0.0), (2.0, 2.0), (-3.0, 1.0))
 
 
-def default_queries(cfg: DiffusionConfig) -> list[tuple[float, float, int | None]]:
-    """C6's points: some inside, some outside; conditional: each with its cell's class, and one place twice
-    (the matching class and a wrong one)."""
-    if not cfg.n_classes:
-        return [(x, y, None) for x, y in DEFAULT_QUERIES]
-    d = cfg.data
-
-    def cell(x: float, y: float) -> int:
-        return int(grid_labels(torch.tensor([[x, y]]), d.grid_rows, d.grid_cols, d.half_width)[0])
-
-    def nearest(x: float, y: float) -> int:  # an outside point takes the class of the cell nearest to it
-        h = d.half_width
-        return cell(min(max(x, -h), h), min(max(y, -h), h))
-
-    out = [(x, y, nearest(x, y)) for x, y in DEFAULT_QUERIES]
-    out.append((0.5, -0.5, (cell(0.5, -0.5) + 1) % cfg.n_classes))  # same place, a wrong class
+def default_queries(trained: TrainedDiffusion) -> list[tuple[float, float, int | None]]:
+    """C6's points: some inside the data, some outside (the set's own choice); conditional: each with the class of its
+    region (an outside point: of the nearest), and one inside place twice, under its class and a wrong one."""
+    dataset, k = trained.dataset, trained.cfg.n_classes
+    points = dataset.query_points()
+    if not k:
+        return [(x, y, None) for x, y in points]
+    classes = nearest_classes(torch.tensor(points, dtype=torch.float32), dataset).tolist()
+    out = [(x, y, int(c)) for (x, y), c in zip(points, classes)]
+    x, y, c = out[1]
+    out.append((x, y, (c + 1) % k))  # same place, a wrong class
     return out
+
+
+def nearest_classes(x: torch.Tensor, dataset) -> torch.Tensor:
+    """The class of the region each point lies in, or of the region nearest to it: the set's own rule at the
+    point pulled onto its box (the square: its nearest cell), or the label of the nearest data point."""
+    lo, hi = dataset.bounds()
+    inside = dataset.inside(x)
+    pulled = torch.maximum(torch.minimum(x.double(), torch.tensor(hi)), torch.tensor(lo)).float()
+    cls = dataset.classify(pulled)
+    if cls is not None and dataset.bounded:
+        return torch.where(inside | (cls >= 0), cls, nearest_labels(x, *dataset.labelled_points()))
+    return landed_classes(x, dataset)
 
 
 def check_queries(cfg: DiffusionConfig, queries: list[tuple[float, float, int | None]]) -> None:
@@ -70,13 +71,75 @@ def probability_table(
 ) -> ProbabilityTable:
     """C6: the VDM lower bound on log p(x) [or log p(x | c)] at each point, with its Monte Carlo standard error; with
     an `unconditional` model beside a conditional one, also its bound on log p(x) at the same places."""
-    cfg = trained.cfg
+    cfg, dataset = trained.cfg, trained.dataset
     k = cfg.n_classes
-    queries = queries or default_queries(cfg)
+    queries = queries or default_queries(trained)
     check_queries(cfg, queries)
     xs = torch.tensor([[x, y] for x, y, _ in queries], dtype=torch.float32)
     labels = torch.tensor([c for _, _, c in queries], device=trained.device) if k else None
-    est = log_prob_bound(
+    est = bound(trained, xs, labels, sc, samples, seed)
+    inside = dataset.inside(xs)
+    landed = landed_classes(xs, dataset) if k else None
+    nearest = nearest_classes(xs, dataset) if k else None
+    region = dataset.region.name
+    rows = []
+    for i, (x, y, c) in enumerate(queries):
+        where, own = ("inside" if inside[i] else "outside"), None
+        if k and inside[i]:
+            own = bool(landed[i] == c)
+            where += f", own {region}" if own else f", {region} {int(landed[i])}"
+        elif k:
+            where += f", nearest {region} {int(c)}" if c == nearest[i] else f", {region} {int(c)} (not the nearest)"
+        truth = dataset.log_density(xs[i : i + 1], c if k else None)
+        rows.append(
+            {
+                "x": x,
+                "y": y,
+                "class": c,
+                "where": where,
+                "inside": bool(inside[i]),
+                "own": own,
+                "elbo": est.elbo[i].item(),
+                "stderr": est.stderr[i].item(),
+                "neg_diffusion_loss": -est.diffusion[i].item(),
+                "prior_kl": est.prior_kl[i].item(),
+                "reconstruction": est.reconstruction[i].item(),
+                "truth": float(truth[0]) if truth is not None else None,
+            }
+        )
+    data, data_labels = training_points(trained)
+    if exact:
+        if not (rtol > 0 and atol > 0):
+            raise ParameterError(("rtol", "atol"), f"must be > 0, got {rtol:g}, {atol:g}")
+        ode = exact_log_prob(trained.model, xs.to(trained.device), trained.sde, labels, sc.start, rtol, atol)
+        data_prior = training_data_prior(data, data_labels, ode.ends, labels, trained.sde.sigma_max)
+        for i, row in enumerate(rows):
+            smooth = dataset.smoothed_log_density(xs[i : i + 1], trained.sde.sigma_min, row["class"] if k else None)
+            row["exact_logp"], row["exact_nfe"] = ode.logp[i].item(), ode.nfe
+            row["exact_logp_data_prior"] = (ode.divergence[i] + data_prior[i]).item()
+            row["smoothed_truth"] = float(smooth[0]) if smooth is not None else None
+    if unconditional is not None and k:
+        plain = bound(unconditional, xs, None, sc, samples, seed)
+        truth = dataset.log_density(xs)
+        for i, row in enumerate(rows):
+            row["unconditional_elbo"] = plain.elbo[i].item()
+            row["truth_unconditional"] = float(truth[i]) if truth is not None else None
+    return ProbabilityTable(
+        rows,
+        sc.steps,
+        samples,
+        bool(k),
+        data.numpy(),
+        dataset.data_view(),
+        start=sc.start,
+        tolerance=(rtol, atol) if exact else None,
+        sigma_min=trained.sde.sigma_min,
+    )
+
+
+def bound(trained: TrainedDiffusion, xs: torch.Tensor, labels, sc: SampleConfig, samples: int, seed: int):
+    """The VDM bound of the points under a model, its Monte Carlo noise seeded."""
+    return log_prob_bound(
         trained.model,
         xs.to(trained.device),
         trained.sde,
@@ -85,67 +148,6 @@ def probability_table(
         torch.Generator().manual_seed(seed),
         labels,
         sc.start,
-    )
-    inside = (xs.abs() <= cfg.data.half_width).all(dim=1)
-    cells = grid_labels(xs, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width) if k else None
-    h = cfg.data.half_width
-    nearest_cell = grid_labels(xs.clamp(-h, h), cfg.data.grid_rows, cfg.data.grid_cols, h) if k else None
-    rows = []
-    for i, (x, y, c) in enumerate(queries):
-        where = "inside" if inside[i] else "outside"
-        if k and inside[i]:
-            where += ", own cell" if cells[i] == c else f", cell {int(cells[i])}"
-        elif k:
-            where += f", nearest cell {int(c)}" if c == nearest_cell[i] else f", cell {int(c)} (not the nearest)"
-        rows.append(
-            {
-                "x": x,
-                "y": y,
-                "class": c,
-                "where": where,
-                "elbo": est.elbo[i].item(),
-                "stderr": est.stderr[i].item(),
-                "neg_diffusion_loss": -est.diffusion[i].item(),
-                "prior_kl": est.prior_kl[i].item(),
-                "reconstruction": est.reconstruction[i].item(),
-            }
-        )
-    data, data_labels = make_dataset(cfg)
-    if exact:
-        if not (rtol > 0 and atol > 0):
-            raise ParameterError(("rtol", "atol"), f"must be > 0, got {rtol:g}, {atol:g}")
-        ode = exact_log_prob(trained.model, xs.to(trained.device), trained.sde, labels, sc.start, rtol, atol)
-        data_prior = training_data_prior(data, data_labels, ode.ends, labels, trained.sde.sigma_max)
-        for i, row in enumerate(rows):
-            box = cell_box(row["class"] if k else None, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width)
-            row["exact_logp"], row["exact_nfe"] = ode.logp[i].item(), ode.nfe
-            row["exact_logp_data_prior"] = (ode.divergence[i] + data_prior[i]).item()
-            row["smoothed_truth"] = smoothed_box_log_density(xs[i : i + 1], *box, trained.sde.sigma_min).item()
-    if unconditional is not None and k:
-        plain = log_prob_bound(
-            unconditional.model,
-            xs.to(unconditional.device),
-            unconditional.sde,
-            sc.steps,
-            samples,
-            torch.Generator().manual_seed(seed),
-            None,
-            sc.start,
-        )
-        for i, row in enumerate(rows):
-            row["unconditional_elbo"] = plain.elbo[i].item()
-    area = (2 * cfg.data.half_width) ** 2
-    truth = math.log((k or 1) / area)
-    return ProbabilityTable(
-        rows,
-        sc.steps,
-        samples,
-        bool(k),
-        data.numpy(),
-        class_grid(cfg),
-        truth,
-        start=sc.start,
-        tolerance=(rtol, atol) if exact else None,
     )
 
 
@@ -172,35 +174,32 @@ def exact_density_grid(
     sc: SampleConfig,
     klass: int | None = None,
     size: int = 41,
-    reach: float = 2.0,
     rtol: float = 1e-4,
     atol: float = 1e-4,
 ) -> DensityGrid:
-    """C6: the exact log p(x) (or log p(x | c)) on a size x size grid over [-reach, reach]^2, and the truth beside it:
-    the uniform density of the data (of the class's cell), -inf outside."""
-    cfg = trained.cfg
-    axis = torch.linspace(-reach, reach, size)
-    gx, gy = torch.meshgrid(axis, axis, indexing="xy")
+    """C6: the exact log p(x) (or log p(x | c)) on a size x size grid over the set's view (the square: [-2, 2]^2), and
+    the truth beside it where the set knows it (-inf off its support)."""
+    cfg, dataset = trained.cfg, trained.dataset
+    x0, x1, y0, y1 = dataset.view()
+    cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, 0.4 * max(x1 - x0, y1 - y0)  # 80% of the view
+    xs, ys = torch.linspace(cx - r, cx + r, size), torch.linspace(cy - r, cy + r, size)
+    gx, gy = torch.meshgrid(xs, ys, indexing="xy")
     pts = torch.stack([gx.flatten(), gy.flatten()], dim=1)
     labels = None
     if cfg.n_classes:
-        klass = 4 if klass is None else klass
+        klass = dataset.default_class() if klass is None else klass
         labels = torch.full((len(pts),), klass, dtype=torch.long, device=trained.device)
-    ode = exact_log_prob(trained.model, pts.to(trained.device), trained.sde, labels, sc.start, rtol, atol)
-    h = cfg.data.half_width
-    inside = (pts.abs() <= h).all(dim=1)
-    if cfg.n_classes:
-        inside &= grid_labels(pts, cfg.data.grid_rows, cfg.data.grid_cols, h) == klass
-        truth_value = math.log(cfg.n_classes / (2 * h) ** 2)
     else:
-        truth_value = math.log(1 / (2 * h) ** 2)
-    truth = torch.where(inside, torch.tensor(truth_value), torch.tensor(float("-inf")))
+        klass = None
+    ode = exact_log_prob(trained.model, pts.to(trained.device), trained.sde, labels, sc.start, rtol, atol)
+    truth = dataset.log_density(pts, klass)
     return DensityGrid(
-        axis.numpy(),
+        xs.numpy(),
+        ys.numpy(),
         ode.logp.view(size, size).float().numpy(),
-        truth.view(size, size).numpy(),
-        truth_value,
-        klass if cfg.n_classes else None,
+        truth.view(size, size).numpy() if truth is not None else None,
+        klass,
         ode.nfe,
         sc.start,
+        dataset.data_view(),
     )

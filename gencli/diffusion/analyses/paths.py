@@ -6,16 +6,11 @@ from collections.abc import Callable
 
 import torch
 
-from gencli.diffusion.analyses.common import (
-    class_grid,
-    class_labels,
-    sampler_settings,
-    sampling_model,
-)
+from gencli.diffusion.analyses.common import class_labels, sampler_settings, sampling_model, training_points
 from gencli.diffusion.config import SampleConfig
-from gencli.diffusion.datasets.square import grid_labels
 from gencli.diffusion.model.store import TrainedDiffusion
 from gencli.diffusion.process.sde import VESDE
+from gencli.diffusion.quality.regions import landed_classes
 from gencli.diffusion.results import (
     Determinism,
     ForwardPath,
@@ -27,18 +22,25 @@ from gencli.diffusion.sampling.samplers import (
     sample,
 )
 from gencli.diffusion.sampling.start import initial_noise
-from gencli.diffusion.training.trainer import make_dataset
 
 
-def forward_path(sde: VESDE, point: tuple[float, float], steps: int = 500, seed: int = 0) -> ForwardPath:
-    """U1: one path of the forward process from `point`, at steps + 1 evenly spaced times."""
+def forward_path(
+    sde: VESDE, dataset, point: tuple[float, float] | None = None, steps: int = 500, seed: int = 0
+) -> ForwardPath:
+    """U1: one path of the forward process from `point` (default: outside the set, beyond a corner of its box), at
+    steps + 1 evenly spaced times."""
+    point = tuple(point) if point is not None else dataset.forward_start()
     ts = torch.linspace(0, 1, steps + 1)
-    path = sde.forward_path(torch.tensor([point], dtype=torch.float32), ts, torch.Generator().manual_seed(seed))[:, 0]
-    return ForwardPath(tuple(point), ts.numpy(), sde.sigma(ts).numpy(), path.numpy())
+    x0 = torch.tensor([point], dtype=torch.float32)
+    path = sde.forward_path(x0, ts, torch.Generator().manual_seed(seed))[:, 0]
+    inside = bool(dataset.inside(x0)[0])
+    return ForwardPath(
+        point, ts.numpy(), sde.sigma(ts).numpy(), path.numpy(), dataset.data_view(), inside, sde.log_ratio
+    )
 
 
 def reverse_paths(trained: TrainedDiffusion, sc: SampleConfig, n: int = 4, seed: int = 0) -> ReversePaths:
-    """Reverse trajectories of n points, or one point per class with the check that it ends in its own cell (C3)."""
+    """Reverse trajectories of n points, or one point per class with the check that it ends in its own region (C3)."""
     cfg = trained.cfg
     k = cfg.n_classes
     labels = torch.arange(k, device=trained.device) if k else None
@@ -51,17 +53,18 @@ def reverse_paths(trained: TrainedDiffusion, sc: SampleConfig, n: int = 4, seed:
         z = initial_noise(model, count, sc.start, trained.sde, gen, labels)
         sample(model, z, ts, trained.sde, sc.sampler, labels, gen, cb)
     traj = torch.stack(frames).cpu()  # (K, count, 2)
-    data, _ = make_dataset(cfg)
-    landed = grid_labels(traj[-1], cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width).numpy() if k else None
+    data, _ = training_points(trained)
+    landed = landed_classes(traj[-1], trained.dataset).numpy() if k else None
     return ReversePaths(
         traj.numpy(),
         ts.numpy(),
         labels.cpu().numpy() if k else None,
         k,
-        class_grid(cfg),
+        trained.dataset.data_view(),
         data.numpy(),
         sampler_settings(sc),
         seed,
+        trained.dataset.inside(traj[-1]).numpy(),
         landed,
     )
 
@@ -108,4 +111,5 @@ def determinism(
         (stack - stack[0]).abs().amax().item(),
         torch.stack(paths).numpy(),
         stack[:, :shown].numpy(),
+        trained.dataset.data_view(),
     )

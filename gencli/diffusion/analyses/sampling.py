@@ -7,17 +7,12 @@ import typing
 
 import numpy as np
 
-from gencli.diffusion import quality
-from gencli.diffusion.analyses.common import (
-    class_grid,
-    class_labels,
-    sample_timed,
-    sampler_settings,
-)
+from gencli.diffusion.analyses.common import class_labels, quality_of, sample_timed, sampler_settings, training_points
 from gencli.diffusion.analyses.guidance import guidance_sweep
 from gencli.diffusion.config import SampleConfig, Schedule
 from gencli.diffusion.model.store import TrainedDiffusion
 from gencli.diffusion.process.sde import VESDE
+from gencli.diffusion.quality import regions
 from gencli.diffusion.results import (
     Samples,
     SamplingSweep,
@@ -27,7 +22,6 @@ from gencli.diffusion.results import (
     SweepRow,
 )
 from gencli.diffusion.sampling.grids import time_grid
-from gencli.diffusion.training.trainer import make_dataset
 
 SCHEDULE_NAMES = typing.get_args(Schedule)
 
@@ -35,54 +29,48 @@ SCHEDULE_NAMES = typing.get_args(Schedule)
 def sample_quality(
     trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int = 0, klass: int | str | None = None
 ) -> Samples:
-    """n samples and their quality: inside fraction, TV from uniform and, conditional, own-cell fractions (C4, C5).
+    """n samples and their quality against fresh data (TV with its floor, precision, recall, inside fraction) and,
+    conditional, each class's own-region fraction and spread (C4, C5). One class is measured against its own data.
 
     `klass="none"` samples the null class: the conditional model used unconditionally.
     """
-    cfg = trained.cfg
+    cfg, data = trained.cfg, trained.dataset
     labels = class_labels(trained, n, klass)
     x, wall = sample_timed(trained, sc, n, seed, labels)
+    view, q = data.data_view(), quality_of(trained, x, klass)
     if klass == "none":
-        return Samples(
-            x.numpy(),
-            None,
-            0,
-            (0, 0),
-            {**sampler_settings(sc), "class": "none"},
-            seed,
-            wall,
-            quality.inside_fraction(x, cfg.data.half_width),
-            quality.tv_from_uniform(x, 10, cfg.data.half_width),
-        )
-    hw = cfg.data.half_width
+        return Samples(x.numpy(), None, 0, view, {**sampler_settings(sc), "class": "none"}, seed, wall, q)
     res = Samples(
         x.numpy(),
         labels.numpy() if labels is not None else None,
         cfg.n_classes,
-        class_grid(cfg),
+        view,
         sampler_settings(sc),
         seed,
         wall,
-        quality.inside_fraction(x, hw),
-        quality.tv_from_uniform(x, 10, hw),
+        q,
     )
     if labels is not None:
-        data, data_labels = make_dataset(cfg)
-        res.own_region = quality.own_region_fractions(x, labels, cfg.data.grid_rows, cfg.data.grid_cols, hw)
-        res.spread = quality.class_spread(x, labels, cfg.n_classes)
-        res.data_spread = quality.class_spread(data, data_labels, cfg.n_classes)
+        points, point_labels = training_points(trained)
+        res.own_region = regions.own_region_fractions(x, labels, data, cfg.n_classes)
+        res.spread = regions.class_spread(x, labels, cfg.n_classes)
+        res.data_spread = regions.class_spread(points, point_labels, cfg.n_classes)
     return res
 
 
 def seeds_grid(trained: TrainedDiffusion, sc: SampleConfig, n: int, first_seed: int = 0, count: int = 9) -> SeedsGrid:
-    """U3: `count` samplings of n points with consecutive seeds."""
+    """U3: `count` samplings of n points with consecutive seeds, each with its quality."""
     labels = class_labels(trained, n)
     panels = []
     for s in range(first_seed, first_seed + count):
         x, _ = sample_timed(trained, sc, n, s, labels)
-        panels.append(SeedPanel(s, x.numpy(), quality.inside_fraction(x), quality.tv_from_uniform(x)))
+        panels.append(SeedPanel(s, x.numpy(), quality_of(trained, x)))
     return SeedsGrid(
-        panels, labels.numpy() if labels is not None else None, trained.cfg.n_classes, sampler_settings(sc)
+        panels,
+        labels.numpy() if labels is not None else None,
+        trained.cfg.n_classes,
+        sampler_settings(sc),
+        trained.dataset.data_view(),
     )
 
 
@@ -102,14 +90,20 @@ def sampler_sweep(
         x, wall = sample_timed(trained, sc, n, seed, labels, sampler, schedule, steps)
         own = None
         if labels is not None:
-            own = float(np.nanmean(quality.own_region_fractions(x, labels, cfg.data.grid_rows, cfg.data.grid_cols)))
-        rows.append(
-            SweepRow(
-                sampler, schedule, steps, quality.inside_fraction(x), quality.tv_from_uniform(x), wall, x.numpy(), own
-            )
-        )
+            own = float(np.nanmean(regions.own_region_fractions(x, labels, trained.dataset, cfg.n_classes)))
+        rows.append(SweepRow(sampler, schedule, steps, quality_of(trained, x), wall, x.numpy(), own))
     what = "number of steps T" if key == "steps_sweep" else "sampler and time grid"
-    return SamplingSweep(key, what, rows, labels.numpy() if labels is not None else None, cfg.n_classes, seed, sc.start)
+    return SamplingSweep(
+        key,
+        what,
+        rows,
+        labels.numpy() if labels is not None else None,
+        cfg.n_classes,
+        seed,
+        sc.start,
+        trained.dataset.data_view(),
+        trained.sde.log_ratio,
+    )
 
 
 def sigma_schedules(sde: VESDE, steps: int, rho: float = 7.0) -> SigmaSchedules:

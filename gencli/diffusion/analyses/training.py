@@ -6,22 +6,34 @@ import numpy as np
 
 from gencli.checkpoint.load import metrics_rows
 from gencli.core.errors import GencliError
-from gencli.diffusion.analyses.common import (
-    class_grid,
-)
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.model.store import TrainedDiffusion
 from gencli.diffusion.results import (
     TrainingCurve,
     TrainingData,
 )
-from gencli.diffusion.training.trainer import make_dataset
+from gencli.diffusion.training.trainer import training_set
 
 
-def training_data(cfg: DiffusionConfig) -> TrainingData:
-    """C1: the training points (and classes) the config describes."""
-    x, labels = make_dataset(cfg)
-    return TrainingData(x.numpy(), labels.numpy() if labels is not None else None, cfg.n_classes, class_grid(cfg))
+def data_result(cfg: DiffusionConfig, dataset, x, labels, model) -> TrainingData:
+    """C1 from training points (and classes) of `dataset`, with the standardisation `model` applies."""
+    scale = float(model.input_scale)
+    shift = tuple(float(v) for v in model.input_shift)
+    frame = None if scale == 1.0 and shift == (0.0, 0.0) else (shift, scale)
+    return TrainingData(
+        x.cpu().numpy(),
+        labels.cpu().numpy() if labels is not None else None,
+        cfg.n_classes,
+        dataset.data_view(),
+        dataset.describe(len(x)),
+        frame,
+    )
+
+
+def training_data(trained: TrainedDiffusion) -> TrainingData:
+    """C1: the training points (and classes) of the checkpoint's set."""
+    x, labels = training_set(trained.cfg, trained.dataset)
+    return data_result(trained.cfg, trained.dataset, x, labels, trained.model)
 
 
 def training_curve(trained: TrainedDiffusion) -> TrainingCurve:

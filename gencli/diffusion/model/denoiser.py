@@ -15,7 +15,8 @@ class Denoiser(nn.Module):
     embedding; the first fully connected layer mixes them. With `null_class`, the embedding
     has one more row, index `n_classes`, the "no class" of classifier-free guidance. The data
     moments used by the matched start (mean and variance, per class when conditional, and
-    of all the data for the null class) ride along as buffers.
+    of all the data for the null class) ride along as buffers, and so does the standardisation of the input
+    (`input_shift`, `input_scale`: the network sees (x - shift) / scale; the noise schedule is scaled with it).
     """
 
     def __init__(self, cfg: ModelConfig, n_classes: int = 0, null_class: bool = False):
@@ -35,12 +36,15 @@ class Denoiser(nn.Module):
         k = max(rows, 1)
         self.register_buffer("data_mean", torch.zeros(k, 2))
         self.register_buffer("data_var", torch.ones(k, 2))
+        # standardisation: the network sees (x - shift) / scale (identity for the exercise's square)
+        self.register_buffer("input_shift", torch.zeros(2))
+        self.register_buffer("input_scale", torch.ones(()))
 
     def forward(self, x: Tensor, t: Tensor | float, labels: Tensor | None = None) -> Tensor:
         """eps_hat of shape (N, 2) for points x (N, 2) at time t (scalar or (N,))."""
         t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
         tcol = t.expand(x.shape[0])[:, None] if t.dim() == 0 else t[:, None]  # (N, 1)
-        parts = [x, tcol]
+        parts = [(x - self.input_shift) / self.input_scale, tcol]
         if self.class_embed is not None:
             if labels is None:
                 raise ValueError("a conditional denoiser needs class labels")

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import torch
 
-from gencli.checkpoint.format import Checkpoint
+from gencli.checkpoint.format import Checkpoint, CheckpointError
 from gencli.checkpoint.load import frozen_model, load_checkpoint, resolved_config
 from gencli.diffusion.config import DiffusionConfig
+from gencli.diffusion.datasets import POINTS_FILE, dataset_for
+from gencli.diffusion.datasets.base import Dataset
 from gencli.diffusion.model.denoiser import Denoiser
 from gencli.diffusion.process.sde import VESDE
 
@@ -18,21 +20,32 @@ KIND = "diffusion"
 
 @dataclass
 class TrainedDiffusion:
-    """A denoiser ready for sampling, with its config and noise schedule."""
+    """A denoiser ready for sampling, with its config, its noise schedule (in the data's units) and its data set."""
 
     cfg: DiffusionConfig
     model: Denoiser
     sde: VESDE
     checkpoint: Checkpoint
+    dataset: Dataset
 
     @property
     def device(self) -> torch.device:
         return self.model.data_mean.device
 
 
+def with_frame(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Weights with the standardisation buffers; a checkpoint written before them (the square only) gets the
+    identity."""
+    return {"input_shift": torch.zeros(2), "input_scale": torch.ones(()), **weights}
+
+
 def load_trained(path: Path, device: torch.device | str = "cpu") -> TrainedDiffusion:
-    """Rebuild the denoiser on `device` from a checkpoint directory (exit-2 errors when unusable)."""
+    """Rebuild the denoiser on `device` and its data set from a checkpoint directory (exit-2 errors when unusable)."""
     ckpt = load_checkpoint(path, KIND)
     cfg = resolved_config(ckpt, DiffusionConfig)
-    model = frozen_model(Denoiser(cfg.model, cfg.n_classes, cfg.null_class), ckpt.weights, path, device)
-    return TrainedDiffusion(cfg, model, VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max), ckpt)
+    if cfg.data.is_file and not (Path(path) / POINTS_FILE).is_file():
+        raise CheckpointError(f"{Path(path) / POINTS_FILE}: missing (the points the model was trained on)")
+    model = frozen_model(Denoiser(cfg.model, cfg.n_classes, cfg.null_class), with_frame(ckpt.weights), path, device)
+    scale = float(model.input_scale)
+    sde = VESDE(cfg.sde.sigma_min * scale, cfg.sde.sigma_max * scale)
+    return TrainedDiffusion(cfg, model, sde, ckpt, dataset_for(cfg.data, Path(path) if cfg.data.is_file else None))

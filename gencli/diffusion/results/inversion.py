@@ -8,6 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from gencli.core.results import DataFile, Result, Table
+from gencli.diffusion.results.common import DataView
 from gencli.diffusion.sampling.steps import SAMPLERS
 
 REACHED = 0.05  # an inversion output within this distance of its target counts as reaching it, whatever the tolerance
@@ -15,7 +16,7 @@ REACHED = 0.05  # an inversion output within this distance of its target counts 
 
 @dataclass
 class SamplerInversion(Result):
-    """Bonus: the sampler's inputs optimised so that it outputs a point far outside the square."""
+    """Bonus: the sampler's inputs optimised so that it outputs a point far outside the data."""
 
     FIGURE: ClassVar[str] = "invert_figure"  # the key of its figure in what `gencli.plots.draw` returns
     LOSS_FIGURE: ClassVar[str] = "invert_loss_figure"
@@ -34,6 +35,7 @@ class SamplerInversion(Result):
     background: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     noise_numbers: int = 0  # how many numbers were optimised (z(1), and every step's noise for sde)
     noise_log_density: float = 0.0  # their log-density under the sampler's own noise distribution (standardised)
+    view: DataView | None = None
 
     @property
     def typical_log_density(self) -> tuple[float, float]:

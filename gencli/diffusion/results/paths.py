@@ -8,9 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from gencli.core.results import DataFile, Result, Table
-from gencli.diffusion.results.common import (
-    settings_text,
-)
+from gencli.diffusion.results.common import DataView, settings_text
 from gencli.diffusion.sampling.steps import SAMPLERS
 
 
@@ -24,12 +22,19 @@ class ForwardPath(Result):
     ts: np.ndarray
     sigmas: np.ndarray
     path: np.ndarray  # (K, 2)
+    view: DataView
+    start_inside: bool
+    log_ratio: float = 5.0  # c in sigma(t) = sigma_min exp(c t)
+
+    def shown_rows(self) -> list[int]:
+        """The times the table shows (the finding quotes the middle one)."""
+        return sorted({0, len(self.ts) // 4, len(self.ts) // 2, 3 * len(self.ts) // 4, len(self.ts) - 1})
 
     def to_dict(self) -> dict:
         return {"start": list(self.start), "end": self.path[-1].tolist(), "steps": len(self.ts) - 1}
 
     def tables(self) -> list[Table]:
-        idx = sorted({0, len(self.ts) // 4, len(self.ts) // 2, 3 * len(self.ts) // 4, len(self.ts) - 1})
+        idx = self.shown_rows()
         return [
             Table(
                 "forward process at a few times",
@@ -50,19 +55,20 @@ class ForwardPath(Result):
 
     def finding(self) -> str:
         x0 = np.asarray(self.start)
-        where = "outside" if np.abs(x0).max() > 1 else "inside"
-        half = int(np.searchsorted(self.ts, 0.5))
+        where = "inside" if self.start_inside else "outside"
+        half = len(self.ts) // 2  # the table's middle row
         d_half = float(np.linalg.norm(self.path[half] - x0))
         d_end = float(np.linalg.norm(self.path[-1] - x0))
         text = (
-            f"Starting at ({self.start[0]:g}, {self.start[1]:g}), {where} the square, the point has moved {d_half:.3f} "
+            f"Starting at ({self.start[0]:g}, {self.start[1]:g}), {where} {self.view.support}, the point has moved "
+            f"{d_half:.3f} "
             f"by t = {self.ts[half]:.2f} (sigma {self.sigmas[half]:.3f}) and {d_end:.2f} by t = 1 (sigma "
             f"{self.sigmas[-1]:.2f})."
         )
         if d_end > 0 and d_half < 0.25 * d_end:
             text += (
-                " Most of the motion comes late: sigma(t) = exp(5 (t - 1)) is small for most of [0, 1] and grows "
-                "fast near t = 1."
+                f" Most of the motion comes late: sigma(t) grows by a factor e^{self.log_ratio:.3g} from t = 0 to 1, "
+                "so it is small for most of [0, 1] and grows fast near t = 1."
             )
         else:
             text += " The motion is spread over the whole interval."
@@ -79,10 +85,11 @@ class ReversePaths(Result):
     ts: np.ndarray
     labels: np.ndarray | None
     n_classes: int
-    grid: tuple[int, int]
+    view: DataView
     background: np.ndarray
     settings: dict
     seed: int
+    ends_inside: np.ndarray  # (N,) bool: each path's end lies inside the data's support
     landed: np.ndarray | None = None
 
     def to_dict(self) -> dict:
@@ -98,7 +105,13 @@ class ReversePaths(Result):
             return [
                 Table(
                     f"one point per class ({settings_text(self.settings)})",
-                    [("class", "d"), ("end x", ".3f"), ("end y", ".3f"), ("landed in cell", "d"), ("own cell", "")],
+                    [
+                        ("class", "d"),
+                        ("end x", ".3f"),
+                        ("end y", ".3f"),
+                        (f"landed in {self.view.region}", "d"),
+                        (f"own {self.view.region}", ""),
+                    ],
                     [
                         (int(c), *ends[j], int(self.landed[j]), bool(self.landed[j] == c))
                         for j, c in enumerate(self.labels)
@@ -134,9 +147,9 @@ class ReversePaths(Result):
     def finding(self) -> str:
         if self.landed is not None:
             own = int((self.landed == self.labels).sum())
-            return f"{own} of {len(self.labels)} classes end in their own cell."
-        inside = int((np.abs(self.traj[-1]) <= 1).all(axis=1).sum())
-        return f"{inside} of {self.traj.shape[1]} paths end inside the square."
+            return f"{own} of {len(self.labels)} classes end in their own {self.view.region}."
+        inside = int(self.ends_inside.sum())
+        return f"{inside} of {self.traj.shape[1]} paths end inside {self.view.support}."
 
 
 @dataclass
@@ -154,6 +167,7 @@ class Determinism(Result):
     max_abs_diff: float
     paths: np.ndarray  # (R, K, P, 2): the first P points' trajectories in each run
     ends: np.ndarray  # (R, P, 2)
+    view: DataView | None = None
 
     def to_dict(self) -> dict:
         return {

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from gencli.core.results import DataFile, Result, Table
-from gencli.diffusion.results.common import (
-    settings_text,
-    tv_noise_floor,
-    xy_rows,
-)
+from gencli.diffusion.results.common import DataView, settings_text, xy_rows
+from gencli.diffusion.results.quality import SampleQuality
+
+Z = 2.0  # a difference counts when it exceeds this many standard errors
+
+
+def quality_columns(view: DataView) -> list[tuple[str, str]]:
+    return [(f"inside {view.support}", ".3f"), *SampleQuality.COLUMNS]
+
+
+def quality_values(q: SampleQuality) -> tuple:
+    return (q.inside_fraction, *q.row())
 
 
 @dataclass
@@ -25,15 +33,24 @@ class Samples(Result):
     points: np.ndarray
     labels: np.ndarray | None
     n_classes: int
-    grid: tuple[int, int]
+    view: DataView
     settings: dict
     seed: int
     wall_s: float
-    inside_fraction: float
-    tv_distance: float
+    quality: SampleQuality
     own_region: list[float] | None = None
     spread: list[list[float]] | None = None
     data_spread: list[list[float]] | None = None
+
+    @property
+    def inside_fraction(self) -> float:
+        return self.quality.inside_fraction
+
+    @property
+    def tv_distance(self) -> float:
+        """The set's own TV: the square's from uniform (the exercise's figure), any other's against fresh data."""
+        q = self.quality
+        return q.square_tv if q.square_tv is not None else q.tv
 
     @property
     def own_mean(self) -> float:
@@ -47,12 +64,20 @@ class Samples(Result):
         return c, f
 
     def to_dict(self) -> dict:
+        q = self.quality
         d = {
             "n": len(self.points),
             "seed": self.seed,
+            "data": self.view.name,
             **self.settings,
             "inside_fraction": self.inside_fraction,
             "tv_distance": self.tv_distance,
+            "tv_data": q.tv,
+            "tv_floor": q.floor,
+            "tv_ratio": q.ratio,
+            "precision": q.precision,
+            "recall": q.recall,
+            "quality": q.to_dict(),
             "wall_s": self.wall_s,
         }
         if self.own_region is not None:
@@ -68,21 +93,27 @@ class Samples(Result):
         return d
 
     def tables(self) -> list[Table]:
+        q = self.quality
+        cols, values = [("points", "d"), *quality_columns(self.view)], [len(self.points), *quality_values(q)]
+        if q.square_tv is not None:
+            cols.append(("TV from uniform (10x10)", ".3f"))
+            values.append(q.square_tv)
         out = [
             Table(
                 f"{len(self.points)} samples ({settings_text(self.settings)}, seed {self.seed})",
-                [("points", "d"), ("inside square", ".3f"), ("TV from uniform (10x10)", ".3f"), ("wall s", ".2f")],
-                [(len(self.points), self.inside_fraction, self.tv_distance, self.wall_s)],
+                [*cols, ("wall s", ".2f")],
+                [(*values, self.wall_s)],
             )
         ]
         if self.own_region is not None:
             rows = [(c, f, *self.spread[c], *self.data_spread[c]) for c, f in enumerate(self.own_region)]
             out.append(
                 Table(
-                    f"own-cell fraction per class (mean {self.own_mean:.3f}, worst {self.own_worst[1]:.3f})",
+                    f"own-{self.view.region} fraction per class (mean {self.own_mean:.3f}, worst "
+                    f"{self.own_worst[1]:.3f})",
                     [
                         ("class", "d"),
-                        ("in own cell", ".3f"),
+                        (f"in own {self.view.region}", ".3f"),
                         ("std x", ".3f"),
                         ("std y", ".3f"),
                         ("data std x", ".3f"),
@@ -94,35 +125,30 @@ class Samples(Result):
         return out
 
     def data_files(self) -> list[DataFile]:
-        return [
-            DataFile(
-                "samples",
-                "samples.csv",
-                ["x", "y"] + (["label"] if self.labels is not None else []),
-                xy_rows(self.points, self.labels),
-            )
-        ]
+        header = ["x", "y"] + (["label"] if self.labels is not None else [])
+        return [DataFile("samples", "samples.csv", header, xy_rows(self.points, self.labels))]
 
     def quality_finding(self) -> str:
-        """What the inside fraction and the TV distance say."""
-        n = len(self.points)
-        floor = tv_noise_floor(n)
-        return (
-            f"{self.inside_fraction:.1%} of {n:,} samples land inside the square; the 10x10 histogram is "
-            f"{self.tv_distance:.3f} from uniform in total variation, {self.tv_distance / floor:.1f}x the "
-            f"{floor:.3f} that sampling noise alone gives at {n:,} points."
-        )
+        """What the quality numbers say."""
+        q, n = self.quality, len(self.points)
+        text = f"{q.inside_fraction:.1%} of {n:,} samples land inside {self.view.support}. " + q.text()
+        if q.square_tv is not None:
+            text += (
+                f" The exercise's figure: the 10x10 histogram is {q.square_tv:.3f} from uniform in total variation, "
+                f"{q.square_tv / q.square_floor:.1f}x the {q.square_floor:.3f} that sampling noise alone gives at "
+                f"{n:,} points."
+            )
+        return text
 
     def class_finding(self) -> str:
-        """What the own-cell fractions and the spreads say (conditional model)."""
+        """What the own-region fractions and the spreads say (conditional model)."""
         if self.own_region is None:
             return ""
         c, worst = self.own_worst
         ratio = np.nanmean(np.asarray(self.spread) / np.asarray(self.data_spread))
         return (
-            f"On average {self.own_mean:.3f} of a class's samples land in its own cell (worst: class {c}, "
-            f"{worst:.3f}); "
-            f"the samples' spread within a class is {ratio:.2f}x the training data's."
+            f"On average {self.own_mean:.3f} of a class's samples {self.view.own_rule} (worst: class {c}, "
+            f"{worst:.3f}); the samples' spread within a class is {ratio:.2f}x the training data's."
         )
 
     def finding(self) -> str:
@@ -133,8 +159,16 @@ class Samples(Result):
 class SeedPanel:
     seed: int
     points: np.ndarray
-    inside_fraction: float
-    tv_distance: float
+    quality: SampleQuality
+
+    @property
+    def inside_fraction(self) -> float:
+        return self.quality.inside_fraction
+
+    @property
+    def tv_distance(self) -> float:
+        q = self.quality
+        return q.square_tv if q.square_tv is not None else q.tv
 
 
 @dataclass
@@ -147,11 +181,19 @@ class SeedsGrid(Result):
     labels: np.ndarray | None
     n_classes: int
     settings: dict
+    view: DataView
 
     def to_dict(self) -> dict:
         return {
             "seeds_grid": [
-                {"seed": p.seed, "inside_fraction": p.inside_fraction, "tv_distance": p.tv_distance}
+                {
+                    "seed": p.seed,
+                    "inside_fraction": p.inside_fraction,
+                    "tv_distance": p.tv_distance,
+                    "tv_ratio": p.quality.ratio,
+                    "precision": p.quality.precision,
+                    "recall": p.quality.recall,
+                }
                 for p in self.panels
             ]
         }
@@ -160,46 +202,45 @@ class SeedsGrid(Result):
         return [
             Table(
                 f"{len(self.panels)} seeds ({settings_text(self.settings)})",
-                [("seed", "d"), ("inside square", ".3f"), ("TV from uniform", ".3f")],
-                [(p.seed, p.inside_fraction, p.tv_distance) for p in self.panels],
+                [("seed", "d"), *quality_columns(self.view)],
+                [(p.seed, *quality_values(p.quality)) for p in self.panels],
             )
         ]
 
     def data_files(self) -> list[DataFile]:
         rows = [(p.seed, *r) for p in self.panels for r in xy_rows(p.points, self.labels)]
-        return [
-            DataFile(
-                "seeds_grid",
-                "seeds_grid.csv",
-                ["seed", "x", "y"] + (["label"] if self.labels is not None else []),
-                rows,
-            )
-        ]
+        header = ["seed", "x", "y"] + (["label"] if self.labels is not None else [])
+        return [DataFile("seeds_grid", "seeds_grid.csv", header, rows)]
 
     def finding(self) -> str:
-        tv = [p.tv_distance for p in self.panels]
-        ins = [p.inside_fraction for p in self.panels]
-        n = len(self.panels[0].points)
-        floor = tv_noise_floor(n)
+        """The seeds' TVs against the data's noise floor: their mean against the floor by the standard error of that
+        difference, and their spread against the spread two data draws show."""
+        qs = [p.quality for p in self.panels]
+        tv = np.array([q.tv for q in qs])
+        floor, floor_sd, repeats = qs[0].floor, qs[0].floor_sd, qs[0].floor_repeats
+        k = len(tv)
+        mean, sd = float(tv.mean()), float(tv.std(ddof=1)) if k > 1 else 0.0
+        se = math.hypot(sd / math.sqrt(k), floor_sd / math.sqrt(repeats))
+        above = int((tv > floor).sum())
         text = (
-            f"Across {len(self.panels)} seeds the inside fraction ranges {min(ins):.3f} to {max(ins):.3f} and the TV "
-            f"{min(tv):.3f} to {max(tv):.3f}; {n:,} truly uniform points would give a TV of about {floor:.3f} from "
-            f"sampling noise alone."
+            f"Across {k} seeds of {len(self.panels[0].points):,} points the TV against fresh data ranges "
+            f"{tv.min():.3f} to {tv.max():.3f} (mean {mean:.3f}); two data draws of these sizes differ by "
+            f"{floor:.3f} on average (sd {floor_sd:.3f}) from sampling noise alone, and {above} of the {k} seeds lie "
+            "above that."
         )
-        if max(tv) - min(tv) <= floor:
+        if mean - floor > Z * se:
             text += (
-                " The seeds differ by less than that noise floor: every seed gives the same picture up to sampling "
-                "noise."
+                f" The mean is {mean / floor:.2f}x the floor, {(mean - floor) / se:.1f} standard errors above it: the "
+                "model's own error shows through the sampling noise."
             )
         else:
             text += (
-                f" The seeds differ by {max(tv) - min(tv):.3f}, more than the noise floor: the pictures differ beyond "
-                "sampling noise."
+                f" The mean is within {Z:g} standard errors ({se:.3f}) of the floor: at this sample size the "
+                "samples cannot be told from the data."
             )
-        mean = float(np.mean(tv))
-        text += f" Their mean TV is {mean / floor:.1f}x the floor" + (
-            ", so the model's own error shows through the noise."
-            if mean > 1.5 * floor
-            else ", so at this sample size the samples cannot be told from uniform ones."
-        )
+        if k > 1 and floor_sd > 0:
+            spread = sd / floor_sd
+            text += f" The seeds scatter {spread:.1f}x as much as data draws do" + (
+                ": about what sampling noise gives." if spread <= 1.5 else ": more than sampling noise alone."
+            )
         return text

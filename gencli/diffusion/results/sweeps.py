@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from gencli.core.results import DataFile, Result, Table
-from gencli.diffusion.results.common import (
-    tv_noise_floor,
-)
+from gencli.diffusion.results.common import DataView
+from gencli.diffusion.results.quality import SampleQuality
+from gencli.diffusion.results.samples import Z, quality_columns, quality_values
 
 
 @dataclass
@@ -18,8 +19,7 @@ class SweepRow:
     sampler: str
     schedule: str
     steps: int
-    inside_fraction: float
-    tv_distance: float
+    quality: SampleQuality
     wall_s: float
     points: np.ndarray
     own_region_mean: float | None = None
@@ -27,6 +27,22 @@ class SweepRow:
     @property
     def name(self) -> str:
         return f"{self.sampler}/{self.schedule} T={self.steps}"
+
+    @property
+    def inside_fraction(self) -> float:
+        return self.quality.inside_fraction
+
+    @property
+    def tv_distance(self) -> float:
+        """The set's own TV: the square's from uniform (the exercise's), any other's against fresh data."""
+        q = self.quality
+        return q.square_tv if q.square_tv is not None else q.tv
+
+
+def difference_noise(q: SampleQuality) -> float:
+    """The standard error of the difference of two TVs measured at these sizes: sqrt(2) times the spread of one TV
+    over independent data draws (conservative for samplings that share their noise, whose differences vary less)."""
+    return math.sqrt(2) * q.floor_sd
 
 
 @dataclass
@@ -40,6 +56,8 @@ class SamplingSweep(Result):
     n_classes: int
     seed: int
     start: str
+    view: DataView
+    log_ratio: float = 5.0  # c in sigma'(t) = c sigma(t): the exercise's Euler step moves z (c/T) of the way to x0_hat
 
     @property
     def figure(self) -> str:
@@ -47,107 +65,118 @@ class SamplingSweep(Result):
         return f"{self.key}_figure"
 
     def to_dict(self) -> dict:
-        return {
-            self.key: [
-                {
-                    "sampler": r.sampler,
-                    "schedule": r.schedule,
-                    "steps": r.steps,
-                    "inside_fraction": r.inside_fraction,
-                    "tv_distance": r.tv_distance,
-                    "wall_s": r.wall_s,
-                    **({"own_region_mean": r.own_region_mean} if r.own_region_mean is not None else {}),
-                }
-                for r in self.rows
-            ]
-        }
+        out = []
+        for r in self.rows:
+            q = r.quality
+            d = {
+                "sampler": r.sampler,
+                "schedule": r.schedule,
+                "steps": r.steps,
+                "inside_fraction": r.inside_fraction,
+                "tv_distance": r.tv_distance,
+                "tv_data": q.tv,
+                "tv_ratio": q.ratio,
+                "precision": q.precision,
+                "recall": q.recall,
+                "wall_s": r.wall_s,
+            }
+            if r.own_region_mean is not None:
+                d["own_region_mean"] = r.own_region_mean
+            out.append(d)
+        return {self.key: out}
 
     def _columns(self) -> list[tuple[str, str]]:
-        cols = [("sampler", ""), ("schedule", ""), ("steps", "d"), ("inside square", ".3f"), ("TV from uniform", ".3f")]
+        cols = [("sampler", ""), ("schedule", ""), ("steps", "d"), *quality_columns(self.view)]
+        if self.rows and self.rows[0].quality.square_tv is not None:
+            cols.append(("TV from uniform", ".3f"))
         if self.labels is not None:
-            cols.append(("own cell", ".3f"))
+            cols.append((f"own {self.view.region}", ".3f"))
         return cols + [("wall s", ".3f")]
 
     def _values(self, r: SweepRow) -> tuple:
+        square = (r.quality.square_tv,) if r.quality.square_tv is not None else ()
         own = (r.own_region_mean,) if self.labels is not None else ()
-        return (r.sampler, r.schedule, r.steps, r.inside_fraction, r.tv_distance, *own, r.wall_s)
+        return (r.sampler, r.schedule, r.steps, *quality_values(r.quality), *square, *own, r.wall_s)
 
     def tables(self) -> list[Table]:
-        return [
-            Table(
-                f"{len(self.rows[0].points)} samples by {self.what} (seed {self.seed}, {self.start} start)",
-                self._columns(),
-                [self._values(r) for r in self.rows],
-            )
-        ]
+        title = f"{len(self.rows[0].points)} samples by {self.what} (seed {self.seed}, {self.start} start)"
+        return [Table(title, self._columns(), [self._values(r) for r in self.rows])]
 
     def data_files(self) -> list[DataFile]:
-        return [
-            DataFile(
-                self.key,
-                f"{self.key}.csv",
-                [name.replace(" ", "_") for name, _ in self._columns()],
-                [self._values(r) for r in self.rows],
-            )
-        ]
+        header = [name.replace(" ", "_") for name, _ in self._columns()]
+        return [DataFile(self.key, f"{self.key}.csv", header, [self._values(r) for r in self.rows])]
 
     def finding(self) -> str:
-        n = len(self.rows[0].points)
-        floor = tv_noise_floor(n)
         if self.key != "steps_sweep":
-            return self._compare_finding(floor)
-        best = min(self.rows, key=lambda r: r.tv_distance)
-        worst = max(self.rows, key=lambda r: r.tv_distance)
+            return self._compare_finding()
+        n = len(self.rows[0].points)
+        q0 = self.rows[0].quality
+        noise = difference_noise(q0)
+        best = min(self.rows, key=lambda r: r.quality.tv)
+        worst = max(self.rows, key=lambda r: r.quality.tv)
         text = (
-            f"Closest to uniform: {best.name} (TV {best.tv_distance:.3f}, {best.wall_s:.2f} s); farthest: {worst.name} "
-            f"(TV {worst.tv_distance:.3f}); sampling noise alone gives about {floor:.3f} at {n:,} points."
+            f"Closest to the data: {best.name} (TV {best.quality.tv:.3f}, {best.quality.ratio:.2f}x the floor, "
+            f"precision {best.quality.precision:.3f}, recall {best.quality.recall:.3f}); farthest: {worst.name} "
+            f"(TV {worst.quality.tv:.3f}); two data draws of {n:,} points differ by {q0.floor:.3f} from sampling "
+            "noise alone."
         )
-        if len(self.rows) > 1:
+        if len(self.rows) > 1 and noise > 0:
             last = self.rows[-1]
-            enough = next((r for r in self.rows if r.tv_distance <= last.tv_distance + floor / 4), last)
+            enough = next((r for r in self.rows if r.quality.tv <= last.quality.tv + Z * noise), last)
             if enough is not last:
                 text += (
-                    f" From T={enough.steps} on, the TV is within {floor / 4:.3f} of T={last.steps}'s "
-                    f"{last.tv_distance:.3f}, at {enough.steps / last.steps:.0%} of its cost."
+                    f" From T={enough.steps} on, the TV is within {Z:g} standard errors of a difference "
+                    f"({Z * noise:.3f}) of T={last.steps}'s {last.quality.tv:.3f}, at "
+                    f"{enough.steps / last.steps:.0%} of its network evaluations."
                 )
         euler = [r for r in self.rows if r.sampler == "euler" and r.schedule == "uniform"]
         if euler:
-            # the exercise's step: z <- z + (5 / T) (x0_hat - z), since dz = -5 (x0_hat - z) dt and dt = -1/T
+            # the exercise's step: z <- z + (c / T) (x0_hat - z), since dz = -c (x0_hat - z) dt and dt = -1/T
+            c = self.log_ratio
             parts = []
             for r in euler:
-                f = 5 / r.steps
+                f = c / r.steps
                 if f > 1:
-                    parts.append(f"at T={r.steps} each step moves z {f:g}x the way to x0_hat, past it (an overshoot)")
+                    parts.append(f"at T={r.steps} each step moves z {f:.3g}x the way to x0_hat, past it (an overshoot)")
                 elif f == 1:
                     parts.append(
-                        f"at T={r.steps} the first step lands exactly on x0_hat(z, 1) = E[x_0 | z], near the data's "
-                        "mean, and later steps cannot spread the samples out again"
+                        f"at T={r.steps} the first step lands exactly on x0_hat(z, 1) = E(x_0 | z), near the "
+                        "data's mean, and later steps cannot spread the samples out again"
                     )
             if parts:
                 text += (
-                    " Why: the exercise's Euler step is z <- z + (5/T)(x0_hat - z) (dz = -5 (x0_hat - z) dt, dt = "
-                    "-1/T); " + "; ".join(parts) + "."
+                    f" Why: the exercise's Euler step is z <- z + ({c:.3g}/T)(x0_hat - z) (dz = -{c:.3g} (x0_hat - "
+                    "z) dt, dt = -1/T); " + "; ".join(parts) + "."
                 )
-        crowded = [r for r in self.rows if r.inside_fraction >= 0.99 and r.tv_distance > 2 * best.tv_distance + floor]
+        crowded = [
+            r
+            for r in self.rows
+            if r.inside_fraction >= 0.99 and r.quality.tv > best.quality.tv + 2 * Z * max(noise, 1e-9)
+        ]
         if crowded:
             text += (
                 f" An inside fraction near 1 with a high TV ({', '.join(f'T={r.steps}' for r in crowded)}) means the "
-                "samples crowd inside the square, not that they are right."
+                f"samples crowd inside {self.view.support}, not that they are right."
             )
         return text
 
-    def _compare_finding(self, floor: float) -> str:
-        """Per number of steps: which sampler is closest to uniform, and whether the samplers differ beyond the
-        noise."""
+    def _compare_finding(self) -> str:
+        """Per number of steps: which sampler is closest to the data, and whether the samplers differ beyond the noise
+        of a difference of two TVs."""
         parts = []
         for steps in sorted({r.steps for r in self.rows}):
             rows = [r for r in self.rows if r.steps == steps]
-            best = min(rows, key=lambda r: r.tv_distance)
-            spread = max(r.tv_distance for r in rows) - best.tv_distance
-            verdict = "beyond" if spread > floor else "within"
+            best = min(rows, key=lambda r: r.quality.tv)
+            worst = max(rows, key=lambda r: r.quality.tv)
+            spread, noise = worst.quality.tv - best.quality.tv, difference_noise(best.quality)
+            verdict = (
+                f"beyond the {Z * noise:.3f} ({Z:g} standard errors of a difference) that sampling noise gives"
+                if spread > Z * noise
+                else f"within the {Z * noise:.3f} that sampling noise gives"
+            )
             parts.append(
-                f"at T={steps} {best.sampler}/{best.schedule} is closest (TV {best.tv_distance:.3f}) and the "
-                f"samplers span {spread:.3f}, {verdict} the noise floor of {floor:.3f}"
+                f"at T={steps} {best.sampler}/{best.schedule} is closest (TV {best.quality.tv:.3f}) and the "
+                f"samplers span {spread:.3f}, {verdict}"
             )
         return "Same noise through each sampler: " + "; ".join(parts) + "."
 
@@ -218,7 +247,8 @@ class SigmaSchedules(Result):
         return (
             f"Of {self.steps} steps, the uniform grid spends {nu} at sigma < 0.1 and the Karras grid (rho = "
             f"{self.rho:g}) "
-            f"{nk}: {who}. Here sigma(t) = exp(5 (t - 1)) is geometric in t, so a uniform grid in t already spaces the "
+            f"{nk}: {who}. Here sigma(t) = sigma_min^(1 - t) sigma_max^t is geometric in t, so a uniform grid in t "
+            "already spaces the "
             f"sigmas geometrically, from {u['sigma_first']:.3g} down to {u['sigma_last']:.3g}; the Karras grid spaces "
             f"sigma^(1/rho) evenly instead."
         )

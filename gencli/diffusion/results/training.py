@@ -8,9 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from gencli.core.results import DataFile, Result, Table
-from gencli.diffusion.results.common import (
-    xy_rows,
-)
+from gencli.diffusion.results.common import DataView, xy_rows
 
 
 @dataclass
@@ -84,34 +82,46 @@ class TrainingData(Result):
     points: np.ndarray
     labels: np.ndarray | None
     n_classes: int
-    grid: tuple[int, int]
+    view: DataView
+    description: str  # what the points are, in a sentence
+    frame: tuple[tuple[float, float], float] | None = None  # (shift, scale) the model's input is standardised by
 
     def counts(self) -> list[int]:
         return np.bincount(self.labels, minlength=self.n_classes).tolist() if self.labels is not None else []
 
     def to_dict(self) -> dict:
-        return {"n_points": len(self.points), "n_classes": self.n_classes, "class_counts": self.counts()}
+        d = {
+            "data": self.view.name,
+            "n_points": len(self.points),
+            "n_classes": self.n_classes,
+            "class_counts": self.counts(),
+        }
+        if self.frame is not None:
+            d["standardized"] = {"shift": list(self.frame[0]), "scale": self.frame[1]}
+        return d
 
     def tables(self) -> list[Table]:
         if self.labels is None:
-            return [Table("training data", [("points", "d")], [(len(self.points),)])]
+            return [Table("training data", [("set", ""), ("points", "d")], [(self.view.name, len(self.points))])]
         return [Table("training points per class", [("class", "d"), ("points", "d")], list(enumerate(self.counts())))]
 
     def data_files(self) -> list[DataFile]:
-        return [
-            DataFile(
-                "data",
-                "data.csv",
-                ["x", "y"] + (["label"] if self.labels is not None else []),
-                xy_rows(self.points, self.labels),
-            )
-        ]
+        header = ["x", "y"] + (["label"] if self.labels is not None else [])
+        return [DataFile("data", "data.csv", header, xy_rows(self.points, self.labels))]
+
+    def frame_text(self) -> str:
+        """What the standardisation did, in a sentence ("" when the model sees the data as it is)."""
+        if self.frame is None:
+            return ""
+        (sx, sy), scale = self.frame
+        return (
+            f" The model sees them standardised: centred at ({sx:.3g}, {sy:.3g}) and divided by {scale:.3g}, the "
+            "spread of the exercise's square, with the noise schedule scaled by the same factor."
+        )
 
     def finding(self) -> str:
-        if self.labels is None:
-            return f"{len(self.points)} points drawn uniformly in the square."
-        c = self.counts()
-        return (
-            f"{len(self.points)} points uniform in the square; the {self.grid[0]}x{self.grid[1]} grid gives "
-            f"{self.n_classes} classes (class = {self.grid[1]} * row + col) of {min(c)} to {max(c)} points each."
-        )
+        text = self.description
+        if self.labels is not None:
+            c = self.counts()
+            text += f", {min(c)} to {max(c)} points per class"
+        return text + "." + self.frame_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +15,10 @@ from gencli.checkpoint.training import check_writable_target, training_into
 from gencli.core.config import ConfigSources, require_unchanged, to_dict
 from gencli.core.datafiles import FigureWriter, result_files
 from gencli.core.errors import GencliError
+from gencli.diffusion.analyses.training import data_result
 from gencli.diffusion.config import DiffusionConfig, resolve_diffusion
+from gencli.diffusion.datasets import POINTS_FILE
+from gencli.diffusion.datasets.points import write_points
 from gencli.diffusion.model.store import KIND, load_trained
 from gencli.diffusion.results import TrainingCurve, TrainingData
 from gencli.diffusion.training.trainer import DiffusionTrainer
@@ -52,7 +56,14 @@ def save_trained(trainer: DiffusionTrainer, path: Path, files: dict | None = Non
     """Write the trainer's sampling weights, config, meta and resumable state to `path`."""
     losses = trainer.losses
     tail = losses[-100:]
+    data = trainer.dataset
     meta = {
+        "data": {
+            "name": trainer.cfg.data.name,
+            "title": data.title,
+            "scale": float(trainer.model.input_scale),
+            "shift": trainer.model.input_shift.tolist(),
+        },
         "step": trainer.epoch,
         "interrupted": interrupted,
         "metrics": {
@@ -61,6 +72,18 @@ def save_trained(trainer: DiffusionTrainer, path: Path, files: dict | None = Non
             "wall_s": trainer.wall_s,
         },
     }
+    files = dict(files or {})
+    if trainer.cfg.data.is_file:  # the checkpoint keeps its own copy of the points, and says how they were split
+        files[POINTS_FILE] = write_points(data.points, data.labels)
+        meta["data"].update(
+            {
+                "points": len(data.points),
+                "train": len(data.train_idx),
+                "held_out": len(data.held_idx),
+                "split_seed": trainer.cfg.data.seed,
+                "sha256": hashlib.sha256(files[POINTS_FILE]).hexdigest(),
+            }
+        )
     save_checkpoint(
         path, KIND, trainer.sampling_weights(), to_dict(trainer.cfg), meta, trainer.state_dict(), files=files
     )
@@ -70,13 +93,7 @@ def training_results(trainer: DiffusionTrainer) -> tuple[TrainingCurve, Training
     """U2 and C1 from a trainer: the loss curve and the training data."""
     cfg = trainer.cfg
     curve = TrainingCurve(np.asarray(trainer.losses), trainer.wall_s, cfg.model.conditional)
-    data = TrainingData(
-        trainer.x.cpu().numpy(),
-        trainer.labels.cpu().numpy() if trainer.labels is not None else None,
-        cfg.n_classes,
-        (cfg.data.grid_rows, cfg.data.grid_cols),
-    )
-    return curve, data
+    return curve, data_result(cfg, trainer.dataset, trainer.x, trainer.labels, trainer.model)
 
 
 def fit(

@@ -1,7 +1,8 @@
-"""Full-batch training of the eps-predicting denoiser (the exercise's loop, resumable)."""
+"""Training the eps-predicting denoiser: the exercise's full-batch loop (or minibatches), resumable."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -10,20 +11,59 @@ import torch
 from torch import Tensor
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from gencli.core.errors import TrainingDiverged
+from gencli.core.errors import GencliError, TrainingDiverged
 from gencli.diffusion.config import DiffusionConfig
-from gencli.diffusion.datasets.square import class_moments, grid_labels, square_points
+from gencli.diffusion.datasets import dataset_for
 from gencli.diffusion.model.denoiser import Denoiser
+from gencli.diffusion.model.store import with_frame
 from gencli.diffusion.process.sde import VESDE
+from gencli.diffusion.quality.regions import class_moments
 from gencli.diffusion.training.optim import Adam
 
+EXERCISE_STD = 1 / math.sqrt(3)  # the per-dimension spread of points uniform in [-1, 1]^2
 
-def make_dataset(cfg: DiffusionConfig) -> tuple[Tensor, Tensor | None]:
-    """The training points (n, 2) and, for the conditional model, their classes (n,)."""
-    gen = torch.Generator().manual_seed(cfg.data.seed)
-    x = square_points(cfg.data.n_points, cfg.data.half_width, gen)
-    labels = grid_labels(x, cfg.data.grid_rows, cfg.data.grid_cols, cfg.data.half_width)
-    return x, (labels if cfg.model.conditional else None)
+
+def training_set(cfg: DiffusionConfig, dataset) -> tuple[Tensor, Tensor | None]:
+    """The training points (n, 2) of the set and, for the conditional model, their classes (n,)."""
+    x, labels = dataset.training_points(cfg.data.n_points, cfg.data.seed)
+    if not cfg.model.conditional:
+        return x, None
+    if labels is None:
+        raise GencliError(f"--conditional: {dataset.title} has no labels (a CSV needs a label column)")
+    return x, labels
+
+
+def standard_frame(cfg: DiffusionConfig, dataset, x: Tensor) -> tuple[Tensor, float]:
+    """(shift, scale) of the standardisation: the network sees (x - shift) / scale, which has the spread of the
+    exercise's square (per-dimension std 1/sqrt(3), isotropic), and the noise schedule is scaled by the same factor.
+    Off (0, 1) for the square under `auto`: its coordinates are the exercise's."""
+    mode = cfg.data.standardize
+    if mode == "off" or (mode == "auto" and dataset.name == "square"):
+        return torch.zeros(2), 1.0
+    rms = float(x.double().var(0).mean().sqrt())
+    return x.double().mean(0).float(), max(rms, 1e-12) / EXERCISE_STD
+
+
+def scaled_sde(cfg: DiffusionConfig, scale: float) -> VESDE:
+    """The noise schedule in the data's units: the config's sigma(t) times the standardisation's scale."""
+    return VESDE(cfg.sde.sigma_min * scale, cfg.sde.sigma_max * scale)
+
+
+def untrained_process(cfg: DiffusionConfig) -> tuple[VESDE, object]:
+    """The forward process and data set a config describes, without a model (U1 needs no checkpoint)."""
+    dataset = dataset_for(cfg.data)
+    x, _ = dataset.training_points(cfg.data.n_points, cfg.data.seed)
+    return scaled_sde(cfg, standard_frame(cfg, dataset, x)[1]), dataset
+
+
+def resolve_classes(cfg: DiffusionConfig, dataset) -> DiffusionConfig:
+    """The config with model.n_classes set from the data (the conditional model's class count is the set's)."""
+    if not cfg.model.conditional:
+        return cfg
+    k = dataset.n_classes
+    if cfg.model.n_classes not in (0, k):
+        raise GencliError(f"model.n_classes: {cfg.model.n_classes}, but the data has {k} classes")
+    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, n_classes=k))
 
 
 def build_model(cfg: DiffusionConfig) -> Denoiser:
@@ -62,12 +102,19 @@ class DiffusionTrainer:
     consistent point to resume from.
     """
 
-    def __init__(self, cfg: DiffusionConfig, device: torch.device | str = "cpu"):
+    def __init__(self, cfg: DiffusionConfig, device: torch.device | str = "cpu", dataset=None):
+        self.dataset = dataset if dataset is not None else dataset_for(cfg.data)
+        cfg = resolve_classes(cfg, self.dataset)
         self.cfg = cfg
         self.device = torch.device(device)
-        self.sde = VESDE(cfg.sde.sigma_min, cfg.sde.sigma_max)
-        x, labels = make_dataset(cfg)
+        x, labels = training_set(cfg, self.dataset)
+        if cfg.train.batch_size > len(x):
+            raise GencliError(f"train.batch_size: {cfg.train.batch_size} is more than the {len(x):,} training points")
+        shift, scale = standard_frame(cfg, self.dataset, x)
+        self.sde = scaled_sde(cfg, scale)
         self.model = build_model(cfg)
+        self.model.input_shift.copy_(shift)
+        self.model.input_scale.fill_(scale)
         mean, var = class_moments(x, labels, cfg.n_classes)
         if cfg.null_class:  # the null class starts from the moments of all the data
             mean, var = torch.cat([mean, x.mean(0, keepdim=True)]), torch.cat([var, x.var(0, keepdim=True)])
@@ -86,15 +133,14 @@ class DiffusionTrainer:
         self.wall_s = 0.0
 
     def run(self, epochs: int, on_step: Callable[[int, float], None] | None = None) -> None:
-        """Train until `epochs` full-batch steps are done in total."""
+        """Train until `epochs` optimizer steps are done in total."""
         start = time.perf_counter()
         try:
             while self.epoch < epochs:
                 gen_state = self.gen.get_state()
                 try:
-                    loss = denoising_loss(
-                        self.model, self.x, self.labels, self.sde, self.gen, self.cfg.train.class_dropout
-                    )
+                    x, labels = self.batch()
+                    loss = denoising_loss(self.model, x, labels, self.sde, self.gen, self.cfg.train.class_dropout)
                     value = loss.item()
                     if not math.isfinite(value):
                         raise TrainingDiverged(
@@ -114,6 +160,14 @@ class DiffusionTrainer:
                     on_step(self.epoch, value)
         finally:
             self.wall_s += time.perf_counter() - start
+
+    def batch(self) -> tuple[Tensor, Tensor | None]:
+        """The points of this step: all of them (full batch), or train.batch_size drawn with replacement."""
+        b = self.cfg.train.batch_size
+        if b <= 0 or b >= len(self.x):
+            return self.x, self.labels
+        idx = torch.randint(len(self.x), (b,), generator=self.gen).to(self.x.device)
+        return self.x[idx], (self.labels[idx] if self.labels is not None else None)
 
     def sampling_weights(self) -> dict[str, Tensor]:
         """The weights to sample with: the moving average when enabled, else the current ones."""
@@ -136,7 +190,7 @@ class DiffusionTrainer:
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from a checkpoint's train state."""
-        self.model.load_state_dict(state["model"])
+        self.model.load_state_dict(with_frame(state["model"]))
         with torch.no_grad():
             for p, saved in zip(self.ema.module.parameters(), state["ema"]):
                 p.copy_(saved)

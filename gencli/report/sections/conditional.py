@@ -13,7 +13,7 @@ from gencli.report.sections.network import c2_prose, network_table
 @section("C1", "C1 · Training data by class", "What does the class-labelled training data look like?", "cond")
 def c1(spec: SectionSpec, c: Context) -> Section:
     m = c.models["cond"]
-    data = analyses.training_data(m.cfg)
+    data = analyses.training_data(m)
     return c.section(
         spec,
         [data],

@@ -12,23 +12,22 @@ from gencli.report.page import Figure, Section
 from gencli.report.registry import Context, SectionSpec, section, with_exercise_start
 
 COMPARE_STEPS = (10, 20, 50)  # U5 compares the samplers at these T too (all converge at T = 1000)
-FORWARD_START = (1.5, -1.25)  # U1's point, outside the square
 
 
 @section(
     "U1",
     "U1 · The forward process of one point",
-    "How does one point, starting outside the square, move under x_t = x_0 + sigma(t) eps, sigma(t) = exp(5 (t - 1))?",
+    "How does one point, starting outside the data, move under x_t = x_0 + sigma(t) eps, sigma(t) = exp(5 (t - 1))?",
     "diffusion",
 )
 def u1(spec: SectionSpec, c: Context) -> Section:
     m, steps = c.models["diffusion"], min(c.cfg.diffusion.steps, 500)
-    fwd = analyses.forward_path(m.sde, FORWARD_START, steps, 0)
+    fwd = analyses.forward_path(m.sde, m.dataset, None, steps, 0)
     return c.section(
         spec,
         [fwd],
         [(fwd.FIGURE, "forward process of one point, coloured by t")],
-        [command_line("diffusion trajectory", forward=True, point=FORWARD_START, steps=steps)],
+        [command_line("diffusion trajectory", forward=True, ckpt=c.paths["diffusion"], point=fwd.start, steps=steps)],
         config=m.cfg,
     )
 
