@@ -58,7 +58,7 @@ SQUARE = DataView(
     (-2.5, 2.5, -2.5, 2.5),
     support="the square",
     region="cell",
-    own_rule="lands in its own cell",
+    own_rule="land in their own cell",
     bounded=True,
 )
 
@@ -247,7 +247,7 @@ def test_probability_finding_follows_its_numbers():
     assert "2 below the true log density 0.811 by more than 2 standard errors" in mixed
     assert "1 within 2 standard errors of it" in mixed and "at or above" not in mixed
     above = _prob([_row(0, 0, 4, "inside, own cell", TRUTH + 1.0)]).finding()
-    assert "above it beyond the Monte Carlo noise, which a lower bound may not be" in above
+    assert "1 above the true log density 0.811 beyond the Monte Carlo noise, which a lower bound may not be" in above
     t = _prob([_row(0.5, -0.5, 2, "inside, own cell", 0.5)]).tables()[0]
     bound, rec, kl, lt = (
         t.columns.index(c)

@@ -15,6 +15,7 @@ from gencli.cli import console
 from gencli.cli.diffusion_options import (
     CompareOpt,
     ConditionalOpt,
+    DataOpt,
     ExerciseOpt,
     GuidanceOpt,
     GuidanceSweepOpt,
@@ -113,17 +114,31 @@ def train(
             "--conditional", help="Train the class-conditional model (with its own defaults: see the README)."
         ),
     ] = False,
-    epochs: Annotated[int | None, count_opt("--epochs", "Full-batch training steps (train.epochs).")] = None,
+    data: DataOpt = None,
+    epochs: Annotated[
+        int | None, count_opt("--epochs", "Optimizer steps (train.epochs; full-batch epochs by default).")
+    ] = None,
     seed: SeedOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --ckpt.")] = False,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
-    """Train the denoiser; write the checkpoint, metrics.csv, the loss figure (U2) and the data figure (C1).
+    """Train the denoiser on a 2D set; write the checkpoint, metrics.csv, the loss figure (U2) and the data figure (C1).
 
-    Example: gencli diffusion train --conditional --set train.epochs=8000
+    --data picks the points: the exercise's square (the default), another built-in set, or your own CSV of
+    x,y[,label] rows (a header as `diffusion sample` writes it), split into training and held-out points
+    (data.holdout, seeded by data.seed). Every set but the square is standardised: the model sees it centred and
+    scaled to the square's spread, with the noise schedule scaled alike (data.standardize). A CSV's points are
+    copied into the checkpoint, which never reads the file again.
+
+    Example: gencli diffusion train --data moons --conditional
     """
-    explicit = {"train.epochs": epochs, "train.seed": seed, "model.conditional": True if conditional else None}
+    explicit = {
+        "train.epochs": epochs,
+        "train.seed": seed,
+        "model.conditional": True if conditional else None,
+        "data.name": data,
+    }
     sources = ConfigSources(config, tuple(set_ or ()), explicit)
     path = ckpt or diffusion_checkpoint(conditional)
     trainer = fitting.prepare(path, resume, sources, devices.resolve_device(device))
@@ -140,6 +155,27 @@ def train(
     names = {"metrics": "metrics.csv", "data": "data.csv", "loss_figure": "loss.png", "data_figure": "data.png"}
     files = {k: path / v for k, v in names.items() if (path / v).is_file()}
     console.show(list(results), {"checkpoint": path, **files}, json_)
+
+
+@app.command("data")
+def data_cmd(
+    data: DataOpt = None,
+    n: Annotated[int, count_opt("--n", "Points to draw from a built-in set (a CSV shows all its own).")] = 3000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the draw (of a CSV: of its held-out split).")] = 0,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    out_dir: OutDirOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Draw a 2D set and plot it with its classes; write its data.csv: look at the data before training on it.
+
+    Example: gencli diffusion data --data spirals --n 2000
+    """
+    explicit = {"data.name": data, "data.n_points": n, "data.seed": seed}
+    cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit=explicit)
+    result = analyses.draw_data(cfg)
+    out = output_dir(out_dir, run_dir("diffusion", "data"))
+    console.show([result], write_outputs([result], out, cfg), json_)
 
 
 @app.command("sample")

@@ -8,6 +8,7 @@ import typer
 
 from gencli.cli.options import count_opt
 from gencli.diffusion.config import Sampler, Schedule, Start
+from gencli.diffusion.datasets.catalog import names as dataset_names
 from gencli.diffusion.sampling.steps import sampler_names
 
 ConditionalOpt = Annotated[
@@ -64,5 +65,13 @@ CompareOpt = Annotated[
     str | None,
     typer.Option(
         "--compare", help="Also compare SAMPLER/SCHEDULE pairs, e.g. euler/uniform,heun/karras,sde/uniform (U5)."
+    ),
+]
+DataOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--data",
+        help=f"The points: a built-in set ({dataset_names()}) or a CSV file of x,y[,label] rows "
+        "with a header (data.name; default square, the exercise's).",
     ),
 ]

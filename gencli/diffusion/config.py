@@ -86,6 +86,12 @@ class ModelConfig:
     conditional: bool = field(False, "add a class Embedding (class-conditional model)")
     hidden: int = field(64, "width of the hidden layers (the conditional model's default is 128)")
     n_layers: int = field(3, "number of fully connected layers (2 or more)")
+    fourier: int = field(
+        0,
+        "random Fourier features of the point fed beside it (sin and cos of each; 0: none, the "
+        "exercise's plain (x, y, t) input)",
+    )
+    fourier_scale: float = field(1.0, "the features' frequency spread, in cycles per unit of the standardised data")
     class_dim: int = field(16, "size of the class embedding (conditional model)")
     n_classes: int = field(
         0, "classes of the conditional model: set from the data when it is trained (0: from the data)"
@@ -97,6 +103,10 @@ class ModelConfig:
             out.append(f"hidden: must be >= 1, got {self.hidden}")
         if self.n_layers < 2:
             out.append(f"n_layers: must be >= 2, got {self.n_layers}")
+        if not 0 <= self.fourier <= 1024:
+            out.append(f"fourier: must be in 0..1024, got {self.fourier}")
+        if not (self.fourier_scale > 0 and math.isfinite(self.fourier_scale)):
+            out.append(f"fourier_scale: must be > 0, got {self.fourier_scale}")
         if self.class_dim < 1:
             out.append(f"class_dim: must be >= 1, got {self.class_dim}")
         return out
@@ -126,6 +136,9 @@ class TrainConfig:
 
     epochs: int = field(3000, "optimizer steps: full-batch epochs, or minibatch steps with batch_size > 0")
     batch_size: int = field(0, "points per step (0: all of them, the exercise's full batch)")
+    lr_schedule: Literal["constant", "cosine"] = field(
+        "constant", "the learning rate: constant (the exercise's), or a cosine decay to 0 over train.epochs"
+    )
     lr: float = field(5e-3, "Adam learning rate (the exercise uses 1e-3; the conditional model's default is 3e-3)")
     ema: float = field(
         0.005, "weight of each step in an exponential moving average of the weights used for sampling (0: off)"

@@ -1,6 +1,12 @@
 """Figures: results in, PNG out (Agg backend, no torch). `draw(result, folder)` is the one entry point."""
 
-from gencli.plots import diffusion_likelihood, diffusion_paths, diffusion_samples, lm  # noqa: F401  (register with draw)
+from gencli.plots import (  # noqa: F401  (register their figures with draw)
+    diffusion_gallery,
+    diffusion_likelihood,
+    diffusion_paths,
+    diffusion_samples,
+    lm,
+)
 from gencli.plots.figures import draw
 
 __all__ = ["draw"]

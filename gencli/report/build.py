@@ -17,6 +17,7 @@ import torch
 
 from gencli.checkpoint.format import META, library_versions
 from gencli.core.config import ConfigSources, to_dict
+from gencli.core.errors import GencliError
 from gencli.core.outputs import write_figures
 from gencli.core.paths import CHECKPOINT_NAMES, CHECKPOINTS, checkpoint_path
 from gencli.diffusion.model.store import TrainedDiffusion
@@ -43,6 +44,7 @@ STAGE_NAMES = {
     "diffusion": "diffusion analyses (U1-U6, bonus)",
     "cond": "conditional analyses (C1-C7)",
     "lm": "language-model analyses (L1-L6)",
+    "gallery": "other distributions",
 }
 
 
@@ -57,14 +59,24 @@ class _Builder:
         self.out, self.cfg, self.quick, self.retrain, self.device, self.stage = out, cfg, quick, retrain, device, stage
         root = out / "checkpoints" if quick else CHECKPOINTS
         self.paths = {key: checkpoint_path(key, root) for key in CHECKPOINT_NAMES}
+        data = cfg.diffusion.data
+        if data != "square":  # another set's models live beside the square's, never in their place
+            suffix = Path(data).stem if data.lower().endswith(".csv") else data
+            self.paths.update(
+                {k: self.paths[k].with_name(f"{self.paths[k].name}-{suffix}") for k in ("diffusion", "cond")}
+            )
+        self.gallery_root = root / "gallery"
         self.trained: list[str] = []
         self.timings: dict[str, float] = {}
 
     # ------------------------------------------------------------ training
 
     def _todo(self, key: str) -> str:
+        return self._todo_at(self.paths[key])
+
+    def _todo_at(self, path: Path) -> str:
         """ "train" (missing, or --retrain), "resume" (a run that was interrupted) or "ready"."""
-        meta = self.paths[key] / META
+        meta = path / META
         if self.retrain or not meta.is_file():
             return "train"
         try:
@@ -73,26 +85,53 @@ class _Builder:
             return "train"
 
     def ensure_diffusion(self, key: str) -> TrainedDiffusion:
-        path, d = self.paths[key], self.cfg.diffusion
-        todo = self._todo(key)
-        if todo != "ready":
-            t0 = time.perf_counter()
-            cond = key == "cond"
-            epochs = d.cond_epochs if cond else d.epochs
-            explicit = (
-                {"train.epochs": epochs}
-                if todo == "resume"
-                else {"train.epochs": epochs, "model.conditional": cond or None}
-            )
-            trainer = diffusion_fit.prepare(path, todo == "resume", ConfigSources(explicit=explicit), self.device)
-            advance = self.stage(f"train {'conditional' if cond else 'unconditional'} diffusion model", epochs)
-            diffusion_fit.fit(
-                trainer, path, lambda e, loss: advance(e, f"loss {loss:.4f}") if e % 25 == 0 else None, write_figures
-            )
-            advance(epochs)
-            self.trained.append(str(path))
-            self.timings[f"train {key}"] = time.perf_counter() - t0
+        d = self.cfg.diffusion
+        cond = key == "cond"
+        epochs = d.cond_epochs if cond else d.epochs
+        name = f"{'conditional' if cond else 'unconditional'} diffusion model"
+        return self._ensure_diffusion(self.paths[key], name, d.data, cond, epochs, f"train {key}")
+
+    def _ensure_diffusion(self, path: Path, name: str, data: str, cond: bool, epochs: int, timing: str):
+        """The model in `path`, trained first when missing (or --retrain), resumed when a run was interrupted; a
+        checkpoint of another set there is refused rather than replaced."""
+        todo = self._todo_at(path)
+        if todo == "ready":
+            trained = load_diffusion(path, self.device)
+            if trained.cfg.data.name != data:
+                raise GencliError(
+                    f"{path}: holds a model of {trained.cfg.data.name!r}, not {data!r}; use --retrain, or "
+                    "another --out with --quick"
+                )
+            return trained
+        t0 = time.perf_counter()
+        explicit = {"train.epochs": epochs or None}
+        if todo != "resume":
+            explicit.update({"model.conditional": cond or None, "data.name": data})
+        trainer = diffusion_fit.prepare(path, todo == "resume", ConfigSources(explicit=explicit), self.device)
+        total = trainer.cfg.train.epochs
+        advance = self.stage(f"train {name}", total)
+        diffusion_fit.fit(
+            trainer, path, lambda e, loss: advance(e, f"loss {loss:.4f}") if e % 25 == 0 else None, write_figures
+        )
+        advance(total)
+        self.trained.append(str(path))
+        self.timings[timing] = time.perf_counter() - t0
         return load_diffusion(path, self.device)
+
+    def ensure_gallery(self) -> dict[str, TrainedDiffusion]:
+        """A model per built-in set of the gallery (under checkpoints/gallery/)."""
+        g = self.cfg.gallery
+        return {
+            name: self._ensure_diffusion(
+                self.gallery_root / name,
+                f"{name} model (other distributions)",
+                name,
+                False,
+                g.epochs,
+                f"train gallery {name}",
+            )
+            for name in g.sets
+        }
 
     def ensure_lm(self) -> TrainedLM:
         path, b = self.paths["lm"], self.cfg.lm
@@ -171,7 +210,12 @@ def build_report(
     t0 = time.perf_counter()
     b = _Builder(Path(out), cfg, quick, retrain, torch.device(device), stage)
     ctx = b.context()
-    ctx.models = {"diffusion": b.ensure_diffusion("diffusion"), "cond": b.ensure_diffusion("cond"), "lm": b.ensure_lm()}
+    ctx.models = {
+        "diffusion": b.ensure_diffusion("diffusion"),
+        "cond": b.ensure_diffusion("cond"),
+        "lm": b.ensure_lm(),
+        "gallery": b.ensure_gallery(),
+    }
     t1 = time.perf_counter()
     sections = build_sections(ctx, stage)
     settings = {

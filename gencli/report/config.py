@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from gencli.core.config import field
 from gencli.core.errors import GencliError
 from gencli.diffusion.config import sampler_pairs
+from gencli.diffusion.datasets.catalog import BUILTIN
+from gencli.diffusion.datasets.catalog import names as dataset_names
 from gencli.lm.config import TokenizerConfig
 
 
@@ -14,8 +16,18 @@ from gencli.lm.config import TokenizerConfig
 class DiffusionBudget:
     """Training and analysis budgets of the diffusion half."""
 
-    epochs: int = field(3000, "training epochs of the unconditional model (if its checkpoint is missing)")
-    cond_epochs: int = field(8000, "training epochs of the conditional model (if its checkpoint is missing)")
+    data: str = field(
+        "square",
+        f"the points of U1-U6, C1-C7 and the bonus: a built-in set ({dataset_names()}) or a CSV file (data.name)",
+    )
+    epochs: int = field(
+        0,
+        "training steps of the unconditional model, if its checkpoint is missing (0: the set's "
+        "default, 3000 for the square)",
+    )
+    cond_epochs: int = field(
+        0, "training steps of the conditional model, if missing (0: its default, 8000 for the square)"
+    )
     n_samples: int = field(10000, "samples for the quality figures (U4, U5, C4, C5)")
     grid_points: int = field(1000, "points in each panel of the 9-seed grid (U3)")
     steps: int = field(1000, "reverse steps T of the default sampler")
@@ -35,8 +47,6 @@ class DiffusionBudget:
         out = [
             f"{k}: must be >= 1, got {getattr(self, k)}"
             for k in (
-                "epochs",
-                "cond_epochs",
                 "n_samples",
                 "grid_points",
                 "steps",
@@ -53,6 +63,11 @@ class DiffusionBudget:
             sampler_pairs(self.compare, "compare")
         except GencliError as e:
             out.append(str(e))
+        out += [
+            f"{k}: must be >= 0 (0: the default), got {getattr(self, k)}"
+            for k in ("epochs", "cond_epochs")
+            if getattr(self, k) < 0
+        ]
         if not self.steps_sweep or min(self.steps_sweep) < 1:
             out.append(f"steps_sweep: must be positive integers, got {self.steps_sweep}")
         return out
@@ -90,11 +105,37 @@ class LMBudget:
 
 
 @dataclass
+class GalleryBudget:
+    """The section "Other distributions": a model per built-in set, all measured alike."""
+
+    sets: list[str] = field(list(BUILTIN), "the built-in sets shown, one row each")
+    epochs: int = field(
+        4000,
+        "training steps of each set's model, if its checkpoint is missing (0: each set's own "
+        "default, the recipe bench/diffusion_sets.py measures)",
+    )
+    n_samples: int = field(2000, "samples per set, measured against as many fresh data points")
+    steps: int = field(200, "reverse steps of each set's default sampler")
+    likelihood_points: int = field(500, "fresh data points over which each model's exact log p is averaged (0: none)")
+
+    def problems(self) -> list[str]:
+        out = [f"sets: {s!r} is not a built-in set ({dataset_names()})" for s in self.sets if s not in BUILTIN]
+        out += [f"{k}: must be >= 1, got {getattr(self, k)}" for k in ("n_samples", "steps") if getattr(self, k) < 1]
+        out += [
+            f"{k}: must be >= 0, got {getattr(self, k)}"
+            for k in ("epochs", "likelihood_points")
+            if getattr(self, k) < 0
+        ]
+        return out
+
+
+@dataclass
 class ReportConfig:
     """What `gencli report` trains and measures."""
 
     diffusion: DiffusionBudget = field(DiffusionBudget(), "the diffusion half")
     lm: LMBudget = field(LMBudget(), "the language-model half")
+    gallery: GalleryBudget = field(GalleryBudget(), "other distributions")
 
 
 QUICK = {
@@ -112,6 +153,7 @@ QUICK = {
         "invert_iterations": 150,
         "invert_steps": 30,
     },
+    "gallery": {"epochs": 500, "n_samples": 1000, "steps": 50, "likelihood_points": 100},
     "lm": {
         "preset": "nano",
         "vocab_size": 512,

@@ -1,20 +1,23 @@
 """Every course question about the diffusion model as a function: loaded model and options in, result out.
 
-    training    C1 training_data, U2 training_curve
+    training    C1 training_data (draw_data: a set without a model), U2 training_curve
     sampling    C4/C5 sample_quality, U3 seeds_grid, U4/U5 sampler_sweep and sigma_schedules, sampling_study
     paths       U1 forward_path, U6/C3 reverse_paths, U6 determinism
     likelihood  C6 probability_table and exact_density_grid
     guidance    C7 guidance_sweep
     inversion   the bonus, invert_to_target
+    gallery     other distributions: every built-in set's model measured alike
 
 None of them prints or writes a file; randomness comes from explicit seeds.
 """
 
 from gencli.diffusion.analyses.common import class_labels
+from gencli.diffusion.analyses.gallery import distribution_gallery
 from gencli.diffusion.analyses.guidance import guidance_sweep
 from gencli.diffusion.analyses.inversion import invert_to_target
 from gencli.diffusion.analyses.likelihood import (
     check_queries,
+    data_log_likelihood,
     default_queries,
     exact_density_grid,
     probability_table,
@@ -28,13 +31,16 @@ from gencli.diffusion.analyses.sampling import (
     seeds_grid,
     sigma_schedules,
 )
-from gencli.diffusion.analyses.training import training_curve, training_data
+from gencli.diffusion.analyses.training import draw_data, training_curve, training_data
 
 __all__ = [
     "check_queries",
     "class_labels",
+    "data_log_likelihood",
     "default_queries",
+    "draw_data",
     "determinism",
+    "distribution_gallery",
     "exact_density_grid",
     "forward_path",
     "guidance_sweep",

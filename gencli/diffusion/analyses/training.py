@@ -7,12 +7,13 @@ import numpy as np
 from gencli.checkpoint.load import metrics_rows
 from gencli.core.errors import GencliError
 from gencli.diffusion.config import DiffusionConfig
+from gencli.diffusion.datasets import dataset_for
 from gencli.diffusion.model.store import TrainedDiffusion
 from gencli.diffusion.results import (
     TrainingCurve,
     TrainingData,
 )
-from gencli.diffusion.training.trainer import training_set
+from gencli.diffusion.training.trainer import standard_frame, training_set
 
 
 def data_result(cfg: DiffusionConfig, dataset, x, labels, model) -> TrainingData:
@@ -45,3 +46,20 @@ def training_curve(trained: TrainedDiffusion) -> TrainingCurve:
         raise GencliError(f"{trained.checkpoint.path / 'metrics.csv'}: unreadable training metrics") from None
     wall = float((trained.checkpoint.meta.get("metrics") or {}).get("wall_s") or 0.0)
     return TrainingCurve(np.asarray(losses), wall, trained.cfg.model.conditional)
+
+
+def draw_data(cfg: DiffusionConfig) -> TrainingData:
+    """The points of the config's set, with their classes where it has them, as a model would train on them (a file:
+    its training part), and the standardisation the model would apply."""
+    dataset = dataset_for(cfg.data)
+    x, labels = dataset.training_points(cfg.data.n_points, cfg.data.seed)
+    shift, scale = standard_frame(cfg, dataset, x)
+    frame = None if scale == 1.0 and not shift.any() else (tuple(float(v) for v in shift), scale)
+    return TrainingData(
+        x.numpy(),
+        labels.numpy() if labels is not None else None,
+        dataset.n_classes if labels is not None else 0,
+        dataset.data_view(),
+        dataset.describe(len(x)),
+        frame,
+    )

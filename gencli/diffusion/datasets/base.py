@@ -174,8 +174,8 @@ class Dataset:
 
     @property
     def own_rule(self) -> str:
-        """How a sample is judged to belong to its class, as a finding says it."""
-        return f"lands in its own {self.region.name}"
+        """How samples are judged to belong to their class, as a finding says it ("... of the samples land ...")."""
+        return f"land in their own {self.region.name}"
 
     def region_box(self, klass: int) -> tuple[np.ndarray, np.ndarray]:
         """The box of class `klass`'s points (its region's extent)."""

@@ -200,7 +200,7 @@ class PointCloud(Dataset):
 
     @property
     def own_rule(self) -> str:
-        return "lies nearest a point of the file with its own label"
+        return "lie nearest a point of the file with their own label"
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         return _padded_box(self.points.numpy())

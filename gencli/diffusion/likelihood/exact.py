@@ -75,7 +75,7 @@ def exact_log_prob(
         nfe += 1
         z = torch.from_numpy(state[: 2 * n].reshape(n, 2)).to(device)
         d, tr = divergence(net, z, t, labels)
-        rate = 5.0 * float(sde.sigma(torch.tensor(t, dtype=torch.float64)))
+        rate = sde.log_ratio * float(sde.sigma(torch.tensor(t, dtype=torch.float64)))
         return np.concatenate([(rate * d).cpu().numpy().ravel(), (rate * tr).cpu().numpy()])
 
     y0 = np.concatenate([x.detach().double().cpu().numpy().ravel(), np.zeros(n)])

@@ -4,6 +4,7 @@ Each answers one course question (U1-U6, C1-C7, the bonus); `gencli/plots` draws
 show their tables and findings.
 """
 
+from gencli.diffusion.results.gallery import Gallery, GalleryRow
 from gencli.diffusion.results.guidance import GuidanceRow, GuidanceSweep
 from gencli.diffusion.results.inversion import SamplerInversion
 from gencli.diffusion.results.likelihood import DensityGrid, ProbabilityTable
@@ -13,6 +14,8 @@ from gencli.diffusion.results.sweeps import SamplingSweep, SigmaSchedules, Sweep
 from gencli.diffusion.results.training import TrainingCurve, TrainingData
 
 __all__ = [
+    "Gallery",
+    "GalleryRow",
     "DensityGrid",
     "Determinism",
     "ForwardPath",

@@ -22,7 +22,7 @@ class DataView:
     boundaries: tuple = field(default=(), compare=False)  # polylines between its classes
     support: str = "the data"  # "the square": where points count as inside
     region: str = "region"  # what one class's points are: "cell", "moon", ...
-    own_rule: str = "lands in its own region"
+    own_rule: str = "land in their own region"
     bounded: bool = False
 
 

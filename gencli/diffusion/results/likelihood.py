@@ -126,14 +126,18 @@ class ProbabilityTable(Result):
         near = len(known) - len(below) - len(above)
         truths = sorted({round(r["truth"], 3) for r in known})
         truth = f"the true log density {truths[0]:.3f}" if len(truths) == 1 else "their true log densities"
-        parts = []
+        parts: list[str] = []
+
+        def name() -> str:  # the truth is named in the first clause, "it" afterwards
+            return truth if not parts else ("it" if len(truths) == 1 else "theirs")
+
         if below:
             gap = np.mean([r["truth"] - r["elbo"] for r in below])
-            parts.append(f"{len(below)} below {truth} by more than {Z:g} standard errors ({gap:.2f} nats on average)")
+            parts.append(f"{len(below)} below {name()} by more than {Z:g} standard errors ({gap:.2f} nats on average)")
         if near:
-            parts.append(f"{near} within {Z:g} standard errors of it")
+            parts.append(f"{near} within {Z:g} standard errors of {name()}")
         if above:
-            parts.append(f"{len(above)} above it beyond the Monte Carlo noise, which a lower bound may not be")
+            parts.append(f"{len(above)} above {name()} beyond the Monte Carlo noise, which a lower bound may not be")
         return text + ": " + ", ".join(parts)
 
     def finding(self) -> str:

@@ -95,6 +95,11 @@ def denoising_loss(
     return ((model(sde.perturb(x0, t, eps), t, labels) - eps) ** 2).mean()
 
 
+def cosine_lr(lr: float, step: int, steps: int) -> float:
+    """lr (1 + cos(pi step / steps)) / 2: a cosine decay from lr to 0 over `steps` (Loshchilov and Hutter 2017)."""
+    return lr * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps))
+
+
 class DiffusionTrainer:
     """Holds everything a run needs to continue: model, optimizer, epoch, losses, RNG.
 
@@ -151,6 +156,8 @@ class DiffusionTrainer:
                 except KeyboardInterrupt:  # before the update: leave the state, noise RNG too, as it was
                     self.gen.set_state(gen_state)
                     raise
+                if self.cfg.train.lr_schedule == "cosine":
+                    self.optimizer.lr = cosine_lr(self.cfg.train.lr, self.epoch, self.cfg.train.epochs)
                 self.optimizer.step()
                 if self.cfg.train.ema > 0:
                     self.ema.update_parameters(self.model)

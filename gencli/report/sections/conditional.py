@@ -38,7 +38,15 @@ def c1(spec: SectionSpec, c: Context) -> Section:
 def c2(spec: SectionSpec, c: Context) -> Section:
     m = c.models["cond"]
     return Section(
-        spec.id, spec.title, [], [network_table(m.model)], "", [], {}, c2_prose(m.cfg), question=spec.question
+        spec.id,
+        spec.title,
+        [],
+        [network_table(m.model)],
+        "",
+        [],
+        {},
+        c2_prose(m.cfg, m.dataset),
+        question=spec.question,
     )
 
 
@@ -125,14 +133,14 @@ def c5(spec: SectionSpec, c: Context) -> Section:
     finding = samples.class_finding()
     if plain is not None:
         finding += (
-            f" With the N(0, I) start the mean own-cell fraction is {plain.own_mean:.3f}, "
+            f" With the N(0, I) start the mean own-{samples.view.region} fraction is {plain.own_mean:.3f}, "
             f"{'below' if plain.own_mean < samples.own_mean else 'at or above'} the matched start's "
             f"{samples.own_mean:.3f}."
         )
     return Section(
         spec.id,
         spec.title,
-        [Figure("own-cell fraction and spread per class", files[Samples.CLASS_FIGURE])],
+        [Figure("own-region fraction and spread per class", files[Samples.CLASS_FIGURE])],
         samples.tables()[1:],
         finding,
         commands[:1],
@@ -149,7 +157,7 @@ def c5(spec: SectionSpec, c: Context) -> Section:
     "C6",
     "C6 · Probability estimates",
     "What lower bound on log p does the model give to points inside and outside "
-    "the square, and to one place under the matching class and a wrong one? And the exact value?",
+    "the data, and to one place under the matching class and a wrong one? And the exact value?",
     "cond",
 )
 def c6(spec: SectionSpec, c: Context) -> Section:
