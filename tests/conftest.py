@@ -81,3 +81,51 @@ def lm(tmp_path_factory):
     )
     assert r.exit_code == 0, r.stderr
     return load_trained(root / "ck")
+
+
+TINY_SET = [
+    "--set",
+    "data.n_points=600",
+    "--set",
+    "train.epochs=150",
+    "--set",
+    "model.hidden=32",
+    "--set",
+    "train.batch_size=256",
+    "--set",
+    "model.fourier=8",
+]
+
+
+def labelled_blobs(n: int = 600, seed: int = 0) -> str:
+    """A CSV of three labelled clusters of different shapes, away from the origin (no built-in looks like it)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    parts = [
+        rng.normal([3.0, -2.0], 0.2, (n // 3, 2)),
+        np.c_[rng.uniform(4.0, 6.0, n // 3), rng.normal(0.0, 0.1, n // 3) - 2.0],
+        rng.normal([3.0, 0.5], [0.5, 0.1], (n // 3, 2)),
+    ]
+    rows = [f"{float(x)!r},{float(y)!r},{c}" for c, pts in enumerate(parts) for x, y in pts]
+    return "x,y,label\n" + "\n".join(rows) + "\n"
+
+
+@pytest.fixture(scope="session")
+def set_ckpts(tmp_path_factory) -> dict[str, Path]:
+    """Tiny models of a set that is not the square: moons (unconditional and conditional) and labelled points from a
+    CSV (conditional)."""
+    root = tmp_path_factory.mktemp("sets")
+    (root / "blobs.csv").write_text(labelled_blobs())
+    runner = CliRunner()
+    out = {}
+    for name, extra in (
+        ("moons", ["--data", "moons"]),
+        ("moons-cond", ["--data", "moons", "--conditional"]),
+        ("blobs-cond", ["--data", str(root / "blobs.csv"), "--conditional"]),
+    ):
+        r = runner.invoke(app, ["diffusion", "train", "--ckpt", str(root / name), *TINY_SET, *extra, "--json"])
+        assert r.exit_code == 0, r.stderr
+        out[name] = root / name
+    (root / "blobs.csv").unlink()  # a trained checkpoint never reads the file again
+    return out

@@ -19,6 +19,7 @@ app = typer.Typer(
 HEADERS = {
     "diffusion": "gencli diffusion train --config FILE",
     "diffusion-cond": "gencli diffusion train --conditional --config FILE",
+    "diffusion-sets": "gencli diffusion train --data SET --config FILE (any set but the square)",
     "lm": "gencli lm train --config FILE",
     "report": "gencli report --config FILE",
 }
@@ -26,10 +27,13 @@ HEADERS = {
 
 def defaults(name: str):
     """The built-in defaults of a config (the conditional diffusion model's own where they differ)."""
-    if name in ("diffusion", "diffusion-cond"):
+    if name.startswith("diffusion"):
         from gencli.diffusion.config import resolve_diffusion
 
-        return resolve_diffusion(ConfigSources(explicit={"model.conditional": name == "diffusion-cond" or None}))
+        explicit = {"model.conditional": name == "diffusion-cond" or None}
+        if name == "diffusion-sets":
+            explicit["data.name"] = "moons"
+        return resolve_diffusion(ConfigSources(explicit=explicit))
     if name == "lm":
         from gencli.lm.config import LMConfig
 
@@ -42,8 +46,11 @@ def defaults(name: str):
 @app.command()
 def show(
     name: Annotated[
-        Literal["diffusion", "diffusion-cond", "lm", "report"],
-        typer.Argument(help="Which config: diffusion, diffusion-cond, lm or report."),
+        Literal["diffusion", "diffusion-cond", "diffusion-sets", "lm", "report"],
+        typer.Argument(
+            help="Which config: diffusion (the square), diffusion-cond, diffusion-sets (the defaults of any "
+            "other set; data.name is to be set), lm or report."
+        ),
     ],
 ) -> None:
     """Print every key of a config with its default and help, as commented YAML that --config accepts back.

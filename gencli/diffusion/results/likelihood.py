@@ -118,7 +118,9 @@ class ProbabilityTable(Result):
         known = [r for r in inside if _known(r["truth"])]
         where = f"inside {self.view.support}" + (f", each in its own {self.view.region}" if self.conditional else "")
         lo, hi = min(r["elbo"] for r in inside), max(r["elbo"] for r in inside)
-        text = f"the {len(inside)} points {where} score {lo:.2f} to {hi:.2f} nats"
+        many = len(inside) != 1
+        scores = f"score {lo:.2f} to {hi:.2f} nats" if many else f"scores {lo:.2f} nats"
+        text = f"the {len(inside)} point{'s' if many else ''} {where} {scores}"
         if not known:
             return text + " (the set's true density is unknown)"
         below = [r for r in known if r["elbo"] < r["truth"] - Z * r["stderr"]]
