@@ -20,11 +20,18 @@ from cpu_info import cpu_line  # bench/ is on sys.path when a script there runs
 
 from gencli.core.config import ConfigSources
 from gencli.diffusion.analyses import training_data_prior
+from gencli.diffusion.analyses.common import training_points
 from gencli.diffusion.config import resolve_diffusion
+from gencli.diffusion.datasets import dataset_for
 from gencli.diffusion.likelihood.exact import exact_log_prob, forward_marginal_log_prob
 from gencli.diffusion.model.store import load_trained
 from gencli.diffusion.training.fit import fit, prepare
-from gencli.diffusion.training.trainer import make_dataset
+from gencli.diffusion.training.trainer import training_set
+
+
+def training_set_of(cfg):
+    return training_set(cfg, dataset_for(cfg.data))
+
 
 torch.set_num_threads(2)
 ROOT = Path(tempfile.mkdtemp(prefix="gencli-exact-"))
@@ -53,7 +60,7 @@ def recipe_row(name: str, sets: list[str]) -> str:
     trainer = prepare(path, False, ConfigSources(sets=tuple(sets)))
     fit(trainer, path)
     m = load_trained(path)
-    points, _ = make_dataset(m.cfg)
+    points, _ = training_points(m)
     cells = []
     for pts in (POINTS, GRID):
         ode = exact_log_prob(m.model, pts, m.sde, None, "matched", 1e-6, 1e-6)
@@ -74,7 +81,7 @@ def recipe_row(name: str, sets: list[str]) -> str:
 def blurred_sample_rows(n_points: int = 3000) -> list[str]:
     rows = []
     for seed in (0, 1):
-        x, _ = make_dataset(
+        x, _ = training_set_of(
             resolve_diffusion(
                 ConfigSources(
                     sets=(

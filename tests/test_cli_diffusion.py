@@ -224,7 +224,7 @@ def test_invert_and_schedule(cli, diffusion_ckpts):
         (["diffusion", "sample", "--n", "0"], "--n"),
         (["diffusion", "sample", "--device", "tpu"], "--device"),
         (["diffusion", "sample", "--compare", "euler/sideways"], "--compare"),
-        (["report", "--set", "diffusion.epochs=0"], "diffusion.epochs"),
+        (["report", "--set", "diffusion.epochs=-1"], "diffusion.epochs"),
         (["diffusion", "prob", "--point", "1,a"], "--point"),
         (["diffusion", "invert", "--target", "4"], "--target"),
         (["diffusion", "train", "--set", "train.epochs=-1"], "train.epochs"),

@@ -52,6 +52,24 @@ WHY: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+SET_WHY = (
+    "the recipe of every set but the square, chosen by measurement on shapes no built-in has "
+    "(docs/defaults.md, bench/diffusion_sets.py)"
+)
+
+
+def recipe_keys() -> set[str]:
+    """The dotted keys the set recipe (any set but the square) sets."""
+    from gencli.diffusion.config import SET_CONDITIONAL_DEFAULTS, SET_DEFAULTS
+
+    return {
+        f"{section}.{key}"
+        for layer in (SET_DEFAULTS, SET_CONDITIONAL_DEFAULTS)
+        for section, values in layer.items()
+        for key in values
+    }
+
+
 def _get(cfg: dict, dotted: str):
     for part in dotted.split("."):
         cfg = cfg[part]
@@ -62,17 +80,19 @@ def _fmt(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def builtin_defaults() -> dict[str, dict]:
-    """gencli's built-in defaults of each config the report trains, as plain dicts (the conditional model's own)."""
+def builtin_defaults(data: str = "square") -> dict[str, dict]:
+    """gencli's built-in defaults of each config the report trains, as plain dicts (the conditional model's own, and
+    for a set other than the square, that set's recipe)."""
     from gencli.core.config import ConfigSources, resolve, to_dict
     from gencli.diffusion.config import resolve_diffusion
     from gencli.lm.config import LMConfig
 
-    return {
-        "diffusion": to_dict(resolve_diffusion()),
-        "diffusion-cond": to_dict(resolve_diffusion(ConfigSources(explicit={"model.conditional": True}))),
-        "lm": to_dict(resolve(LMConfig)),
-    }
+    def diffusion(conditional: bool) -> dict:
+        return to_dict(
+            resolve_diffusion(ConfigSources(explicit={"model.conditional": conditional or None, "data.name": data}))
+        )
+
+    return {"diffusion": diffusion(False), "diffusion-cond": diffusion(True), "lm": to_dict(resolve(LMConfig))}
 
 
 def departures(
@@ -84,7 +104,8 @@ def departures(
     `budget` (the report's --quick preset, or its config) and says so."""
     from gencli.exercise import exercise_values
 
-    defaults = builtin_defaults()
+    data = settings.get("diffusion", {}).get("data", {}).get("name", "square")
+    defaults = builtin_defaults(data)
     out = []
     for name, kind in (("diffusion", "diffusion"), ("diffusion-cond", "diffusion"), ("lm", "lm")):
         if name not in settings:
@@ -94,8 +115,11 @@ def departures(
             if here == value:
                 continue
             default = _get(defaults[name], key)
-            if here == default:
-                why, shown = WHY.get((name, key), ("gencli's default", ""))
+            if key == "data.name":
+                why, shown = f"the report's diffusion.data ({_fmt(here)})", "gencli report with diffusion.data=square"
+            elif here == default:
+                set_recipe = kind == "diffusion" and data != "square" and key in recipe_keys()
+                why, shown = (SET_WHY, "") if set_recipe else WHY.get((name, key), ("gencli's default", ""))
             else:
                 direction = (
                     ("fewer" if here < value else "more")
