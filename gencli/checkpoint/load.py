@@ -21,6 +21,7 @@ from gencli.checkpoint.format import (
     Checkpoint,
     CheckpointError,
 )
+from gencli.checkpoint.lock import writer_of
 from gencli.checkpoint.swap import swap_in_progress
 from gencli.core.config import MAX_CONFIG_BYTES, parse_yaml
 
@@ -37,13 +38,16 @@ def _load_weights(path: Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: corrupt weights file ({str(e).splitlines()[0][:80]})") from None
 
 
-def load_checkpoint(path: Path, kind: str, extra: tuple[str, ...] = (), texts: tuple[str, ...] = ()) -> Checkpoint:
+def load_checkpoint(
+    path: Path, kind: str, extra: tuple[str, ...] = (), texts: tuple[str, ...] = (), train_hint: str | None = None
+) -> Checkpoint:
     """Load and verify a checkpoint directory of the expected kind (with the `extra` weight files and `texts` text
-    files); a read that overlapped a save is done again."""
+    files); a read that overlapped a save is done again. A missing one names the command that trains it
+    (`train_hint`), or the process that is writing it."""
     path = Path(path)
     for _ in range(READ_TRIES):
         try:
-            ckpt = _load_once(path, kind, extra, texts)
+            ckpt = _load_once(path, kind, extra, texts, train_hint)
             if _save_id(path) == ckpt.meta.get("save_id"):
                 return ckpt
         except (CheckpointError, OSError):
@@ -51,7 +55,7 @@ def load_checkpoint(path: Path, kind: str, extra: tuple[str, ...] = (), texts: t
                 break
         time.sleep(READ_PAUSE_S)
     try:
-        return _load_once(path, kind, extra, texts)
+        return _load_once(path, kind, extra, texts, train_hint)
     except OSError as e:
         raise CheckpointError(f"{path}: unreadable checkpoint ({e.strerror})") from None
 
@@ -63,8 +67,13 @@ def _save_id(path: Path) -> str | None:
         return None
 
 
-def _load_once(path: Path, kind: str, extra: tuple[str, ...], texts: tuple[str, ...]) -> Checkpoint:
-    hint = f"train one first with `gencli {kind} train --ckpt {path}`"
+def _load_once(
+    path: Path, kind: str, extra: tuple[str, ...], texts: tuple[str, ...], train_hint: str | None = None
+) -> Checkpoint:
+    hint = f"train one first with `{train_hint or f'gencli {kind} train --ckpt {path}'}`"
+    writer = writer_of(path)
+    if writer is not None and not (path / META).is_file():
+        raise CheckpointError(f"{path}: being written by a training (gencli, pid {writer}); wait for its first save")
     if not path.exists():
         raise CheckpointError(f"no checkpoint at {path}; {hint}")
     if not path.is_dir():

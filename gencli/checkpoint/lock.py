@@ -56,6 +56,27 @@ def lock_for_writing(path: Path) -> None:
     _held_locks[key] = (fd, lock_path)
 
 
+def writer_of(path: Path) -> str | None:
+    """The pid of the process holding the writer lock of `path` (another one), or None when nobody writes it."""
+    key = Path(path).absolute()
+    lock_path = key.parent / f".{key.name}.lock"
+    if fcntl is None or key in _held_locks or not lock_path.is_file():
+        return None
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a shared lock is refused while a writer holds its own
+        except OSError:
+            return os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 def release_writer_lock(path: Path) -> None:
     """Give back the writer lock of `path` if this process holds it (and remove its lock file)."""
     held = _held_locks.pop(Path(path).absolute(), None)

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from gencli.core.atomic import folder_mode
 from gencli.core.errors import WriteFailed
 
 
@@ -27,6 +28,7 @@ def write_dir_atomic(path: Path, fill: Callable[[Path], None]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        os.chmod(tmp, folder_mode())
     except OSError as e:
         raise WriteFailed(f"could not write the checkpoint {path} ({e.strerror}); nothing there was changed") from None
     try:

@@ -13,8 +13,9 @@ from gencli.checkpoint.lock import release_writer_lock
 from gencli.core.errors import TrainingInterrupted
 
 
-def check_writable_target(path: Path, kind: str) -> None:
-    """Refuse to overwrite anything but a checkpoint of the same kind."""
+def check_writable_target(path: Path, kind: str, force: bool = False) -> None:
+    """Refuse to overwrite anything but a checkpoint of the same kind, and that one too unless `force`: a trained
+    checkpoint is continued with --resume or replaced with --force, never replaced silently."""
     path = Path(path)
     if not path.exists():
         return
@@ -28,12 +29,19 @@ def check_writable_target(path: Path, kind: str) -> None:
             )
         return
     try:
-        other = json.loads(meta_path.read_text())["kind"]
+        meta = json.loads(meta_path.read_text())
+        other = meta["kind"]
     except Exception:
         raise CheckpointError(f"{meta_path}: unreadable meta.json; refusing to overwrite {path}") from None
     if other != kind:
         raise CheckpointError(
             f"{path}: holds a {other} checkpoint; refusing to overwrite it with a {kind} one (choose another --ckpt)"
+        )
+    if not force:
+        step = meta.get("step")
+        raise CheckpointError(
+            f"{path}: holds a trained {kind} checkpoint ({step} steps); use --resume to continue it "
+            "or --force to train a new one in its place"
         )
 
 

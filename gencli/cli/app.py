@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import traceback
@@ -41,7 +42,12 @@ class GencliGroup(FlagsGroup):
         except _ABORTS:
             err.print("interrupted", markup=False)
             sys.exit(130)
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+            quiet_stdout()
+            sys.exit(0)
         except _CLICK_ERRORS as e:  # bad usage: unknown option, bad value, missing argument
+            if type(e).__name__ == "NoArgsIsHelpError":  # `gencli` alone: the help was printed, nothing went wrong
+                sys.exit(0)
             ctx = getattr(e, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
             error(f"{e.format_message()}{hint}")
@@ -60,6 +66,18 @@ class GencliGroup(FlagsGroup):
         except KeyboardInterrupt:
             err.print("interrupted", markup=False)
             sys.exit(130)
+        except OSError as e:
+            if e.errno == errno.EPIPE:
+                quiet_stdout()
+                sys.exit(0)
+            if os.environ.get(DEBUG_ENV):
+                traceback.print_exc()
+            error(
+                f"{e.strerror or type(e).__name__}: {getattr(e, 'filename', '') or ''} (set {DEBUG_ENV}=1 for the "
+                "traceback)",
+                code=1,
+            )
+            sys.exit(1)
         except Exception as e:  # a failure while running: one line, traceback only on request
             if os.environ.get(DEBUG_ENV):
                 traceback.print_exc()
@@ -98,6 +116,39 @@ def root(
     """gencli: train, sample, plot and measure generative models from the shell."""
 
 
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush into a closed pipe says nothing."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def named_shell_completion(argv: list[str]) -> bool:
+    """`--install-completion SHELL` or `--show-completion SHELL`: the completion of the shell the user names (Typer's
+    own flags guess the current shell). True when it handled the call."""
+    if len(argv) != 2 or argv[0] not in ("--install-completion", "--show-completion") or argv[1] not in SHELLS:
+        return False
+    from typer.completion import get_completion_script, install
+
+    complete_var = "_GENCLI_COMPLETE"
+    if argv[0] == "--show-completion":
+        print(get_completion_script(prog_name="gencli", complete_var=complete_var, shell=argv[1]))
+    else:
+        shell, path = install(shell=argv[1], prog_name="gencli", complete_var=complete_var)
+        print(f"{shell} completion installed in {path}; it takes effect in a new shell")
+    return True
+
+
 def main() -> None:
     """Console-script entry point."""
+    try:
+        if named_shell_completion(sys.argv[1:]):
+            return
+    except BrokenPipeError:
+        quiet_stdout()
+        return
     app()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,14 +19,27 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from gencli.core.outputs import merged_dict
 from gencli.core.results import Result, jsonable
 from gencli.core.results import Table as ResultTable
 from gencli.lm.training import worker_report
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+LOG_EVERY_S = 20.0  # a long stage's progress line, when stderr is not a terminal
+
+
+class PipeConsole(Console):
+    """A rich console that lets a closed pipe (`gencli ... | head -1`) end the command quietly with exit code 0, as
+    Unix tools do (rich's own choice is exit code 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+out = PipeConsole(highlight=False)
+err = PipeConsole(stderr=True, highlight=False)
 
 
 def emit_json(obj: dict) -> None:
@@ -33,14 +47,43 @@ def emit_json(obj: dict) -> None:
     print(json.dumps(jsonable(obj)))
 
 
+def _column_widths(t: ResultTable, rows: list[list[str]]) -> list[int]:
+    """Each column's natural width in a rich table: its longest cell or header, plus the borders and padding."""
+    return [max([len(name), *(len(r[i]) for r in rows)]) + 3 for i, name in enumerate(t.header)]
+
+
+def column_chunks(t: ResultTable, rows: list[list[str]], width: int) -> list[list[int]]:
+    """The table's columns in groups that fit `width` side by side, each group led by the first (key) column: a wide
+    table on a narrow terminal is printed as several narrower ones, never cut."""
+    widths = _column_widths(t, rows)
+    if sum(widths) + 1 <= width or len(widths) <= 2:
+        return [list(range(len(widths)))]
+    chunks, current, used = [], [0], widths[0] + 1
+    for i in range(1, len(widths)):
+        if used + widths[i] > width and len(current) > 1:
+            chunks.append(current)
+            current, used = [0], widths[0] + 1
+        current.append(i)
+        used += widths[i]
+    chunks.append(current)
+    return chunks
+
+
 def print_table(t: ResultTable) -> None:
-    """A result's table as a rich table on stdout, every column at its own precision."""
-    rt = Table(title=t.title, title_justify="left")
-    for i, name in enumerate(t.header):
-        rt.add_column(name, justify="right" if t.numeric(i) else "left")
-    for row in t.formatted():
-        rt.add_row(*row)
-    out.print(rt)
+    """A result's table as rich tables on stdout, every column at its own precision. Text from data is shown as it
+    is (never read as rich markup); numbers never wrap; a table wider than the terminal is printed as several, each
+    led by its key column."""
+    rows = t.formatted()
+    chunks = column_chunks(t, rows, out.width)
+    for n, cols in enumerate(chunks):
+        title = t.title if n == 0 else f"(continued, {n + 1} of {len(chunks)})"
+        rt = Table(title=Text(title), title_justify="left")
+        for i in cols:
+            numeric = t.numeric(i)
+            rt.add_column(Text(t.header[i]), justify="right" if numeric else "left", no_wrap=numeric)
+        for row in rows:
+            rt.add_row(*(Text(row[i]) for i in cols))
+        out.print(rt)
 
 
 def files_table(files: dict[str, Path]) -> None:
@@ -109,18 +152,25 @@ def progress(total: int, description: str) -> Iterator:
 
 
 @contextmanager
-def stages() -> Iterator:
-    """One progress bar per stage of a long job on stderr; yields `stage(name, total) -> advance(done, info=None)`."""
-    bar = _bar()
+def stages(log_every_s: float = LOG_EVERY_S) -> Iterator:
+    """One progress bar per stage of a long job on stderr; yields `stage(name, total) -> advance(done, info=None)`.
+    Without a terminal (a log file, CI) each stage prints a line when it starts and, at most every `log_every_s`
+    seconds, one with how far it has come, so a long stage never goes quiet."""
+    bar = _bar(TimeRemainingColumn())
     with bar:
 
         def stage(name: str, total: int):
             task = bar.add_task(name, total=total, info="")
+            last = [time.monotonic()]
             if not err.is_terminal:
                 err.print(f"{name} ...", markup=False)
 
             def advance(done: int, info: str | None = None) -> None:
                 bar.update(task, completed=done, **({"info": info} if info is not None else {}))
+                now = time.monotonic()
+                if not err.is_terminal and now - last[0] >= log_every_s:
+                    last[0] = now
+                    err.print(f"  {name}: {done}/{total}" + (f" ({info})" if info else ""), markup=False)
 
             return advance
 

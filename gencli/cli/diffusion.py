@@ -35,14 +35,18 @@ from gencli.cli.options import (
     ConfigOpt,
     DeviceOpt,
     FlagsGroup,
+    ForceOutOpt,
+    ForceTrainOpt,
     JsonOpt,
     OutDirOpt,
+    ResumeOpt,
     SeedOpt,
     SetOpt,
     count_opt,
 )
 from gencli.cli.parsing import parse_class, parse_floats, parse_int_list, parse_point
-from gencli.core.config import ConfigSources, require_unchanged, resolve, to_dict
+from gencli.core.config import ConfigSources, merge, read_yaml, require_unchanged, resolve, to_dict
+from gencli.core.errors import GencliError
 from gencli.core.lazy import lazy_module
 from gencli.core.outputs import output_dir, write_figures, write_outputs
 from gencli.core.paths import diffusion_checkpoint, run_dir
@@ -73,15 +77,39 @@ app = typer.Typer(
 
 
 def load(ckpt: Path | None, conditional: bool, device: str) -> TrainedDiffusion:
-    """The checkpoint (default: the unconditional or conditional one) on the chosen device."""
-    return store.load_trained(ckpt or diffusion_checkpoint(conditional), devices.resolve_device(device))
+    """The checkpoint (default: the unconditional or conditional one) on the chosen device; --conditional on an
+    unconditional checkpoint is refused (it has no classes to condition on)."""
+    path = ckpt or diffusion_checkpoint(conditional)
+    hint = f"gencli diffusion train{' --conditional' if conditional else ''} --ckpt {path}"
+    trained = store.load_trained(path, devices.resolve_device(device), hint)
+    if conditional and not trained.cfg.model.conditional:
+        raise GencliError(f"--conditional: {path} holds an unconditional model; train a conditional one with `{hint}`")
+    return trained
 
 
 def runtime_config(
     trained: TrainedDiffusion, config: Path | None, sets: list[str] | None, explicit: dict
 ) -> DiffusionConfig:
-    """The checkpoint's config with sampling settings overridden; the model must not change."""
-    cfg = resolve(DiffusionConfig, base=to_dict(trained.cfg), yaml_path=config, sets=sets, explicit=explicit)
+    """The checkpoint's config with sampling settings overridden; the model must not change. A YAML file's other
+    sections (as `gencli config show` prints them) describe training: the checkpoint keeps its own, with a note when
+    they differ; a --set of a training key is refused."""
+    base = to_dict(trained.cfg)
+    data = read_yaml(config) if config is not None else {}
+    ignored = [
+        f"{section}.{key}"
+        for section, values in data.items()
+        if section != "sample" and isinstance(values, dict)
+        for key, value in values.items()
+        if base.get(section, {}).get(key, value) != value
+    ]
+    if ignored:
+        console.note(
+            f"--config {config}: a trained checkpoint keeps its own training settings; ignored "
+            + ", ".join(ignored[:6])
+            + (" ..." if len(ignored) > 6 else "")
+        )
+    sample_only = {"sample": data["sample"]} if isinstance(data.get("sample"), dict) else {}
+    cfg = resolve(DiffusionConfig, base=merge(base, sample_only), sets=sets, explicit=explicit)
     require_unchanged(
         cfg,
         trained.cfg,
@@ -119,7 +147,8 @@ def train(
         int | None, count_opt("--epochs", "Optimizer steps (train.epochs; full-batch epochs by default).")
     ] = None,
     seed: SeedOpt = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --ckpt.")] = False,
+    resume: ResumeOpt = False,
+    force: ForceTrainOpt = False,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
@@ -141,7 +170,7 @@ def train(
     }
     sources = ConfigSources(config, tuple(set_ or ()), explicit)
     path = ckpt or diffusion_checkpoint(conditional)
-    trainer = fitting.prepare(path, resume, sources, devices.resolve_device(device))
+    trainer = fitting.prepare(path, resume, sources, devices.resolve_device(device), force)
     total = trainer.cfg.train.epochs
     label = "conditional" if trainer.cfg.model.conditional else "unconditional"
     with console.training_outcome(path), console.progress(total, f"training {label}") as advance:
@@ -165,6 +194,7 @@ def data_cmd(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     out_dir: OutDirOpt = None,
+    force: ForceOutOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Draw a 2D set and plot it with its classes; write its data.csv: look at the data before training on it.
@@ -175,7 +205,7 @@ def data_cmd(
     cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit=explicit)
     result = analyses.draw_data(cfg)
     out = output_dir(out_dir, run_dir("diffusion", "data"))
-    console.show([result], write_outputs([result], out, cfg), json_)
+    console.show([result], write_outputs([result], out, cfg, force), json_)
 
 
 @app.command("sample")
@@ -199,6 +229,7 @@ def sample_cmd(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     out_dir: OutDirOpt = None,
+    force: ForceOutOpt = False,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
@@ -228,7 +259,7 @@ def sample_cmd(
         trained, cfg.sample, n, seed, parse_class(klass), seeds_grid, sweep, pairs, weights
     )
     out = output_dir(out_dir, run_dir("diffusion", "sample"))
-    console.show(results, write_outputs(results, out, cfg), json_)
+    console.show(results, write_outputs(results, out, cfg, force), json_)
 
 
 @app.command()
@@ -238,6 +269,7 @@ def schedule(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     out_dir: OutDirOpt = None,
+    force: ForceOutOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Plot sigma over the sampling steps for the uniform (exercise) and the Karras time grids (U5).
@@ -247,7 +279,7 @@ def schedule(
     cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit={"sample.rho": rho})
     result = analyses.sigma_schedules(trainer.untrained_process(cfg)[0], steps, cfg.sample.rho)
     out = output_dir(out_dir, run_dir("diffusion", "schedule"))
-    console.show([result], write_outputs([result], out, cfg), json_)
+    console.show([result], write_outputs([result], out, cfg, force), json_)
 
 
 @app.command()
@@ -274,6 +306,7 @@ def trajectory(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     out_dir: OutDirOpt = None,
+    force: ForceOutOpt = False,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
@@ -300,7 +333,7 @@ def trajectory(
         cfg = runtime_config(trained, config, set_, explicit)
         result = analyses.reverse_paths(trained, cfg.sample, n, seed)
     out = output_dir(out_dir, run_dir("diffusion", "trajectory"))
-    console.show([result], write_outputs([result], out, cfg), json_)
+    console.show([result], write_outputs([result], out, cfg, force), json_)
 
 
 @app.command()
@@ -317,6 +350,7 @@ def determinism(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     out_dir: OutDirOpt = None,
+    force: ForceOutOpt = False,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
@@ -332,7 +366,7 @@ def determinism(
     with console.progress(repeats, f"{repeats} runs of {cfg.sample.sampler}") as advance:
         result = analyses.determinism(trained, cfg.sample, repeats, n, seed, on_repeat=lambda r: advance(completed=r))
     out = output_dir(out_dir, run_dir("diffusion", "determinism"))
-    console.show([result], write_outputs([result], out, cfg), json_)
+    console.show([result], write_outputs([result], out, cfg, force), json_)
 
 
 @app.command()
@@ -358,6 +392,7 @@ def prob(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     out_dir: OutDirOpt = None,
+    force: ForceOutOpt = False,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
@@ -381,7 +416,7 @@ def prob(
     cfg = runtime_config(trained, config, set_, sampling(steps))
     result = analyses.probability_table(trained, cfg.sample, queries, samples, seed, exact=exact, rtol=rtol, atol=atol)
     out = output_dir(out_dir, run_dir("diffusion", "prob"))
-    console.show([result], write_outputs([result], out, cfg), json_)
+    console.show([result], write_outputs([result], out, cfg, force), json_)
 
 
 @app.command()
@@ -410,6 +445,7 @@ def invert(
     steps: Annotated[int, count_opt("--steps", "Reverse steps of the sampler being inverted.")] = 100,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the starting noise.")] = 0,
     out_dir: OutDirOpt = None,
+    force: ForceOutOpt = False,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
@@ -434,4 +470,4 @@ def invert(
             on_step=lambda i, d: advance(completed=i, info=f"distance {d:.4f}"),
         )
     out = output_dir(out_dir, run_dir("diffusion", "invert"))
-    console.show([result], write_outputs([result], out, trained.cfg), json_)
+    console.show([result], write_outputs([result], out, trained.cfg, force), json_)

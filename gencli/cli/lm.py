@@ -20,8 +20,11 @@ from gencli.cli.options import (
     ConfigOpt,
     DeviceOpt,
     FlagsGroup,
+    ForceOutOpt,
+    ForceTrainOpt,
     JsonOpt,
     OutDirOpt,
+    ResumeOpt,
     SeedOpt,
     SetOpt,
     count_opt,
@@ -67,7 +70,8 @@ def train(
     ckpt: CkptWriteOpt = None,
     max_iters: Annotated[int | None, count_opt("--max-iters", "Training steps (train.max_iters).")] = None,
     seed: SeedOpt = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint in --ckpt.")] = False,
+    resume: ResumeOpt = False,
+    force: ForceTrainOpt = False,
     nproc: Annotated[
         int,
         count_opt(
@@ -92,12 +96,12 @@ def train(
         config, tuple(set_ or ()), {"data.corpus": corpus, "train.max_iters": max_iters, "train.seed": seed}
     )
     if nproc > 1:
-        raise typer.Exit(launching.launch(nproc, path, resume, sources, device, json_))
+        raise typer.Exit(launching.launch(nproc, path, resume, sources, device, json_, force))
     dist = distributed.Distributed.from_env(devices.resolve_device(device))
     if dist.world > 1:
         launching.interrupt_on_sigterm()
     try:
-        _train(dist, path, resume, sources, json_)
+        _train(dist, path, resume, sources, json_, force)
     finally:
         dist.close()
     if dist.world > 1:
@@ -108,9 +112,9 @@ def train(
         os._exit(0)
 
 
-def _train(dist: Distributed, path: Path, resume: bool, sources: ConfigSources, json_: bool) -> None:
+def _train(dist: Distributed, path: Path, resume: bool, sources: ConfigSources, json_: bool, force: bool) -> None:
     """The training of one process (the only one, or one rank of a data-parallel job)."""
-    run = fitting.prepare(path, resume, sources, dist.device, dist)
+    run = fitting.prepare(path, resume, sources, dist.device, dist, force)
     if not dist.is_main:  # only the main process shows progress and writes files
         with console.training_outcome(path, quiet=True):
             fitting.fit(run)
@@ -137,33 +141,90 @@ def _train(dist: Distributed, path: Path, resume: bool, sources: ConfigSources, 
 
 @app.command()
 def generate(
-    prompt: Annotated[str, typer.Option("--prompt", help="Text to continue.")] = "Alice",
-    max_new_tokens: Annotated[int, count_opt("--max-new-tokens", "Tokens to add.")] = 60,
-    temperature: Annotated[float, typer.Option("--temperature", help="Softmax temperature (> 0).")] = 1.0,
+    prompt: Annotated[str, typer.Option("--prompt", "-p", help="Text to continue; - reads it from stdin.")] = "Alice",
+    max_new_tokens: Annotated[
+        int | None, count_opt("--max-new-tokens", "Tokens to add (generate.max_new_tokens).")
+    ] = None,
+    temperature: Annotated[float | None, typer.Option("--temperature", help="Softmax temperature (>= 0.001).")] = None,
     top_k: Annotated[int | None, count_opt("--top-k", "Sample only among the k most likely tokens.")] = None,
     top_p: Annotated[
         float | None, typer.Option("--top-p", help="Sample only within the top-p probability mass, in (0, 1].")
     ] = None,
     greedy: Annotated[bool, typer.Option("--greedy", help="Always take the most likely token.")] = False,
     num_samples: Annotated[int, count_opt("--num-samples", "How many continuations.")] = 1,
+    stop: Annotated[
+        list[str] | None, typer.Option("--stop", help="End a continuation before this text (repeatable).")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sampling.")] = 0,
+    raw: Annotated[bool, typer.Option("--raw", help="Print the text alone, as when stdout is not a terminal.")] = False,
     ckpt: CkptReadOpt = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    out_dir: OutDirOpt = None,
+    force: ForceOutOpt = False,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
-    """Continue a prompt (the context is cropped to the block size as text grows).
+    """Continue a prompt. A prompt longer than the model's block keeps its last block of tokens as context (the text
+    keeps all of it), as the growing text does. Piped into a file (or with --raw) only the text is printed, the
+    continuations separated by a blank line; on a terminal each under a rule.
 
     Example: gencli lm generate --prompt "Alice said" --max-new-tokens 40 --top-k 50 --num-samples 3
     """
-    analyses.check_sampling(temperature, top_p)
+    analyses.check_sampling(1.0 if temperature is None else temperature, top_p)  # before loading anything
+    text = sys.stdin.read() if prompt == "-" else prompt
     lm = load(ckpt, device)
-    result = analyses.generate_text(lm, prompt, max_new_tokens, temperature, top_k, top_p, greedy, num_samples, seed)
+    explicit = {
+        "generate.max_new_tokens": max_new_tokens,
+        "generate.temperature": temperature,
+        "generate.top_k": top_k,
+        "generate.top_p": top_p,
+    }
+    g = runtime_config(lm, config, set_, explicit).generate
+    result = analyses.generate_text(
+        lm,
+        text,
+        g.max_new_tokens,
+        g.temperature,
+        g.top_k or None,
+        g.top_p if g.top_p < 1 else None,
+        greedy,
+        num_samples,
+        seed,
+        stop,
+    )
+    files = write_outputs([result], output_dir(out_dir, run_dir("lm", "generate")), lm.cfg, force) if out_dir else {}
     if json_:
-        console.show([result], {}, json_)
+        console.show([result], files, json_)
+        return
+    if raw or not console.out.is_terminal:
+        sys.stdout.write("\n\n".join(result.samples) + "\n")
         return
     for i, s in enumerate(result.samples):
         console.out.rule(f"sample {i + 1}" if len(result.samples) > 1 else "sample")
         console.out.print(s, markup=False)
+    if files:
+        console.files_table(files)
+
+
+def runtime_config(lm: TrainedLM, config: Path | None, sets: list[str] | None, explicit: dict):
+    """The checkpoint's config with generation settings overridden (a YAML file's other sections are the
+    checkpoint's own); the model must not change."""
+    from gencli.core.config import merge, read_yaml, require_unchanged, resolve, to_dict
+    from gencli.lm.config import LMConfig
+
+    base = to_dict(lm.cfg)
+    data = read_yaml(config) if config is not None else {}
+    if isinstance(data.get("generate"), dict):
+        base = merge(base, {"generate": data["generate"]})
+    cfg = resolve(LMConfig, base=base, sets=sets, explicit=explicit)
+    require_unchanged(
+        cfg,
+        lm.cfg,
+        ("model", "tokenizer", "data", "train", "adapt"),
+        f"of a trained checkpoint ({lm.checkpoint.path}); retrain with `gencli lm train` instead",
+    )
+    return cfg
 
 
 # options of `lm invert` (the last six for its real-token search, --tokens)
@@ -226,6 +287,7 @@ def invert(
     restart_after: RestartAfterOpt = 200,
     ckpt: CkptReadOpt = None,
     out_dir: OutDirOpt = None,
+    force: ForceOutOpt = False,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
@@ -264,7 +326,7 @@ def invert(
             else analyses.invert_sentence(lm, target, steps, lr, init, seed, on_step=show, restarts=restarts, loss=loss)
         )
     out = output_dir(out_dir, run_dir("lm", "invert-tokens" if tokens else "invert"))
-    console.show([result], write_outputs([result], out, lm.cfg), json_)
+    console.show([result], write_outputs([result], out, lm.cfg, force), json_)
 
 
 @app.command()
@@ -280,6 +342,7 @@ def attention(
     seed: Annotated[int, typer.Option("--seed", help="Seed when sampling.")] = 0,
     ckpt: CkptReadOpt = None,
     out_dir: OutDirOpt = None,
+    force: ForceOutOpt = False,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
@@ -292,7 +355,7 @@ def attention(
     if not json_:
         console.out.print(f"text: {result.text.strip()}", markup=False)
     out = output_dir(out_dir, run_dir("lm", "attention"))
-    console.show([result], write_outputs([result], out, lm.cfg), json_)
+    console.show([result], write_outputs([result], out, lm.cfg, force), json_)
 
 
 @app.command()
@@ -324,6 +387,7 @@ def prob(
     seed: Annotated[int, typer.Option("--seed", help="Seed of --sample.")] = 0,
     ckpt: CkptReadOpt = None,
     out_dir: OutDirOpt = None,
+    force: ForceOutOpt = False,
     device: DeviceOpt = "auto",
     json_: JsonOpt = False,
 ) -> None:
@@ -346,7 +410,7 @@ def prob(
     else:
         result = analyses.sequence_logprob(lm, text, context, sample, max_new_tokens, seed)
     out = output_dir(out_dir, run_dir("lm", "prob"))
-    console.show([result], write_outputs([result], out, lm.cfg), json_)
+    console.show([result], write_outputs([result], out, lm.cfg, force), json_)
 
 
 app.command()(lm_codec.compress)

@@ -26,6 +26,14 @@ JsonOpt = Annotated[
 ]
 CkptReadOpt = Annotated[Path | None, typer.Option("--ckpt", help="Checkpoint directory to read.")]
 CkptWriteOpt = Annotated[Path | None, typer.Option("--ckpt", help="Checkpoint directory to write (or resume).")]
+ResumeOpt = Annotated[bool, typer.Option("--resume", help="Continue training the checkpoint in --ckpt.")]
+ForceTrainOpt = Annotated[
+    bool,
+    typer.Option("--force", "-f", help="Train a new checkpoint in the place of the one in --ckpt (it is replaced)."),
+]
+ForceOutOpt = Annotated[
+    bool, typer.Option("--force", "-f", help="Replace files in --out-dir that gencli did not write there.")
+]
 OutDirOpt = Annotated[
     Path | None, typer.Option("--out-dir", help="Directory for figures, CSV files and the resolved config.")
 ]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gencli.cli import console
-from gencli.cli.options import ConfigOpt, DeviceOpt, JsonOpt, SetOpt
+from gencli.cli.options import ConfigOpt, DeviceOpt, ForceOutOpt, JsonOpt, SetOpt
 from gencli.core.config import resolve
 from gencli.core.errors import TrainingInterrupted
 from gencli.core.lazy import lazy_module
@@ -25,8 +25,14 @@ writing = lazy_module("gencli.report.write")
 
 def report(
     out: Annotated[
-        Path, typer.Option("--out", help="Folder of the report (index.html, report.md, report.json, files/).")
+        Path,
+        typer.Option(
+            "--out-dir", "--out", "-o", help="Folder of the report (index.html, report.md, report.json, files/)."
+        ),
     ] = REPORT_DIR,
+    only: Annotated[
+        str | None, typer.Option("--only", help="Only these sections, e.g. U4,C7 (and only the models they read).")
+    ] = None,
     quick: Annotated[
         bool,
         typer.Option(
@@ -44,9 +50,10 @@ def report(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     device: DeviceOpt = "auto",
+    force: ForceOutOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Answer the whole exercise on one page: U1-U6, C1-C6, the bonus and L1-L5, with C7 and L6 beyond it.
+    """Answer the whole exercise on one page: U1-U6, C1-C6, the bonus and L1-L5, with C7, D1 and L6 beyond it.
 
     Trains the checkpoints that are missing (checkpoints/diffusion, checkpoints/diffusion-cond,
     checkpoints/lm; with --quick, small ones under OUT/checkpoints), runs every analysis and
@@ -63,8 +70,9 @@ def report(
     folder = output_dir(out, REPORT_DIR)
     try:
         with console.stages() as stage:
-            rep = building.build_report(folder, cfg, quick, retrain, dev, stage)
-            files = writing.write_report(rep, folder)
+            sections = [s.strip() for s in only.split(",") if s.strip()] if only else None
+            rep = building.build_report(folder, cfg, quick, retrain, dev, stage, sections, force)
+            files = writing.write_report(rep, folder, force)
     except TrainingInterrupted as e:
         console.note(f"{e}; run the report again to continue from there")
         raise typer.Exit(130) from None

@@ -172,12 +172,12 @@ def _build(cls: type[T], data: Any, prefix: str, errors: list[str]) -> T:
     return obj
 
 
-def _merge(base: dict, over: dict) -> dict:
+def merge(base: dict, over: dict) -> dict:
     """Deep-merge `over` into a copy of `base`."""
     out = dict(base)
     for k, v in over.items():
         if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
+            out[k] = merge(out[k], v)
         else:
             out[k] = v
     return out
@@ -224,7 +224,7 @@ def parse_sets(cls: type, sets: list[str]) -> tuple[dict, list[str]]:
         if err:
             errors.append(err)
             continue
-        result = _merge(result, _nest(key.split("."), value))
+        result = merge(result, _nest(key.split("."), value))
     return result, errors
 
 
@@ -264,13 +264,13 @@ def resolve(
     data: dict = dict(base or {})
     source = ""
     if yaml_path is not None:
-        data = _merge(data, read_yaml(yaml_path))
+        data = merge(data, read_yaml(yaml_path))
         source = f" in {yaml_path}"
     set_data, errors = parse_sets(cls, sets or [])
-    data = _merge(data, set_data)
+    data = merge(data, set_data)
     for key, value in (explicit or {}).items():
         if value is not None:
-            data = _merge(data, _nest(key.split("."), value))
+            data = merge(data, _nest(key.split("."), value))
     obj = _build(cls, data, "", errors)
     if errors:
         more = f"; and {len(errors) - 5} more problems" if len(errors) > 5 else ""

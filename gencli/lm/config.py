@@ -216,6 +216,24 @@ class AdaptConfig:
 
 
 @dataclass
+class GenerateConfig:
+    """Defaults of `lm generate` (each also a command-line option)."""
+
+    max_new_tokens: int = field(60, "tokens to add")
+    temperature: float = field(1.0, "softmax temperature (at least 0.001; --greedy is its limit near 0)")
+    top_k: int = field(0, "sample only among the k most likely tokens (0: all)")
+    top_p: float = field(1.0, "sample only within the top-p probability mass, in (0, 1] (1: all)")
+
+    def problems(self) -> list[str]:
+        return (
+            must(self, ("max_new_tokens",), lambda v: v >= 1, ">= 1")
+            + must(self, ("top_k",), lambda v: v >= 0, ">= 0")
+            + must(self, ("temperature",), lambda v: v >= 1e-3 and math.isfinite(v), ">= 0.001")
+            + must(self, ("top_p",), lambda v: 0 < v <= 1, "in (0, 1]")
+        )
+
+
+@dataclass
 class LMConfig:
     """Everything an lm checkpoint needs to be rebuilt."""
 
@@ -224,3 +242,4 @@ class LMConfig:
     data: DataConfig = field(DataConfig(), "the corpus")
     train: TrainConfig = field(TrainConfig(), "training")
     adapt: AdaptConfig = field(AdaptConfig(), "predicting a whole text: lm compress, lm prob --file --adapt")
+    generate: GenerateConfig = field(GenerateConfig(), "continuing a prompt: lm generate")

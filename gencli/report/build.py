@@ -107,7 +107,9 @@ class _Builder:
         explicit = {"train.epochs": epochs or None}
         if todo != "resume":
             explicit.update({"model.conditional": cond or None, "data.name": data})
-        trainer = diffusion_fit.prepare(path, todo == "resume", ConfigSources(explicit=explicit), self.device)
+        trainer = diffusion_fit.prepare(
+            path, todo == "resume", ConfigSources(explicit=explicit), self.device, self.retrain
+        )
         total = trainer.cfg.train.epochs
         advance = self.stage(f"train {name}", total)
         diffusion_fit.fit(
@@ -150,7 +152,9 @@ class _Builder:
                     "train.precision": b.precision,
                 }
             )
-            run = lm_fit.prepare(path, todo == "resume", ConfigSources(explicit=explicit), self.device)
+            run = lm_fit.prepare(
+                path, todo == "resume", ConfigSources(explicit=explicit), self.device, force=self.retrain
+            )
             advance = self.stage("train language model", b.max_iters)
             lm_fit.fit(run, lambda s, loss, val: advance(s, f"loss {loss:.3f}") if s % 10 == 0 else None, write_figures)
             advance(b.max_iters)
@@ -171,10 +175,11 @@ def build_sections(ctx: Context, stage: Stage = _quiet, specs: list[SectionSpec]
         group = [s for s in specs if s.model == model]
         advance = stage(STAGE_NAMES[model], len(group))
         for i, spec in enumerate(group, 1):
+            advance(i - 1, spec.id)
             section = spec.build(spec, ctx)
             if section is not None:
                 out.append(section)
-            advance(i)
+            advance(i, spec.id)
     order = [s.id for s in table]
     return sorted(out, key=lambda s: order.index(s.id) if s.id in order else -1)
 
@@ -198,6 +203,22 @@ def departures_section(sections: list[Section], settings: dict) -> Section:
     )
 
 
+def chosen_specs(only: list[str] | None) -> list[SectionSpec]:
+    """The sections `--only` names (all without it), in page order; an unknown one is refused naming the known."""
+    table = all_specs()
+    if not only:
+        return table
+    known = {s.id.lower(): s for s in table}
+    unknown = [o for o in only if o.lower() not in known and o.lower() != "departures"]
+    if unknown:
+        raise GencliError(
+            f"--only {','.join(unknown)}: no such section; the sections are departures, "
+            + ", ".join(s.id for s in table)
+        )
+    wanted = {o.lower() for o in only}
+    return [s for s in table if s.id.lower() in wanted]
+
+
 def build_report(
     out: Path,
     cfg: ReportConfig,
@@ -205,29 +226,38 @@ def build_report(
     retrain: bool = False,
     device: torch.device | str = "cpu",
     stage: Stage = _quiet,
+    only: list[str] | None = None,
+    force: bool = False,
 ) -> Report:
-    """Train what is missing and run every analysis; figures and data files go under out/files/."""
+    """Train what is missing and run every analysis (or the sections of `only`, training only the models they read);
+    figures and data files go under out/files/."""
     t0 = time.perf_counter()
+    specs = chosen_specs(only)
     b = _Builder(Path(out), cfg, quick, retrain, torch.device(device), stage)
     ctx = b.context()
-    ctx.models = {
-        "diffusion": b.ensure_diffusion("diffusion"),
-        "cond": b.ensure_diffusion("cond"),
-        "lm": b.ensure_lm(),
-        "gallery": b.ensure_gallery(),
+    ctx.force = force
+    need = {s.model for s in specs}
+    loaders = {
+        "diffusion": lambda: b.ensure_diffusion("diffusion"),
+        "cond": lambda: b.ensure_diffusion("cond"),
+        "lm": b.ensure_lm,
+        "gallery": b.ensure_gallery,
     }
+    if not only or "departures" in {o.lower() for o in only}:
+        need |= {"diffusion", "cond", "lm"}  # the departures compare every model's settings with the exercise's
+    ctx.models = {key: load() for key, load in loaders.items() if key in need}
     t1 = time.perf_counter()
-    sections = build_sections(ctx, stage)
+    sections = build_sections(ctx, stage, specs)
     settings = {
         "report": to_dict(cfg),
         "quick": quick,
         "device": str(b.device),
         "checkpoints": {k: str(v) for k, v in b.paths.items()},
-        "diffusion": to_dict(ctx.models["diffusion"].cfg),
-        "diffusion-cond": to_dict(ctx.models["cond"].cfg),
-        "lm": to_dict(ctx.models["lm"].cfg),
     }
-    sections.insert(0, departures_section(sections, settings))
+    names = {"diffusion": "diffusion", "cond": "diffusion-cond", "lm": "lm"}
+    settings.update({name: to_dict(ctx.models[key].cfg) for key, name in names.items() if key in ctx.models})
+    if not only or "departures" in {o.lower() for o in only}:
+        sections.insert(0, departures_section(sections, settings))
     b.timings["analyses"] = time.perf_counter() - t1
     b.timings["total"] = time.perf_counter() - t0
     return Report(sections, settings, library_versions(), b.timings, quick, b.trained)

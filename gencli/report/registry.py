@@ -28,6 +28,7 @@ class Context:
     paths: dict[str, Path]
     models: dict = field(default_factory=dict)
     memo: dict = field(default_factory=dict)
+    force: bool = False  # replace files under out/files/ that gencli did not write there
 
     def shared(self, key: str, compute: Callable[[], object]):
         """A result two sections use, computed once."""
@@ -44,7 +45,7 @@ class Context:
         return {"conditional": key == "cond", "ckpt": self.paths[key]}
 
     def files(self, sid: str, results: list[Result], config=None, sub: str = "") -> dict[str, Path]:
-        return write_outputs(results, self.out / "files" / sid.lower() / sub, config)
+        return write_outputs(results, self.out / "files" / sid.lower() / sub, config, self.force)
 
     def section(
         self,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from gencli.core.atomic import write_text_atomic
+from gencli.core.outputs import claim, record
 from gencli.core.results import jsonable
 from gencli.report.html import render_html
 from gencli.report.markdown import render_markdown
@@ -33,11 +34,16 @@ def report_json(report: Report, root: Path) -> dict:
     }
 
 
-def write_report(report: Report, out: Path) -> dict[str, Path]:
-    """The three report files in `out`, each written atomically."""
+def write_report(report: Report, out: Path, force: bool = False) -> dict[str, Path]:
+    """The three report files in `out`, each written atomically; a file of the same name that gencli did not write
+    there is refused unless `force`."""
     out = Path(out)
-    return {
-        "html": write_text_atomic(out / "index.html", render_html(report)),
-        "markdown": write_text_atomic(out / "report.md", render_markdown(report, out)),
-        "json": write_text_atomic(out / "report.json", json.dumps(jsonable(report_json(report, out)), indent=1)),
+    texts = {
+        "html": ("index.html", render_html(report)),
+        "markdown": ("report.md", render_markdown(report, out)),
+        "json": ("report.json", json.dumps(jsonable(report_json(report, out)), indent=1)),
     }
+    claim(out, [Path(name) for name, _ in texts.values()], force)
+    files = {key: write_text_atomic(out / name, text) for key, (name, text) in texts.items()}
+    record(out, [Path(name) for name, _ in texts.values()])
+    return files

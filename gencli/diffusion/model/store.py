@@ -39,9 +39,10 @@ def with_frame(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {"input_shift": torch.zeros(2), "input_scale": torch.ones(()), **weights}
 
 
-def load_trained(path: Path, device: torch.device | str = "cpu") -> TrainedDiffusion:
-    """Rebuild the denoiser on `device` and its data set from a checkpoint directory (exit-2 errors when unusable)."""
-    ckpt = load_checkpoint(path, KIND)
+def load_trained(path: Path, device: torch.device | str = "cpu", train_hint: str | None = None) -> TrainedDiffusion:
+    """Rebuild the denoiser on `device` and its data set from a checkpoint directory (exit-2 errors when unusable;
+    `train_hint` is the command a missing one is trained with)."""
+    ckpt = load_checkpoint(path, KIND, train_hint=train_hint)
     cfg = resolved_config(ckpt, DiffusionConfig)
     if cfg.data.is_file and not (Path(path) / POINTS_FILE).is_file():
         raise CheckpointError(f"{Path(path) / POINTS_FILE}: missing (the points the model was trained on)")

@@ -25,16 +25,21 @@ from gencli.diffusion.training.trainer import DiffusionTrainer
 
 
 def prepare(
-    path: Path, resume: bool, sources: ConfigSources = ConfigSources(), device: torch.device | str = "cpu"
+    path: Path,
+    resume: bool,
+    sources: ConfigSources = ConfigSources(),
+    device: torch.device | str = "cpu",
+    force: bool = False,
 ) -> DiffusionTrainer:
-    """A trainer for `path`: fresh (refusing to overwrite anything but a diffusion checkpoint) or resumed.
+    """A trainer for `path`: fresh (refusing to replace a trained checkpoint unless `force`, and anything but a
+    diffusion checkpoint always) or resumed.
 
     Takes the writer lock of `path` (given back by `fit`, or when the process ends)."""
     with writer_lock(path):
-        return _prepare(path, resume, sources, device)
+        return _prepare(path, resume, sources, device, force)
 
 
-def _prepare(path: Path, resume: bool, sources: ConfigSources, device) -> DiffusionTrainer:
+def _prepare(path: Path, resume: bool, sources: ConfigSources, device, force: bool = False) -> DiffusionTrainer:
     if resume:
         trained = load_trained(path)
         cfg = sources.resolve(DiffusionConfig, to_dict(trained.cfg))
@@ -43,7 +48,7 @@ def _prepare(path: Path, resume: bool, sources: ConfigSources, device) -> Diffus
         trainer.load_state_dict(trained.checkpoint.load_train_state())
     else:
         cfg = resolve_diffusion(sources)
-        check_writable_target(path, "diffusion")
+        check_writable_target(path, "diffusion", force)
         trainer = DiffusionTrainer(cfg, device)
     if trainer.epoch >= cfg.train.epochs:
         raise GencliError(

@@ -49,6 +49,11 @@ class TextTokenizer:
         return self.tok.get_vocab_size()
 
     def encode(self, text: str) -> list[int]:
+        """The token ids of a text; one that is not valid Unicode (bytes the shell could not decode) is refused."""
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise GencliError(f"the text is not valid UTF-8 (an undecodable byte at character {e.start})") from None
         return self.tok.encode(text).ids
 
     def decode(self, ids: list[int]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gencli.core.results import Result, Table
+from gencli.core.results import DataFile, Result, Table
 
 
 @dataclass
@@ -26,6 +26,9 @@ class Generation(Result):
                 [(i + 1, s) for i, s in enumerate(self.samples)],
             )
         ]
+
+    def data_files(self) -> list[DataFile]:
+        return [DataFile("samples", "samples.txt", content="\n\n".join(self.samples) + "\n")]
 
     def finding(self) -> str:
         how = (

@@ -95,6 +95,7 @@ def prepare(
     sources: ConfigSources = ConfigSources(),
     device: torch.device | str = "cpu",
     dist: Distributed | None = None,
+    force: bool = False,
 ) -> LMRun:
     """Read the corpus, train (or reload) the tokenizer and build a fresh or resumed trainer for `path`.
 
@@ -103,12 +104,12 @@ def prepare(
     (given back by `fit`, or when the process ends).
     """
     if dist is not None and not dist.is_main:
-        return _prepare(path, resume, sources, device, dist)
+        return _prepare(path, resume, sources, device, dist, force)
     with writer_lock(path):
-        return _prepare(path, resume, sources, device, dist)
+        return _prepare(path, resume, sources, device, dist, force)
 
 
-def _prepare(path: Path, resume: bool, sources: ConfigSources, device, dist) -> LMRun:
+def _prepare(path: Path, resume: bool, sources: ConfigSources, device, dist, force: bool = False) -> LMRun:
     if resume:
         trained = load_trained(path, with_last=True)
         cfg = sources.resolve(LMConfig, to_dict(trained.cfg))
@@ -117,7 +118,7 @@ def _prepare(path: Path, resume: bool, sources: ConfigSources, device, dist) -> 
     else:
         cfg = sources.resolve(LMConfig)
         if dist is None or dist.is_main:
-            check_writable_target(path, "lm")
+            check_writable_target(path, "lm", force)
     if cfg.train.bpe_dropout > 0 and cfg.tokenizer.kind != "bpe":
         raise ConfigError("train.bpe_dropout: needs tokenizer.kind bpe (a char tokenizer has no merges to skip)")
     source, text = read_corpus(cfg.data.corpus)

@@ -18,7 +18,7 @@ from gencli.lm.training.distributed import Distributed
 
 
 def launcher_command(
-    nproc: int, path: Path, resume: bool, sources: ConfigSources, device: str, as_json: bool
+    nproc: int, path: Path, resume: bool, sources: ConfigSources, device: str, as_json: bool, force: bool = False
 ) -> list[str]:
     """`python -m torch.distributed.run --standalone --nproc_per_node N -m gencli lm train ...` with the same
     options."""
@@ -48,7 +48,7 @@ def launcher_command(
         cmd += ["--config", str(sources.yaml_path)]
     for s in sources.sets:
         cmd += ["--set", s]
-    return cmd + (["--resume"] if resume else []) + (["--json"] if as_json else [])
+    return cmd + (["--resume"] if resume else []) + (["--force"] if force else []) + (["--json"] if as_json else [])
 
 
 def check_split(nproc: int, path: Path, resume: bool, sources: ConfigSources) -> None:
@@ -69,7 +69,9 @@ def first_error(records: list[dict], stderr: str) -> tuple[str, int]:
     return f"data-parallel training failed ({tail[-1][:200] if tail else 'no message'})", 1
 
 
-def launch(nproc: int, path: Path, resume: bool, sources: ConfigSources, device: str, as_json: bool) -> int:
+def launch(
+    nproc: int, path: Path, resume: bool, sources: ConfigSources, device: str, as_json: bool, force: bool = False
+) -> int:
     """Run the training in `nproc` processes on this node; the exit code of the job (one error line on failure)."""
     check_split(nproc, path, resume, sources)
     with tempfile.TemporaryDirectory(prefix="gencli-ddp-") as folder:
@@ -79,7 +81,7 @@ def launch(nproc: int, path: Path, resume: bool, sources: ConfigSources, device:
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc))),
         }
         proc = subprocess.Popen(
-            launcher_command(nproc, path, resume, sources, device, as_json),
+            launcher_command(nproc, path, resume, sources, device, as_json, force),
             env=env,
             stderr=subprocess.PIPE,
             text=True,
