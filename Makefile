@@ -11,9 +11,20 @@ export GENCLI_DATA_DIR ?= $(abspath ../shared/data)
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-setup: $(BIN)/python
-	$(BIN)/pip install -q torch==2.13.0
+# torch's CPU build from PyTorch's CPU wheel index; where that index cannot be reached, the default index
+# (on Linux the default index's torch is the CUDA build, gigabytes: say TORCH_INDEX= to skip the CPU index)
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+STAMP := $(VENV)/.gencli-installed
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	@if [ -n "$(TORCH_INDEX)" ] && $(BIN)/pip install -q --timeout 20 --retries 1 --index-url "$(TORCH_INDEX)" \
+	    torch==2.13.0; then :; else \
+	  echo "setup: installing torch from the default index (PyTorch's CPU index skipped or unreachable)" >&2; \
+	  $(BIN)/pip install -q torch==2.13.0; fi
 	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
 
 # the full report: trains the checkpoints that are missing under checkpoints/, then every analysis
 report: setup

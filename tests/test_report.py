@@ -122,6 +122,22 @@ def _leaves(obj, prefix=""):
 VARIES = ("wall", "seconds", "tokens_per_s", "train_s", "files", "checkpoint", "versions", "numeric_path.how")
 
 
+def test_reproduce_commands_never_share_an_output_folder(quick_report):
+    """Two commands of the report (U3's two seeds grids, say) run side by side must not overwrite each other: each
+    names its own --out-dir, or none (a fresh folder per run)."""
+    import shlex
+
+    root, _ = quick_report
+    data = json.loads((root / "rep" / "report.json").read_text())
+    outs = []
+    for sec in data["sections"].values():
+        for command in sec["commands"]:
+            args = shlex.split(command)
+            if "--out-dir" in args:
+                outs.append(args[args.index("--out-dir") + 1])
+    assert len(outs) == len(set(outs)), sorted(o for o in outs if outs.count(o) > 1)
+
+
 @pytest.mark.slow
 def test_every_section_command_reproduces_its_numbers(quick_report, cli, tmp_path, monkeypatch):
     """Each "Reproduce with" command, run as printed (training ones into a fresh folder), gives its section's

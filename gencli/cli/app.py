@@ -10,7 +10,7 @@ import traceback
 import typer
 
 from gencli import __version__
-from gencli.cli import config_cmd, diffusion, lm, report
+from gencli.cli import ckpt_cmd, config_cmd, diffusion, lm, report
 from gencli.cli.console import err, error
 from gencli.cli.options import FlagsGroup, flags_for, leaf_command
 from gencli.core.errors import GencliError, ParameterError
@@ -101,6 +101,7 @@ app.add_typer(diffusion.app, name="diffusion")
 app.add_typer(lm.app, name="lm")
 app.command("report")(report.report)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(ckpt_cmd.app, name="ckpt")
 
 
 def _version(value: bool) -> None:

@@ -77,7 +77,8 @@ def print_table(t: ResultTable) -> None:
     chunks = column_chunks(t, rows, out.width)
     for n, cols in enumerate(chunks):
         title = t.title if n == 0 else f"(continued, {n + 1} of {len(chunks)})"
-        rt = Table(title=Text(title), title_justify="left")
+        out.print(Text(title, style="italic"))  # wrapped at the terminal's width, not squeezed into the table's
+        rt = Table()
         for i in cols:
             numeric = t.numeric(i)
             rt.add_column(Text(t.header[i]), justify="right" if numeric else "left", no_wrap=numeric)
@@ -148,7 +149,13 @@ def progress(total: int, description: str) -> Iterator:
             else:
                 bar.update(task, advance=n, **kwargs)
 
-        yield advance
+        try:
+            yield advance
+        except BaseException:
+            # the terminal's echo of ^C has moved the cursor: drawing the bar again would print it a second time, so
+            # the live bar is erased instead; the interruption's own line says the step it stopped at
+            bar.live.transient = True
+            raise
 
 
 @contextmanager

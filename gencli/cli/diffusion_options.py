@@ -30,7 +30,7 @@ ScheduleOpt = Annotated[
 StartOpt = Annotated[
     Start | None, typer.Option("--start", help="Initial noise: matched N(mean, (1 + var) I) or standard N(0, I).")
 ]
-NOpt = Annotated[int, count_opt("--n", "Number of points.")]
+NOpt = Annotated[int, typer.Option("--n", "-n", help="Number of points.", min=1)]
 GuidanceOpt = Annotated[
     float | None,
     typer.Option(

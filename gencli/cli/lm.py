@@ -120,7 +120,10 @@ def _train(dist: Distributed, path: Path, resume: bool, sources: ConfigSources, 
             fitting.fit(run)
         return
     console.note(run.describe())
-    with console.training_outcome(path), console.progress(run.trainer.cfg.train.max_iters, "training lm") as advance:
+    with (
+        console.training_outcome(path),
+        console.progress(run.trainer.cfg.train.max_iters, "training lm") as advance,
+    ):
         advance(completed=run.trainer.step)
         last_val: list[float] = []
 

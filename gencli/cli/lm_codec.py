@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -20,13 +21,24 @@ atomic = lazy_module("gencli.core.atomic")
 
 SUFFIX = ".gcz"
 
-TextArg = Annotated[Path, typer.Argument(metavar="INPUT", help="The UTF-8 text file to compress.", show_default=False)]
-ArchiveArg = Annotated[Path, typer.Argument(metavar="INPUT", help="The .gcz file to decompress.", show_default=False)]
-OutputOpt = Annotated[Path | None, typer.Option("-o", "--output", help="The file to write (default: see above).")]
-ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Replace OUTPUT if it exists.")]
+STDIO = Path("-")  # `-` as INPUT reads stdin; as OUTPUT (or with -c) writes stdout, in gzip's manner
+
+TextArg = Annotated[
+    Path, typer.Argument(metavar="INPUT", help="The UTF-8 text file to compress (- : stdin).", show_default=False)
+]
+ArchiveArg = Annotated[
+    Path, typer.Argument(metavar="INPUT", help="The .gcz file to decompress (- : stdin).", show_default=False)
+]
+OutputOpt = Annotated[
+    Path | None, typer.Option("-o", "--output", help="The file to write (- : stdout; default: see above).")
+]
+StdoutOpt = Annotated[bool, typer.Option("-c", "--stdout", help="Write to stdout and keep INPUT, as gzip -c does.")]
+ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Replace OUTPUT if it exists (or write to a terminal).")]
 
 
 def read_input(path: Path) -> bytes:
+    if path == STDIO:
+        return sys.stdin.buffer.read()
     if not path.is_file():
         raise GencliError(f"{path}: " + ("is a directory, not a file" if path.is_dir() else "no such file"))
     try:
@@ -35,21 +47,51 @@ def read_input(path: Path) -> bytes:
         raise GencliError(f"{path}: cannot read ({e.strerror})") from None
 
 
+def output_path(src: Path, output: Path | None, to_stdout: bool, default: Path | None, as_json: bool) -> Path:
+    """Where the result goes: -o, stdout (-c, or `-` as either end), else `default`."""
+    dst = STDIO if to_stdout or (output is None and src == STDIO) else (output or default)
+    if dst is None:
+        raise GencliError(f"{src}: does not end in {SUFFIX}; give the output file with -o")
+    if dst == STDIO and as_json:
+        raise GencliError("--json: the result goes to stdout; write it to a file with -o to have the JSON there")
+    return dst
+
+
 def check_output(src: Path, dst: Path, force: bool) -> None:
-    """Refuse to overwrite (without --force), or to write over the input itself."""
-    if dst.exists() and src.resolve() == dst.resolve():
+    """Refuse to overwrite (without --force), to write over the input itself, to replace anything but a regular file,
+    or to write binary data to a terminal (without --force)."""
+    if dst == STDIO:
+        if sys.stdout.isatty() and not force:
+            raise GencliError("refusing to write to a terminal; redirect stdout, or use -o FILE (--force to insist)")
+        return
+    if dst.exists() and src != STDIO and src.resolve() == dst.resolve():
         raise GencliError(f"{dst}: the output would replace the input")
-    if dst.exists() and not force:
-        raise GencliError(f"{dst} exists; use --force to replace it")
     if dst.is_dir():
         raise GencliError(f"{dst} is a directory")
+    if dst.exists() and not dst.is_file():
+        raise GencliError(f"{dst}: exists and is not a regular file; refusing to replace it")
+    if dst.exists() and not force:
+        raise GencliError(f"{dst} exists; use --force to replace it")
 
 
 def write_output(dst: Path, data: bytes) -> None:
+    if dst == STDIO:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
     try:
         atomic.write_bytes_atomic(dst, data)
     except OSError as e:
         raise WriteFailed(f"{dst}: cannot write ({e.strerror}); nothing was written") from None
+
+
+def say(text: str, to_stdout: bool) -> None:
+    """The one-line summary: on stdout, or on stderr when stdout carries the data."""
+    (console.err if to_stdout else console.out).print(text, markup=False, soft_wrap=True)
+
+
+def per_byte(value: float | None) -> str:
+    return f"{value:.3f}" if value is not None else "n/a (an empty input)"
 
 
 def compress(
@@ -65,19 +107,21 @@ def compress(
         ),
     ] = True,
     force: ForceOpt = False,
+    to_stdout: StdoutOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Compress a UTF-8 text file with the language model (range coding of each next-token distribution).
 
-    The output is INPUT.gcz unless -o is given; decompress it with the same checkpoint.
+    The output is INPUT.gcz unless -o is given (- or -c: stdout; - as INPUT: stdin to stdout); decompress it with the
+    same checkpoint.
     The file size is the model's likelihood of the text (the sum of -log2 p over its tokens),
     plus a header of about 17 bytes.
 
     Example: gencli lm compress notes.txt && gencli lm decompress notes.txt.gcz -o copy.txt
     """
-    dst = output or input.with_name(input.name + SUFFIX)
-    data = read_input(input)
+    dst = output_path(input, output, to_stdout, input.with_name(input.name + SUFFIX), json_)
     check_output(input, dst, force)
+    data = read_input(input)
     lm = store.load_trained(ckpt or LM_CHECKPOINT)
     start = time.perf_counter()
     with console.progress(1, "compressing") as advance:
@@ -98,11 +142,11 @@ def compress(
     if json_:
         console.emit_json(summary)
     else:
-        console.out.print(
-            f"{input} -> {dst}: {len(data):,} -> {len(result.archive):,} bytes, {summary['bits_per_byte']:.3f} "
-            f"bits per byte (the model's {summary['model_bits_per_byte']:.3f}), "
-            f"{'adaptive' if adapt else 'static'}, {seconds:.1f} s",
-            markup=False,
+        say(
+            f"{input} -> {dst}: {len(data):,} -> {len(result.archive):,} bytes, {per_byte(result.bits_per_byte)} bits "
+            f"per byte (the model's {per_byte(result.model_bits_per_byte)}), {'adaptive' if adapt else 'static'}, "
+            f"{seconds:.1f} s",
+            dst == STDIO,
         )
 
 
@@ -111,20 +155,19 @@ def decompress(
     output: OutputOpt = None,
     ckpt: CkptReadOpt = None,
     force: ForceOpt = False,
+    to_stdout: StdoutOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Decompress a .gcz file written by `gencli lm compress` with the same checkpoint.
 
-    The output is INPUT without .gcz unless -o is given. Nothing is written unless the
-    result matches the original's checksum.
+    The output is INPUT without .gcz unless -o is given (- or -c: stdout; - as INPUT: stdin to stdout). Nothing is
+    written unless the result matches the original's checksum.
 
     Example: gencli lm decompress notes.txt.gcz -o copy.txt
     """
-    if output is None and input.suffix != SUFFIX:
-        raise GencliError(f"{input}: does not end in {SUFFIX}; give the output file with -o")
-    dst = output or input.with_suffix("")
-    archive = read_input(input)
+    dst = output_path(input, output, to_stdout, input.with_suffix("") if input.suffix == SUFFIX else None, json_)
     check_output(input, dst, force)
+    archive = read_input(input)
     lm = store.load_trained(ckpt or LM_CHECKPOINT)
     start = time.perf_counter()
     with console.progress(1, "decompressing") as advance:
@@ -143,7 +186,7 @@ def decompress(
     if json_:
         console.emit_json(summary)
     else:
-        console.out.print(
+        say(
             f"{input} -> {dst}: {len(archive):,} -> {len(data):,} bytes, checksum matches, {seconds:.1f} s",
-            markup=False,
+            dst == STDIO,
         )

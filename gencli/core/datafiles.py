@@ -50,3 +50,33 @@ def result_files(results: list[Result], scratch: Path, write_figures: FigureWrit
         return {p.name: p.read_bytes() for p in written.values()}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+POINT_FORMATS = (".csv", ".npy", ".json")
+
+
+def points_bytes(suffix: str, points, labels=None) -> bytes:
+    """2D points (N, 2) and optional labels as a file's bytes, by its suffix: .csv (x,y[,label] with a header, as
+    `diffusion sample` writes it), .npy (an (N, 2) float array, or (N, 3) with the label as a third column), .json
+    (a list of [x, y] or [x, y, label])."""
+    import numpy as np
+
+    pts = np.asarray(points, dtype=float)
+    lab = None if labels is None else np.asarray(labels)
+    if suffix == ".csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["x", "y"] + (["label"] if lab is not None else []))
+        for i, (x, y) in enumerate(pts):
+            w.writerow([repr(float(x)), repr(float(y))] + ([int(lab[i])] if lab is not None else []))
+        return buf.getvalue().encode("utf-8")
+    if suffix == ".npy":
+        buf = io.BytesIO()
+        np.save(buf, np.column_stack([pts, lab]) if lab is not None else pts)
+        return buf.getvalue()
+    if suffix == ".json":
+        import json
+
+        rows = [[float(x), float(y)] + ([int(lab[i])] if lab is not None else []) for i, (x, y) in enumerate(pts)]
+        return json.dumps(rows).encode("utf-8")
+    raise ValueError(f"unknown points format {suffix!r}")

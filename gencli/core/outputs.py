@@ -33,8 +33,23 @@ def fresh_name() -> str:
 
 def output_dir(path: Path | None, default: Path) -> Path:
     """The output folder: `path` when given (created if missing; an error when it is a file), else a fresh folder
-    under `default`."""
-    path = Path(path) if path is not None else Path(default) / fresh_name()
+    under `default` (TIME-PID, with -2, -3, ... when this process already made one in the same second)."""
+    if path is None:
+        try:
+            Path(default).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise WriteFailed(f"{default}: cannot create it ({e.strerror})") from None
+        base = Path(default) / fresh_name()
+        for k in range(1, 10_000):
+            candidate = base if k == 1 else base.with_name(f"{base.name}-{k}")
+            try:
+                candidate.mkdir()  # exclusive: two runs never share a folder
+                return candidate
+            except FileExistsError:
+                continue
+            except OSError as e:
+                raise WriteFailed(f"{candidate}: cannot create it ({e.strerror})") from None
+    path = Path(path)
     if path.exists() and not path.is_dir():
         raise GencliError(f"--out-dir {path}: exists and is not a directory")
     try:

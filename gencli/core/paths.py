@@ -7,6 +7,7 @@ defaults to the same place; analyses write their files under runs/.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 CHECKPOINTS = Path("checkpoints")
@@ -31,3 +32,15 @@ REPORT_DIR = RUNS / "report"
 def run_dir(*parts: str) -> Path:
     """The default output folder of a command, e.g. run_dir("diffusion", "sample") = runs/diffusion/sample."""
     return RUNS.joinpath(*parts)
+
+
+CACHE_DIR_ENV = "GENCLI_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """The user cache folder of gencli: $GENCLI_CACHE_DIR, else $XDG_CACHE_HOME/gencli, else ~/.cache/gencli."""
+    own = os.environ.get(CACHE_DIR_ENV)
+    if own:
+        return Path(own).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gencli"

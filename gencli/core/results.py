@@ -2,7 +2,7 @@
 
 An analysis function (in `gencli/diffusion/analyses.py` or `gencli/lm/analyses.py`)
 returns a `Result`. Front ends never compute: the CLI prints `tables()` or `to_dict()`,
-the report lays out the same tables with `finding()`, and `gencli/outputs.py` writes
+the report lays out the same tables with `finding()`, and `gencli/core/outputs.py` writes
 `data_files()` as CSV and the figures `gencli/plots` draws from the result.
 """
 

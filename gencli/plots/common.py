@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -62,8 +63,11 @@ def loss_curves(
         ax.scatter([x], [y], s=60, marker="*", color="k", zorder=3, label=name)
     if logy:
         ax.set_yscale("log")
-    elif from_zero:
-        ax.set_ylim(bottom=0)
+    elif from_zero:  # zero stays in view with a margin below it, so a curve that reaches 0 is not hidden by the frame
+        finite = [v for _, ys in curves.values() for v in np.asarray(ys, dtype=float).ravel() if np.isfinite(v)]
+        top = max(max(finite, default=1.0), 1e-9)
+        ax.set_ylim(bottom=-0.04 * top, top=1.06 * top)
+        ax.axhline(0, color="0.6", lw=0.6, zorder=0)
     if integer_x:
         from matplotlib.ticker import MaxNLocator
 

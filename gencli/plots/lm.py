@@ -33,7 +33,6 @@ def attention(matrices: dict[str, np.ndarray], tokens: list[str], query: int, pa
         2, len(names), figsize=(6.5 * len(names), 10), squeeze=False, gridspec_kw={"height_ratios": [3, 1.1]}
     )
     labels = [_label(t) for t in tokens]
-    top = max(float(m[query, : query + 1].max()) for m in matrices.values())  # one colour scale for all rows
     for j, name in enumerate(names):
         m = matrices[name]
         ax = axes[0, j]
@@ -49,16 +48,21 @@ def attention(matrices: dict[str, np.ndarray], tokens: list[str], query: int, pa
             axes[1, j],
             labels,
             m[query, : query + 1],
-            f'{name} block: attention from the query token "{labels[query]}"',
-            top,
+            f'{name} block: attention from the query token "{labels[query]}" (shade as the map: square root, 0 to 1)',
         )
     fig.suptitle(wrap(title, 60 * len(names)))
     fig.tight_layout()
     return save(fig, path)
 
 
-def _paint(ax, labels: list[str], weights: np.ndarray, title: str, top: float) -> None:
-    """Tokens laid out as text, each on a background whose darkness is its weight (0 white, `top` darkest).
+def strip_shade(w: float) -> float:
+    """The darkness (0 to 0.85 of the colour map) of a token of weight w: the heatmap's square-root scale on the
+    fixed range 0 to 1, the same for every strip and figure, so near-uniform weights stay pale."""
+    return 0.85 * float(np.sqrt(np.clip(w, 0.0, 1.0)))
+
+
+def _paint(ax, labels: list[str], weights: np.ndarray, title: str) -> None:
+    """Tokens laid out as text, each on a background whose darkness is its weight (strip_shade).
 
     Each token's weight is printed under it; a token's cell is as wide as the wider of the
     two (measured with the renderer), so neither tokens nor numbers overlap.
@@ -66,7 +70,6 @@ def _paint(ax, labels: list[str], weights: np.ndarray, title: str, top: float) -
     ax.axis("off")
     ax.set_title(title, fontsize=9)
     cmap = plt.get_cmap("Reds")
-    top = top or 1.0
     renderer = ax.figure.canvas.get_renderer()
     to_axes = ax.transAxes.inverted()
 
@@ -84,7 +87,7 @@ def _paint(ax, labels: list[str], weights: np.ndarray, title: str, top: float) -
             family="monospace",
             transform=ax.transAxes,
             va="center",
-            bbox={"facecolor": cmap(0.85 * w / top), "edgecolor": "none", "pad": 1.5},
+            bbox={"facecolor": cmap(strip_shade(w)), "edgecolor": "none", "pad": 1.5},
         )
         num = ax.text(x, y - 0.12, f"{w:.2f}", fontsize=6.5, transform=ax.transAxes, va="center", color="0.25")
         cell = max(width(word), width(num)) + 0.012

@@ -17,8 +17,12 @@ CHUNK = 2048
 
 
 def knn_radii(x: Tensor, k: int = K) -> Tensor:
-    """The distance of each point to its k-th nearest other point of the same set (N,)."""
+    """The distance of each point to its k-th nearest other point of the same set (N,) (of a set of k points or
+    fewer: to its farthest other point; a single point has radius 0)."""
     x = x.double()
+    k = min(k, len(x) - 1)
+    if k < 1:
+        return torch.zeros(len(x), dtype=torch.float64)
     out = torch.empty(len(x), dtype=torch.float64)
     for a in range(0, len(x), CHUNK):
         d = torch.cdist(x[a : a + CHUNK], x)

@@ -56,15 +56,22 @@ class SampleQuality:
             f"{self.data_recall:.3f})."
         )
         if self.truth_logp is not None and self.data_logp is not None:
-            outside = (
-                f", {self.truth_outside:.1%} of the samples where the data has no density" if self.truth_outside else ""
-            )
             gap = self.truth_logp - self.data_logp
-            text += (
-                f" Under the true density the samples score {self.truth_logp:.3f} nats on average against the "
-                f"data's own {self.data_logp:.3f} ({'above' if gap > 0 else 'below'} it by {abs(gap):.3f}"
-                f"{outside})."
+            where = (
+                "the samples score"
+                if not self.truth_outside
+                else f"the {1 - self.truth_outside:.1%} of samples where the data has density score"
             )
+            if abs(gap) < 0.0005:
+                relation = "level with it"
+            else:
+                relation = f"{'above' if gap > 0 else 'below'} it by {abs(gap):.3f}"
+            text += (
+                f" Under the true density {where} {self.truth_logp:.3f} nats on average against the "
+                f"data's own {self.data_logp:.3f} ({relation})."
+            )
+            if self.truth_outside:
+                text += f" The other {self.truth_outside:.1%} fall where the data has no density."
         return text
 
 

@@ -135,7 +135,7 @@ class Samples(Result):
         if q.square_tv is not None:
             text += (
                 f" The exercise's figure: the 10x10 histogram is {q.square_tv:.3f} from uniform in total variation, "
-                f"{q.square_tv / q.square_floor:.1f}x the {q.square_floor:.3f} that sampling noise alone gives at "
+                f"{q.square_tv / q.square_floor:.2f}x the {q.square_floor:.3f} that sampling noise alone gives at "
                 f"{n:,} points."
             )
         return text

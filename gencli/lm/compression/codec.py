@@ -123,13 +123,13 @@ class Compressed:
     model_bits: float  # sum of -log2 p over the tokens: the size an ideal coder would reach
 
     @property
-    def bits_per_byte(self) -> float:
-        """The archive's size in bits per byte of the original."""
-        return 8 * len(self.archive) / max(self.n_bytes, 1)
+    def bits_per_byte(self) -> float | None:
+        """The archive's size in bits per byte of the original (None for an empty original: no bytes to share it)."""
+        return 8 * len(self.archive) / self.n_bytes if self.n_bytes else None
 
     @property
-    def model_bits_per_byte(self) -> float:
-        return self.model_bits / max(self.n_bytes, 1)
+    def model_bits_per_byte(self) -> float | None:
+        return self.model_bits / self.n_bytes if self.n_bytes else None
 
     @property
     def header_bytes(self) -> int:

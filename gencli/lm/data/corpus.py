@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gencli.core.atomic import write_text_atomic
 from gencli.core.errors import GencliError
+from gencli.core.paths import cache_dir
 
 ALICE_FILE = "alice_in_wonderland.txt"
 ALICE_URL = "https://www.gutenberg.org/cache/epub/11/pg11.txt"  # Project Gutenberg ebook 11, plain text
@@ -18,12 +19,6 @@ URL_ENV = "GENCLI_ALICE_URL"
 
 class CorpusError(GencliError):
     """A corpus that is missing, empty, not UTF-8 or too short."""
-
-
-def cache_dir() -> Path:
-    """The user cache directory of gencli ($XDG_CACHE_HOME/gencli or ~/.cache/gencli)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "gencli"
 
 
 def strip_gutenberg(text: str) -> str:

@@ -182,9 +182,9 @@ def choose(
 
 
 def default_cache() -> Path | None:
-    """$GENCLI_CACHE_DIR or the user cache folder's numeric_paths.json; GENCLI_NO_PATH_CACHE=1 turns the cache off."""
+    """numeric_paths.json in the user cache folder (core.paths.cache_dir); GENCLI_NO_PATH_CACHE=1 turns it off."""
     if os.environ.get("GENCLI_NO_PATH_CACHE"):
         return None
-    from gencli.lm.data.corpus import cache_dir
+    from gencli.core.paths import cache_dir
 
     return cache_dir() / CACHE_FILE
