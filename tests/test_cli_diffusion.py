@@ -124,6 +124,13 @@ def test_trajectories(cli, diffusion_ckpts):
     assert len(cond["ends"]) == 9 and len(cond["in_own_region"]) == 9
     rev = cli("diffusion", "trajectory", "--ckpt", diffusion_ckpts["uncond"], "--steps", "20", "--json").json()
     assert len(rev["ends"]) == 4
+    # --steps counts with a checkpoint too (the report's U1 command names it), and the same seed, the same path
+    a, b = (
+        cli("diffusion", "trajectory", "--forward", "--ckpt", diffusion_ckpts["uncond"], "--steps", n, "--json").json()
+        for n in ("7", "7")
+    )
+    assert a["steps"] == 7 and a["end"] == b["end"]
+    assert cli("diffusion", "trajectory", "--forward", "--steps", "9", "--json").json()["steps"] == 9
 
 
 def test_prob_points_and_classes(cli, diffusion_ckpts):
@@ -260,7 +267,7 @@ def test_nan_loss_stops_and_keeps_the_checkpoint(cli, tmp_path):
     ck = tmp_path / "ck"
     assert cli("diffusion", "train", "--ckpt", ck, *TINY_DIFFUSION).exit_code == 0
     before = (ck / "model.safetensors").read_bytes()
-    r = cli("diffusion", "train", "--ckpt", ck, *TINY_DIFFUSION, "--set", "train.lr=1e30")
+    r = cli("diffusion", "train", "--ckpt", ck, *TINY_DIFFUSION, "--set", "train.lr=1e30", "--force")
     assert r.exit_code == 1 and "loss became" in r.stderr and r.stderr.count("\n") == 1
     assert (ck / "model.safetensors").read_bytes() == before
 

@@ -138,7 +138,7 @@ def test_a_full_disk_keeps_the_checkpoint_and_says_so(tmp_path, cli, monkeypatch
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(checkpoint_save, "save_file", full)
-    r = cli("diffusion", "train", "--ckpt", tmp_path / "ck", *TINY_DIFFUSION)
+    r = cli("diffusion", "train", "--ckpt", tmp_path / "ck", *TINY_DIFFUSION, "--force")
     assert r.exit_code == 1 and r.stderr.count("\n") == 1
     assert "disk is full" in r.stderr and "intact" in r.stderr and str(tmp_path / "ck") in r.stderr
     assert {p.name: p.read_bytes() for p in (tmp_path / "ck").iterdir()} == before

@@ -353,6 +353,11 @@ def test_attention_comparison_follows_the_rows():
     assert "The first block is the more concentrated" in _att(peaked, flat).finding()
     assert "about equally concentrated" in _att(flat, flat).finding()
     assert "0.85, 3.4x uniform" in _att(flat, peaked).finding()
+    assert "The last block puts most of its weight on token 0" in _att(flat, peaked).finding()
+    near = np.array([0.3, 0.24, 0.23, 0.23])  # the largest share of near-uniform weights is not "most"
+    words = _att(near, np.array([0.45, 0.35, 0.1, 0.1])).finding()
+    assert "first block spreads its weight almost evenly (the largest share, 0.30" in words
+    assert "last block gives its largest share to token 0" in words and "most of its weight" not in words
 
 
 def test_inversion_finding_says_success_or_what_it_reached():

@@ -56,8 +56,9 @@ def test_generation_greedy_is_repeatable_and_checks_its_options(lm):
     assert a.samples == b.samples and a.samples[0].startswith("the cat")
     with pytest.raises(GencliError, match="top_p: must be in"):
         analyses.generate_text(lm, "the cat", 4, top_p=1.5)
-    with pytest.raises(GencliError, match="block size"):
-        analyses.generate_text(lm, "word " * 100, 4)
+    long = analyses.generate_text(lm, "word " * 100, 4, greedy=True)  # cropped to the block, text kept whole
+    assert long.samples[0].startswith("word " * 100)
+    assert long.settings["cropped_tokens"] == long.settings["prompt_tokens"] - lm.cfg.model.block_size > 0
 
 
 def test_training_summary_reads_the_checkpoint(lm):

@@ -84,7 +84,14 @@ def test_quick_report_files_sections_and_own_checkpoints(quick_report):
             assert all(c.startswith("gencli ") for c in sec["commands"]), sid
     # --quick keeps its checkpoints under the report folder and never touches ./checkpoints
     assert not (root / "checkpoints").exists()
-    assert {Path(p).name for p in data["trained"]} == {"diffusion", "diffusion-cond", "lm"}
+    gallery = set(data["settings"]["report"]["gallery"]["sets"])
+    assert gallery, "the gallery of other distributions trains at least one set"
+    assert {Path(p).name for p in data["trained"] if Path(p).parent.name != "gallery"} == {
+        "diffusion",
+        "diffusion-cond",
+        "lm",
+    }
+    assert {Path(p).name for p in data["trained"] if Path(p).parent.name == "gallery"} == gallery
     assert all(Path(p).is_relative_to(Path("rep")) for p in data["trained"])
 
 

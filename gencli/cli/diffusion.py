@@ -332,7 +332,7 @@ def trajectory(
         start_point = parse_point(point, "--point")[:2] if point is not None else None
         if ckpt is not None:
             trained = load(ckpt, conditional, device)
-            cfg, process, data = trained.cfg, trained.sde, trained.dataset
+            cfg, process, data = runtime_config(trained, config, set_, explicit), trained.sde, trained.dataset
         else:
             cfg = resolve(DiffusionConfig, yaml_path=config, sets=set_, explicit=explicit)
             process, data = trainer.untrained_process(cfg)

@@ -60,7 +60,7 @@ class Gallery(Result):
                     "ll_gap": r.ll_gap,
                     "ll_se": r.ll_se,
                     "train_s": r.train_s,
-                    "steps": r.steps,
+                    "train_steps": r.steps,
                 }
                 for r in self.rows
             ]

@@ -115,10 +115,15 @@ class AttentionMaps(Result):
         rows = {k: v for k, v in self.rows().items() if blocks is None or k in blocks}
         for name, row in rows.items():
             top = int(np.argmax(row))
-            text += (
-                f" The {name} block puts most weight on token {top} {self.tokens[top]!r} ({row[top]:.2f}, "
-                f"{row[top] * n:.1f}x uniform) and spreads over about {spread(row):.1f} of the {n} tokens."
-            )
+            share = f"{row[top]:.2f}, {row[top] * n:.1f}x uniform"
+            tok = f"token {top} {self.tokens[top]!r}"
+            if row[top] > 0.5:
+                lead = f" The {name} block puts most of its weight on {tok} ({share})"
+            elif row[top] * n < 1.5:
+                lead = f" The {name} block spreads its weight almost evenly (the largest share, {share}, on {tok})"
+            else:
+                lead = f" The {name} block gives its largest share to {tok} ({share})"
+            text += f"{lead} and covers about {spread(row):.1f} of the {n} tokens."
         if "first" in rows and "last" in rows:
             a, b = spread(rows["first"]), spread(rows["last"])
             if abs(a - b) <= 0.05 * max(a, b):
