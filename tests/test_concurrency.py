@@ -48,8 +48,20 @@ def _wait_for_lock(lock, pid, seconds=60.0):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["diffusion", "lm"])
-def test_a_second_writer_is_refused_at_once_and_the_first_keeps_its_checkpoint(tmp_path, kind):
+@pytest.mark.parametrize(
+    "kind, signum",
+    [
+        ("diffusion", signal.SIGINT),
+        ("lm", signal.SIGINT),
+        ("diffusion", signal.SIGTERM),
+        ("lm", signal.SIGTERM),
+        ("diffusion", signal.SIGHUP),
+    ],
+    ids=["diffusion-ctrl-c", "lm-ctrl-c", "diffusion-sigterm", "lm-sigterm", "diffusion-sighup"],
+)
+def test_a_second_writer_is_refused_at_once_and_the_first_keeps_its_checkpoint(tmp_path, kind, signum):
+    """A second writer is refused while the first trains; then Ctrl-C, SIGTERM (a batch system, `timeout`) or SIGHUP
+    (a closed terminal) stops the first as Ctrl-C does: a resumable state, no leftovers, exit 128 + the signal."""
     if kind == "diffusion":
         first_args = ["diffusion", "train", "--ckpt", "same", *SLOW_TRAIN]
         second_args = ["diffusion", "train", "--ckpt", "same", "--seed", "7", *TINY_DIFFUSION]
@@ -75,8 +87,8 @@ def test_a_second_writer_is_refused_at_once_and_the_first_keeps_its_checkpoint(t
         while kind == "lm" and not any("parameters" in line for line in lines) and time.monotonic() < end:
             time.sleep(0.05)
         time.sleep(1.0)
-        first.send_signal(signal.SIGINT)
-        assert first.wait(timeout=120) == 130, "".join(lines)
+        first.send_signal(signum)
+        assert first.wait(timeout=120) == 128 + signum, "".join(lines)
     finally:
         if first.poll() is None:  # never leave a long training running behind a failed test
             first.kill()
@@ -102,6 +114,7 @@ def test_a_killed_writer_does_not_block_the_next(tmp_path):
     )
     assert second.returncode == 0, second.stderr
     assert load_checkpoint(tmp_path / "same", "diffusion").meta["step"] == 60
+    assert not list(tmp_path.glob(".same*")), "the dead writer's lock and scratch folders are gone"
 
 
 def test_a_reader_never_sees_half_a_save(tmp_path):
@@ -153,3 +166,50 @@ def test_temporary_names_never_collide(tmp_path):
         b.write_text("b")
     assert target.read_text() == "a"  # the outer block ends last
     assert json.loads(json.dumps(sorted(p.name for p in tmp_path.iterdir()))) == ["f.txt"]
+
+
+_SAVE_AND_DIE = """
+import os, sys, torch
+from gencli.checkpoint import swap
+from gencli.checkpoint.save import save_checkpoint
+path, step, use_exchange = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+def save(n):
+    save_checkpoint(path, "diffusion", {"w": torch.full((3,), float(n))}, {"n": n}, {"step": n})
+save(1)
+if not use_exchange:
+    swap.exchange = lambda a, b: False
+swap.step_hook = lambda name: os._exit(9) if name == step else None
+save(2)
+"""
+
+
+@pytest.mark.parametrize(
+    "step, use_exchange",
+    [
+        ("filled", True),
+        ("exchanged", True),
+        ("old removed", True),
+        ("filled", False),
+        ("old moved", False),
+        ("new moved", False),
+        ("old removed", False),
+    ],
+)
+def test_a_kill_at_each_step_of_a_save_leaves_a_checkpoint_that_loads(tmp_path, step, use_exchange):
+    """A process killed (os._exit, no cleanup) at each step of the swap: the next read finds the old checkpoint or
+    the new one, whole, and no scratch folder is left behind it."""
+    from gencli.checkpoint import swap
+
+    if use_exchange:  # Linux has the atomic exchange; it swaps two names and nothing else
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        (tmp_path / "a" / "in-a").touch()
+        assert swap.exchange(tmp_path / "a", tmp_path / "b") and (tmp_path / "b" / "in-a").exists()
+    path = tmp_path / "ck"
+    r = subprocess.run([sys.executable, "-c", _SAVE_AND_DIE, str(path), step, "1" if use_exchange else "0"])
+    assert r.returncode == 9, "the writer was stopped at the step"
+    ckpt = load_checkpoint(path, "diffusion")
+    n = ckpt.meta["step"]
+    assert n in (1, 2) and torch.equal(ckpt.weights["w"], torch.full((3,), float(n)))
+    assert n == (1 if step in ("filled", "old moved") else 2)
+    assert not list(tmp_path.glob(".ck*")), "the killed save's scratch is cleared by the next read"

@@ -255,3 +255,52 @@ def test_classic_sizes_are_the_cost_after_the_given_text():
     for name, text in texts.items():
         assert sizes[name, "bzip2 -9"] == len(bz2.compress(given + text, 9)) - len(bz2.compress(given, 9))
     assert {coder for _, coder in sizes} >= {"PPMd order 8", "bzip2 -9", "xz -9e"}
+
+
+def test_crafted_archives_are_refused_before_decoding(lm):
+    """Headers that claim more than their payload can hold, counts too long to be counts, unknown flags and bytes
+    after the coded data: each refused with ArchiveError, quickly (no plan or decode is built for the claim)."""
+    import time
+
+    from gencli.lm.compression.codec import max_tokens, varint
+
+    c = compress(lm, TEXTS["many blocks"].encode("utf-8"), False)
+    header, at = Header.parse(c.archive, "x")
+    payload = c.archive[at:]
+    start = time.perf_counter()
+    huge = dataclasses.replace(header, n_bytes=2**60, n_tokens=2**60)
+    with pytest.raises(ArchiveError, match="claims"):
+        decompress(lm, huge.to_bytes())  # no payload at all: the 31-byte archive of the hostile probe
+    with pytest.raises(ArchiveError, match="claims"):
+        decompress(lm, huge.to_bytes() + payload)
+    few_tokens = dataclasses.replace(header, n_bytes=header.n_tokens * 1000)  # more bytes than tokens can spell
+    with pytest.raises(ArchiveError, match="at most"):
+        decompress(lm, few_tokens.to_bytes() + payload)
+    long_count = c.archive[:5] + b"\xff" * 3000 + b"\x01" + c.archive[5:]
+    with pytest.raises(ArchiveError, match="longer than 9 bytes"):
+        decompress(lm, long_count)
+    flagged = bytearray(c.archive)
+    flagged[4] |= 0x80
+    with pytest.raises(ArchiveError, match="unknown flags"):
+        decompress(lm, bytes(flagged))
+    with pytest.raises(ArchiveError, match="left over"):
+        decompress(lm, c.archive + b"\x17\x2a\x99\x01" * 4)
+    assert time.perf_counter() - start < 30
+    # the bound holds for what the coder really writes: the likeliest token, over and over
+    assert c.n_tokens <= max_tokens(len(payload), lm.tokenizer.vocab_size)
+    assert varint(2**62)[-1] < 0x80 and len(varint(2**62)) == 9
+
+
+def test_cli_reads_the_magic_before_the_file(cli, lm_ckpt, tmp_path, monkeypatch):
+    """A large file that is not an archive is refused from its first bytes; a FIFO or device is not read at all."""
+    import os
+
+    big = tmp_path / "big.gcz"
+    with big.open("wb") as f:
+        f.truncate(6 * 2**30)  # sparse: 6 GB that reading whole would allocate
+    r = cli("lm", "decompress", str(big), "-o", str(tmp_path / "out"), "--ckpt", str(lm_ckpt))
+    assert r.exit_code == 2 and "no GCZ magic" in r.stderr and not (tmp_path / "out").exists()
+    fifo = tmp_path / "fifo.gcz"
+    os.mkfifo(fifo)
+    r = cli("lm", "decompress", str(fifo), "-o", str(tmp_path / "out"), "--ckpt", str(lm_ckpt))
+    assert r.exit_code == 2 and "not a regular file" in r.stderr

@@ -22,7 +22,7 @@ from gencli.checkpoint.format import (
     CheckpointError,
 )
 from gencli.checkpoint.lock import writer_of
-from gencli.checkpoint.swap import swap_in_progress
+from gencli.checkpoint.swap import recover, swap_in_progress
 from gencli.core.config import MAX_CONFIG_BYTES, parse_yaml
 
 READ_TRIES = 50  # a reader that meets a swap in progress tries again this often, READ_PAUSE_S apart
@@ -45,6 +45,10 @@ def load_checkpoint(
     files); a read that overlapped a save is done again. A missing one names the command that trains it
     (`train_hint`), or the process that is writing it."""
     path = Path(path)
+    try:
+        recover(path)  # a save that was killed mid-swap: put the old checkpoint back, clear its scratch
+    except OSError:
+        pass
     for _ in range(READ_TRIES):
         try:
             ckpt = _load_once(path, kind, extra, texts, train_hint)

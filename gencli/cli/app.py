@@ -10,7 +10,7 @@ import traceback
 import typer
 
 from gencli import __version__
-from gencli.cli import ckpt_cmd, config_cmd, diffusion, lm, report
+from gencli.cli import ckpt_cmd, config_cmd, diffusion, lm, report, signals
 from gencli.cli.console import err, error
 from gencli.cli.options import FlagsGroup, flags_for, leaf_command
 from gencli.core.errors import GencliError, ParameterError
@@ -35,13 +35,14 @@ class GencliGroup(FlagsGroup):
     """Runs the app with errors as one readable line: 2 for bad usage or input, 1 for failures."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        signals.install()
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except _EXITS as e:
             sys.exit(e.exit_code)
         except _ABORTS:
-            err.print("interrupted", markup=False)
-            sys.exit(130)
+            err.print(signals.stopped_by(), markup=False)
+            sys.exit(signals.interrupted_exit_code())
         except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
             quiet_stdout()
             sys.exit(0)
@@ -64,8 +65,8 @@ class GencliGroup(FlagsGroup):
             error(e.render(flags) if flags else str(e), code)
             sys.exit(code)
         except KeyboardInterrupt:
-            err.print("interrupted", markup=False)
-            sys.exit(130)
+            err.print(signals.stopped_by(), markup=False)
+            sys.exit(signals.interrupted_exit_code())
         except OSError as e:
             if e.errno == errno.EPIPE:
                 quiet_stdout()

@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from gencli.cli import signals
 from gencli.core.outputs import merged_dict
 from gencli.core.results import Result, jsonable
 from gencli.core.results import Table as ResultTable
@@ -196,7 +197,7 @@ def training_outcome(path, quiet: bool = False) -> Iterator[None]:
     except TrainingInterrupted as e:
         if not quiet:
             note(str(e))
-        raise typer.Exit(130) from None
+        raise typer.Exit(signals.interrupted_exit_code()) from None
     except TrainingDiverged as e:
         if not quiet:
             error(f"training stopped: {e}; the checkpoint in {path} was left as it was", code=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -36,13 +37,26 @@ StdoutOpt = Annotated[bool, typer.Option("-c", "--stdout", help="Write to stdout
 ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Replace OUTPUT if it exists (or write to a terminal).")]
 
 
-def read_input(path: Path) -> bytes:
-    if path == STDIO:
-        return sys.stdin.buffer.read()
-    if not path.is_file():
-        raise GencliError(f"{path}: " + ("is a directory, not a file" if path.is_dir() else "no such file"))
+def read_input(path: Path, check_start: Callable[[bytes], None] | None = None) -> bytes:
+    """The bytes of a regular file (or stdin); `check_start` sees the first bytes before the rest is read."""
+    stream = sys.stdin.buffer if path == STDIO else None
+    if stream is None and not path.is_file():
+        raise GencliError(
+            f"{path}: "
+            + (
+                "is a directory, not a file"
+                if path.is_dir()
+                else "not a regular file"
+                if path.exists()
+                else "no such file"
+            )
+        )
     try:
-        return path.read_bytes()
+        with stream or path.open("rb") as f:
+            head = f.read(8)
+            if check_start is not None:
+                check_start(head)
+            return head + f.read()
     except OSError as e:
         raise GencliError(f"{path}: cannot read ({e.strerror})") from None
 
@@ -167,7 +181,7 @@ def decompress(
     """
     dst = output_path(input, output, to_stdout, input.with_suffix("") if input.suffix == SUFFIX else None, json_)
     check_output(input, dst, force)
-    archive = read_input(input)
+    archive = read_input(input, lambda head: codec.check_magic(head, str(input)))
     lm = store.load_trained(ckpt or LM_CHECKPOINT)
     start = time.perf_counter()
     with console.progress(1, "decompressing") as advance:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gencli.cli import console
+from gencli.cli import console, signals
 from gencli.cli.options import ConfigOpt, DeviceOpt, ForceOutOpt, JsonOpt, SetOpt
 from gencli.core.config import resolve
 from gencli.core.errors import TrainingInterrupted
@@ -75,7 +75,7 @@ def report(
             files = writing.write_report(rep, folder, force)
     except TrainingInterrupted as e:
         console.note(f"{e}; run the report again to continue from there")
-        raise typer.Exit(130) from None
+        raise typer.Exit(signals.interrupted_exit_code()) from None
     if json_:
         console.emit_json(
             {"sections": [s.id for s in rep.sections], "timings": rep.timings, "trained": rep.trained, "files": files}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -64,11 +65,15 @@ class Header:
                 f"{name}: archive format {data[3] if len(data) > 3 else '?'}; this gencli reads format {VERSION}"
             )
         flags, at = data[4], 5
+        if flags & ~ADAPTIVE:
+            raise ArchiveError(f"{name}: unknown flags {flags:#04x} (this gencli knows bit 0, adaptive)")
         try:
             n_bytes, at = read_varint(data, at)
             n_tokens, at = read_varint(data, at)
         except IndexError:
             raise ArchiveError(f"{name}: truncated header") from None
+        except OverflowError:
+            raise ArchiveError(f"{name}: damaged header (a count longer than {MAX_VARINT_BYTES} bytes)") from None
         checksum, fp = data[at : at + DIGEST_BYTES], data[at + DIGEST_BYTES : at + 2 * DIGEST_BYTES]
         at += 2 * DIGEST_BYTES
         if len(fp) < DIGEST_BYTES:
@@ -86,14 +91,56 @@ def varint(n: int) -> bytes:
             return bytes(out)
 
 
+MAX_VARINT_BYTES = 9  # 63 bits: more than any file's bytes
+
+
 def read_varint(data: bytes, at: int) -> tuple[int, int]:
+    """A LEB128 count at `at` and the offset after it; OverflowError past MAX_VARINT_BYTES (read no further)."""
     n = shift = 0
+    start = at
     while True:
+        if at - start >= MAX_VARINT_BYTES:
+            raise OverflowError
         b = data[at]
         n |= (b & 0x7F) << shift
         at, shift = at + 1, shift + 7
         if not b & 0x80:
             return n, at
+
+
+PRECISION_BITS = 24  # constriction's range coder gives each symbol a multiple of 2^-24, at least one
+
+
+def max_tokens(payload_bytes: int, vocab: int) -> int:
+    """The most tokens `payload_bytes` of coder words can hold: a token costs at least -log2(1 - (V - 1) 2^-24) bits
+    (the likeliest symbol's largest share when every other symbol keeps its smallest), plus the coder's final words
+    (64 bits) that the encoder flushes."""
+    least_bits = -math.log2(1 - (vocab - 1) * 2.0**-PRECISION_BITS)
+    return int((8 * payload_bytes + 64) / least_bits) + 1
+
+
+def check_counts(header: Header, payload_bytes: int, lm: TrainedLM, name: str) -> None:
+    """Refuse a header whose counts its payload cannot hold, before anything is planned or decoded."""
+    if header.n_tokens > header.n_bytes:  # every token is at least one byte
+        raise ArchiveError(f"{name}: damaged header ({header.n_tokens} tokens for {header.n_bytes} bytes)")
+    most = max_tokens(payload_bytes, lm.tokenizer.vocab_size)
+    if header.n_tokens > most:
+        raise ArchiveError(
+            f"{name}: damaged header (it claims {header.n_tokens:,} tokens; {payload_bytes:,} bytes of coded data "
+            f"hold at most {most:,})"
+        )
+    longest = max(token_bytes(lm))
+    if header.n_bytes > header.n_tokens * longest:
+        raise ArchiveError(
+            f"{name}: damaged header ({header.n_bytes:,} bytes from {header.n_tokens:,} tokens of at most "
+            f"{longest} bytes each)"
+        )
+
+
+def check_magic(start: bytes, name: str) -> None:
+    """Refuse what does not begin with the GCZ magic (called on the first bytes, before the rest is read)."""
+    if start[:3] != MAGIC:
+        raise ArchiveError(f"{name}: not a gencli archive (no GCZ magic)")
 
 
 def checksum(data: bytes) -> bytes:
@@ -183,8 +230,7 @@ def decompress(
     import constriction
 
     header, at = Header.parse(archive, name)
-    if header.n_tokens > header.n_bytes:  # every token is at least one byte
-        raise ArchiveError(f"{name}: damaged header ({header.n_tokens} tokens for {header.n_bytes} bytes)")
+    check_counts(header, len(archive) - at, lm, name)
     if header.fingerprint != fingerprint(lm, header.adaptive):
         raise ArchiveError(f"{name} was compressed with another checkpoint (or other adapt settings) than this one")
     payload = archive[at:]
@@ -218,6 +264,8 @@ def decompress(
                 predictor.decode_segment(ids, seg, decode)
                 if progress:
                     progress(len(ids), header.n_tokens)
+    if header.n_tokens and not decoder.maybe_exhausted():
+        raise ArchiveError(f"{name}: damaged archive (coded data left over after the last token)")
     data = lm.tokenizer.decode(ids).encode("utf-8")
     if len(data) != header.n_bytes or checksum(data) != header.checksum:
         raise ArchiveError(
