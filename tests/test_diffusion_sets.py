@@ -98,3 +98,16 @@ def test_inversion_guidance_and_the_gallery_on_a_set(models):
     gallery = analyses.distribution_gallery({"moons": m}, 200, 20)
     assert gallery.rows[0].view.name == "moons" and gallery.rows[0].truth_ll is None  # no likelihood asked for
     assert "moons" in gallery.finding()
+
+
+def test_conditional_samples_follow_the_class_shares_of_the_data():
+    """Unequal labels in a file: the conditional model's samples take each class as often as the data does, so the
+    TV against the data measures the shapes, not a reweighting; equal shares keep the cycling labels."""
+    from gencli.diffusion.sampling.samplers import balanced_labels, weighted_labels
+
+    labels = weighted_labels(1000, [0.4, 0.3, 0.2, 0.1])
+    assert torch.bincount(labels, minlength=4).tolist() == [400, 300, 200, 100]
+    assert set(labels[:10].tolist()) == {0, 1, 2, 3}, "a prefix is spread over the classes"
+    odd = weighted_labels(7, [1, 1, 2])
+    assert torch.bincount(odd, minlength=3).tolist() == [2, 2, 3], "shares 1.75, 1.75, 3.5: the largest remainders"
+    assert torch.equal(weighted_labels(10, [0.5, 0.5]), balanced_labels(10, 2))

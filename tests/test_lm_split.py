@@ -1,5 +1,6 @@
 """The held-out split is made on the text, and the tokenizer learns from the training part only."""
 
+import numpy as np
 import pytest
 
 from gencli.core.config import ConfigSources
@@ -47,3 +48,38 @@ def test_too_short_a_part_is_a_corpus_error():
     tok = TextTokenizer.train("abc", "char")
     with pytest.raises(CorpusError, match="too short"):
         encode_split(tok, "a" * 100, "b" * 10, 16, "tiny.txt")
+
+
+def test_chunked_encoding_gives_the_ids_of_the_whole_text(tmp_path, monkeypatch):
+    """Cut after newlines that precede a non-space character, the chunks encode to the whole text's ids (BPE never
+    merges across such a cut); the token cache writes them once and maps them from disk the second time."""
+    from gencli.lm.data import token_cache
+
+    lines = [f"Line {i}: the cat  sat\ton the mat, {'  ' * (i % 3)}again{'.' * (i % 4)}" for i in range(400)]
+    text = "\n".join(lines) + "\n\n  indented after a blank line\n" + "tail without a newline"
+    tok = TextTokenizer.train(text, "bpe", 320)
+    cut = len(text) // 2
+    bounds = token_cache.chunk_bounds(text, 0, len(text), chunk=500)
+    assert len(bounds) > 10 and bounds[0][0] == 0 and bounds[-1][1] == len(text)
+    assert all(a == b for (_, a), (b, _) in zip(bounds, bounds[1:]))
+    assert all(text[a - 1] == "\n" and not text[a].isspace() for a, _ in bounds[1:])
+    monkeypatch.setattr(token_cache, "CHUNK_CHARS", 500)
+    monkeypatch.setenv("GENCLI_CACHE_DIR", str(tmp_path))
+    whole_train, whole_val = tok.encode(text[:cut]), tok.encode(text[cut:])
+    for key in (None, "k1"):
+        train, val, reused = token_cache.token_ids(tok, text, cut, key)
+        assert train.tolist() == whole_train and val.tolist() == whole_val and not reused
+    train, val, reused = token_cache.token_ids(tok, text, cut, "k1")
+    assert reused and isinstance(train, np.memmap) and train.tolist() == whole_train
+    assert token_cache.corpus_key(10, "a", tok, 5) != token_cache.corpus_key(10, "a", tok, 6)
+
+
+def test_a_long_text_trains_its_tokenizer_on_a_bounded_sample(monkeypatch):
+    from gencli.lm.data import token_cache
+
+    monkeypatch.setattr(token_cache, "TOKENIZER_SAMPLE_CHARS", 6400)
+    text = "".join(f"line {i:05d} of the text\n" for i in range(4000))
+    sample = token_cache.tokenizer_sample(text, len(text) - 100)
+    assert len(sample) <= 6400 and "line 00000" in sample and "line 0399" in sample
+    assert all(line.startswith("line ") and line.endswith("text") for line in sample.splitlines())
+    assert token_cache.tokenizer_sample("short\n", 6) == "short\n"

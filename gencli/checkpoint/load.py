@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import time
 from pathlib import Path
 
@@ -29,9 +30,38 @@ READ_TRIES = 50  # a reader that meets a swap in progress tries again this often
 READ_PAUSE_S = 0.02
 
 
+MAX_TEXT_BYTES = 64 * 2**20  # meta.json, a tokenizer: far above any real one, far below what would hurt
+
+
+def read_small_text(path: Path, what: str, cap: int = MAX_TEXT_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most `cap` bytes (a link to a device, a FIFO, a huge file: refused)."""
+    if not path.is_file():
+        kind = "not a regular file" if path.exists() else "missing"
+        raise CheckpointError(f"{path}: {what} is {kind}")
+    with path.open("rb") as f:
+        data = f.read(cap + 1)
+    if len(data) > cap:
+        raise CheckpointError(f"{path}: {what} is larger than {cap // 2**20} MB; refusing to read it")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{path}: {what} is not UTF-8 text") from None
+
+
+def check_size_claim(claimed: int, weights: dict[str, torch.Tensor], path: Path) -> None:
+    """Refuse a config whose model would be far larger than the weights stored beside it (a config edited by hand)
+    before that model is built: `claimed` is the config's parameter count, estimated from its sizes."""
+    held = sum(t.numel() for t in weights.values())
+    if claimed > 2 * held + 1_000_000:
+        raise CheckpointError(
+            f"{path / CONFIG}: describes a model of about {claimed:,} weights, but {WEIGHTS} holds {held:,}; "
+            "the config does not belong to these weights"
+        )
+
+
 def _load_weights(path: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
-        raise CheckpointError(f"{path}: missing weights file")
+        raise CheckpointError(f"{path}: missing weights file" if not path.exists() else f"{path}: not a regular file")
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
@@ -86,10 +116,10 @@ def _load_once(
     if not meta_path.is_file():
         raise CheckpointError(f"{path}: not a gencli checkpoint (no {META}); {hint}")
     try:
-        meta = json.loads(meta_path.read_text())
+        meta = json.loads(read_small_text(meta_path, META))
         if not isinstance(meta, dict):
             raise ValueError
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise CheckpointError(f"{meta_path}: corrupt meta.json") from None
     if meta.get("kind") != kind:
         raise CheckpointError(f"{path}: this is a {meta.get('kind')!s} checkpoint, expected a {kind} one")
@@ -101,16 +131,14 @@ def _load_once(
     if not config_path.is_file():
         raise CheckpointError(f"{config_path}: missing config")
     try:
-        if config_path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ValueError
-        config = parse_yaml(config_path.read_text())
+        config = parse_yaml(read_small_text(config_path, CONFIG, MAX_CONFIG_BYTES))
         if not isinstance(config, dict):
             raise ValueError
-    except (yaml.YAMLError, ValueError, UnicodeDecodeError):
+    except (yaml.YAMLError, ValueError, UnicodeDecodeError, RecursionError):
         raise CheckpointError(f"{config_path}: corrupt config.yaml") from None
     weights = _load_weights(path / WEIGHTS)
     extra_weights = {name: _load_weights(path / name) for name in extra}
-    read = {name: (path / name).read_text(encoding="utf-8") if (path / name).is_file() else None for name in texts}
+    read = {name: read_small_text(path / name, name) if os.path.lexists(path / name) else None for name in texts}
     return Checkpoint(
         path=path, kind=kind, config=config, meta=meta, weights=weights, extra_weights=extra_weights, texts=read
     )

@@ -13,11 +13,12 @@ from gencli.core.device import Device
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="YAML config file (values override the built-in defaults).")
 ]
+SEED_MAX = 2**63 - 1  # torch.Generator.manual_seed takes a 64-bit integer
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override one config value, e.g. --set train.lr=1e-3 (repeatable, typed)."),
 ]
-SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed.")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, max=SEED_MAX, help="Random seed.")]
 DeviceOpt = Annotated[
     Device, typer.Option("--device", help="Where the model runs: auto picks cuda, then mps, then cpu.")
 ]

@@ -71,9 +71,16 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+SEED_LIMIT = 2**63  # torch.Generator.manual_seed takes a 64-bit integer
+
+
 def parse_yaml(text: str) -> Any:
-    """The document of a YAML text, safely: plain data only, no aliases."""
-    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    """The document of a YAML text, safely: plain data only, no aliases, nesting as deep as Python's recursion
+    allows (deeper: a YAMLError, not a RecursionError)."""
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None
 
 
 def _coerce(value: Any, tp: Any, key: str, from_text: bool) -> tuple[Any, str | None]:
@@ -161,6 +168,8 @@ def _build(cls: type[T], data: Any, prefix: str, errors: list[str]) -> T:
             kwargs[key] = _build(tp, value, f"{prefix}{key}.", errors)
             continue
         cv, err = _coerce(value, tp, f"{prefix}{key}", from_text=False)
+        if not err and key.endswith("seed") and isinstance(cv, int) and not 0 <= cv < SEED_LIMIT:
+            err = f"{prefix}{key}: must be in 0..2^63 - 1 (a 64-bit seed), got {excerpt(cv)}"
         if err:
             errors.append(err)
         else:

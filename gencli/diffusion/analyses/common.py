@@ -14,8 +14,8 @@ from gencli.diffusion.model.store import TrainedDiffusion
 from gencli.diffusion.quality.measure import measure
 from gencli.diffusion.results.quality import SampleQuality
 from gencli.diffusion.sampling.samplers import (
-    balanced_labels,
     sample_points,
+    weighted_labels,
 )
 from gencli.diffusion.training.trainer import training_set
 
@@ -44,8 +44,8 @@ def quality_of(trained: TrainedDiffusion, x: torch.Tensor, klass: int | str | No
 
 
 def class_labels(trained: TrainedDiffusion, n: int, klass: int | str | None = None) -> torch.Tensor | None:
-    """Labels for n samples: None (unconditional), all `klass` ("none": the null class), or every class equally
-    often."""
+    """Labels for n samples: None (unconditional), all `klass` ("none": the null class), or every class as often as
+    the data has it (the built-in sets: equally often)."""
     k = trained.cfg.n_classes
     if not k:
         if klass is not None:
@@ -61,7 +61,7 @@ def class_labels(trained: TrainedDiffusion, n: int, klass: int | str | None = No
         if not 0 <= klass < k:
             raise ParameterError("klass", f"out of range, this model has classes 0..{k - 1}", klass)
         return torch.full((n,), klass, dtype=torch.long)
-    return balanced_labels(n, k)
+    return weighted_labels(n, trained.dataset.class_weights())
 
 
 def sample_timed(

@@ -18,6 +18,7 @@ from gencli.diffusion.results import (
 )
 from gencli.diffusion.sampling.grids import time_grid
 from gencli.diffusion.sampling.samplers import (
+    check_sampling_memory,
     record_trajectory,
     sample,
 )
@@ -46,9 +47,10 @@ def reverse_paths(trained: TrainedDiffusion, sc: SampleConfig, n: int = 4, seed:
     labels = torch.arange(k, device=trained.device) if k else None
     count = k or n
     gen = torch.Generator().manual_seed(seed)
+    model = sampling_model(trained, sc)
+    check_sampling_memory(model, count, sc.steps, frames=2 * (sc.steps + 1))  # the frames, then their stack
     frames, cb = record_trajectory()
     ts = time_grid(sc.steps, sc.schedule, trained.sde, sc.rho)
-    model = sampling_model(trained, sc)
     with torch.inference_mode():
         z = initial_noise(model, count, sc.start, trained.sde, gen, labels)
         sample(model, z, ts, trained.sde, sc.sampler, labels, gen, cb)

@@ -7,6 +7,7 @@ import typing
 
 import numpy as np
 
+from gencli.core.budget import check_fits
 from gencli.diffusion.analyses.common import class_labels, quality_of, sample_timed, sampler_settings, training_points
 from gencli.diffusion.analyses.guidance import guidance_sweep
 from gencli.diffusion.config import SampleConfig, Schedule
@@ -22,6 +23,7 @@ from gencli.diffusion.results import (
     SweepRow,
 )
 from gencli.diffusion.sampling.grids import time_grid
+from gencli.diffusion.sampling.samplers import GRID_BYTES_PER_STEP
 
 SCHEDULE_NAMES = typing.get_args(Schedule)
 
@@ -108,6 +110,7 @@ def sampler_sweep(
 
 def sigma_schedules(sde: VESDE, steps: int, rho: float = 7.0) -> SigmaSchedules:
     """U5: sigma at each step of the uniform (exercise) and Karras time grids."""
+    check_fits(len(SCHEDULE_NAMES) * steps * GRID_BYTES_PER_STEP, f"time grids of {steps:,} steps", "steps", steps)
     series = {}
     for name in SCHEDULE_NAMES:
         ts = time_grid(steps, name, sde, rho)

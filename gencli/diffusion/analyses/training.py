@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gencli.checkpoint.load import metrics_rows
+from gencli.core.budget import check_fits
 from gencli.core.errors import GencliError
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.datasets import dataset_for
@@ -51,6 +52,7 @@ def training_curve(trained: TrainedDiffusion) -> TrainingCurve:
 def draw_data(cfg: DiffusionConfig) -> TrainingData:
     """The points of the config's set, with their classes where it has them, as a model would train on them (a file:
     its training part), and the standardisation the model would apply."""
+    check_fits(cfg.data.n_points * 64, f"{cfg.data.n_points:,} points", "n", cfg.data.n_points)
     dataset = dataset_for(cfg.data)
     x, labels = dataset.training_points(cfg.data.n_points, cfg.data.seed)
     shift, scale = standard_frame(cfg, dataset, x)

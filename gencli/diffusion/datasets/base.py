@@ -198,6 +198,10 @@ class Dataset:
         """The class shown when one is shown alone (C6's density grid)."""
         return 0
 
+    def class_weights(self) -> np.ndarray:
+        """The share of the data in each class (the built-in sets: equal)."""
+        return np.full(self.n_classes, 1.0 / self.n_classes) if self.n_classes else np.zeros(0)
+
     def describe(self, n: int) -> str:
         """One sentence for C1: what n training points of this set are."""
         classes = f"; {self.n_classes} classes, one per {self.region.name}" if self.n_classes else ""

@@ -194,6 +194,13 @@ class PointCloud(Dataset):
         sub.title, sub.support = f"label {klass} of {self.title}", f"label {klass}'s points"
         return sub
 
+    def class_weights(self) -> np.ndarray:
+        """The share of the file's points with each label."""
+        if self.labels is None:
+            return np.zeros(0)
+        counts = np.bincount(self.labels.numpy(), minlength=self.n_classes).astype(float)
+        return counts / counts.sum()
+
     def labelled_points(self) -> tuple[Tensor, Tensor | None]:
         """Every point of the file with its label: what a sample's nearest point is looked up in."""
         return self.points, self.labels

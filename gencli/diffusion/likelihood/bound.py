@@ -60,20 +60,24 @@ def log_prob_bound(
     gen = generator or torch.Generator().manual_seed(0)
     ratio = math.exp(2 * sde.log_ratio / steps)  # sigma(t)^2 / sigma(t - 1/T)^2, constant here
     weight = 0.5 * steps * (ratio - 1.0)
-    xs = x.repeat_interleave(n_samples, dim=0)  # (N*M, 2)
-    ls = labels.repeat_interleave(n_samples) if labels is not None else None
-    terms = torch.empty(xs.shape[0], device=x.device)
-    for a in range(0, xs.shape[0], chunk):
-        xb = xs[a : a + chunk]
+    # streamed over the N*M (point, sample) pairs in chunks: memory is a chunk's, however many samples are asked for
+    total = torch.zeros(n, dtype=torch.float64, device=x.device)
+    squares = torch.zeros(n, dtype=torch.float64, device=x.device)
+    for a in range(0, n * n_samples, chunk):
+        point = torch.arange(a, min(a + chunk, n * n_samples), device=x.device) // n_samples
+        xb = x[point]
         i = torch.randint(1, steps + 1, (xb.shape[0],), generator=gen).to(x.device)
         t = i.float() / steps
         eps = torch.randn(xb.shape, generator=gen).to(x.device)
         xt = sde.perturb(xb, t, eps)
-        d = model(xt, t, ls[a : a + chunk] if ls is not None else None)
-        terms[a : a + chunk] = weight * ((d - eps) ** 2).sum(dim=1)
-    terms = terms.view(n, n_samples)
-    diffusion = terms.mean(dim=1)
-    stderr = terms.std(dim=1) / math.sqrt(n_samples)
+        d = model(xt, t, labels[point] if labels is not None else None)
+        terms = (weight * ((d - eps) ** 2).sum(dim=1)).double()
+        total.index_add_(0, point, terms)
+        squares.index_add_(0, point, terms * terms)
+    diffusion = total / n_samples
+    var = (squares - n_samples * diffusion**2).clamp_min(0) / max(n_samples - 1, 1)
+    stderr = (var.sqrt() / math.sqrt(n_samples)).float()
+    diffusion = diffusion.float()
     mean, std = start_moments(model, labels, n, start, sde)
     kl = prior_kl(x, mean, std, sde.sigma_max)
     rec = torch.full((n,), reconstruction(x.shape[1], sde.sigma_min), device=x.device)

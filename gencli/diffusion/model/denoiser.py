@@ -12,6 +12,12 @@ from gencli.diffusion.config import ModelConfig
 FOURIER_SEED = 1234  # the features' frequencies are drawn once, apart from the weights' generator
 
 
+def estimated_parameters(m) -> int:
+    """About how many weights a Denoiser of ModelConfig `m` has (its linear layers), computed without building it."""
+    inputs = 3 + 2 * m.fourier + (m.class_dim if m.conditional else 0)
+    return inputs * m.hidden + max(m.n_layers - 2, 0) * m.hidden * (m.hidden + 1) + 3 * m.hidden
+
+
 class Denoiser(nn.Module):
     """Fully connected eps-predictor with LeakyReLU between layers.
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import torch
 
 from gencli.checkpoint.format import Checkpoint, CheckpointError
-from gencli.checkpoint.load import frozen_model, load_checkpoint, resolved_config
+from gencli.checkpoint.load import check_size_claim, frozen_model, load_checkpoint, resolved_config
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.datasets import POINTS_FILE, dataset_for
 from gencli.diffusion.datasets.base import Dataset
-from gencli.diffusion.model.denoiser import Denoiser
+from gencli.diffusion.model.denoiser import Denoiser, estimated_parameters
 from gencli.diffusion.process.sde import VESDE
 
 KIND = "diffusion"
@@ -46,6 +46,7 @@ def load_trained(path: Path, device: torch.device | str = "cpu", train_hint: str
     cfg = resolved_config(ckpt, DiffusionConfig)
     if cfg.data.is_file and not (Path(path) / POINTS_FILE).is_file():
         raise CheckpointError(f"{Path(path) / POINTS_FILE}: missing (the points the model was trained on)")
+    check_size_claim(estimated_parameters(cfg.model), ckpt.weights, Path(path))
     model = frozen_model(Denoiser(cfg.model, cfg.n_classes, cfg.null_class), with_frame(ckpt.weights), path, device)
     scale = float(model.input_scale)
     sde = VESDE(cfg.sde.sigma_min * scale, cfg.sde.sigma_max * scale)

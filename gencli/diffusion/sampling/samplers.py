@@ -13,6 +13,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from gencli.core.budget import check_fits
 from gencli.diffusion.model.denoiser import Denoiser
 from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.sampling.grids import time_grid
@@ -41,14 +42,14 @@ def sample(
     if sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {sampler!r}")
     step = SAMPLERS[sampler].step
-    t_list = ts.tolist()
-    sigmas = sde.sigma(ts).tolist()
+    t_list = ts.double().cpu().numpy()  # numpy, not Python lists: 16 bytes a step, not 64
+    sigmas = sde.sigma(ts).double().cpu().numpy()
 
     def denoise(x: Tensor, t: float) -> Tensor:
         return model(x, torch.tensor(t), labels)
 
     for i in range(len(t_list) - 1):
-        t, s = t_list[i], sigmas[i]
+        t, s = float(t_list[i]), float(sigmas[i])
         eps = denoise(z, t)
         if callback is not None:
             callback({"i": i, "t": t, "sigma": s, "z": z, "denoised": z - s * eps})
@@ -56,9 +57,9 @@ def sample(
         def noise(i=i, shape=z.shape, device=z.device) -> Tensor:
             return step_noise[i] if step_noise is not None else torch.randn(shape, generator=generator).to(device)
 
-        z = step(Step(z, eps, t, t_list[i + 1], s, sigmas[i + 1], sde.log_ratio, denoise, noise))
+        z = step(Step(z, eps, t, float(t_list[i + 1]), s, float(sigmas[i + 1]), sde.log_ratio, denoise, noise))
     if callback is not None:
-        callback({"i": len(t_list) - 1, "t": t_list[-1], "sigma": sigmas[-1], "z": z, "denoised": z})
+        callback({"i": len(t_list) - 1, "t": float(t_list[-1]), "sigma": float(sigmas[-1]), "z": z, "denoised": z})
     return z
 
 
@@ -76,6 +77,7 @@ def sample_points(
     callback: Callback | None = None,
 ) -> Tensor:
     """n samples (n, 2) on the model's device from a seed: initial noise and any step noise come from it."""
+    check_sampling_memory(model, n, steps)
     gen = torch.Generator().manual_seed(seed)
     if labels is not None:
         labels = labels.to(model.data_mean.device)
@@ -83,6 +85,24 @@ def sample_points(
         z = initial_noise(model, n, start, sde, gen, labels)
         ts = time_grid(steps, schedule, sde, rho)
         return sample(model, z, ts, sde, sampler, labels, gen, callback)
+
+
+GRID_BYTES_PER_STEP = 64  # the time grid and its sigmas, in float32 and float64, with the grid's temporaries
+
+
+def bytes_per_point(model: torch.nn.Module) -> int:
+    """Memory one point takes while the denoiser runs on a batch: every layer's output, a few times over (float32
+    activations, the sampler's z, eps and their temporaries)."""
+    widths = sum(m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear))
+    return 4 * (3 * widths + 64)
+
+
+def check_sampling_memory(model: torch.nn.Module, n: int, steps: int, frames: int = 0) -> None:
+    """Refuse n points over `steps` steps (keeping `frames` snapshots of them) that cannot fit in free memory."""
+    check_fits(
+        n * (bytes_per_point(model) + 8 * frames), f"{n:,} points" + (f" x {frames:,} frames" if frames else ""), "n", n
+    )
+    check_fits(steps * GRID_BYTES_PER_STEP, f"a time grid of {steps:,} steps", "steps", steps)
 
 
 def record_trajectory() -> tuple[list[Tensor], Callback]:
@@ -98,3 +118,20 @@ def record_trajectory() -> tuple[list[Tensor], Callback]:
 def balanced_labels(n: int, n_classes: int) -> Tensor:
     """n labels cycling through the classes (every class equally often, up to one)."""
     return torch.arange(n) % n_classes
+
+
+def weighted_labels(n: int, weights) -> Tensor:
+    """n labels in proportion to `weights` (largest remainders get the leftover ones), cycling through the classes
+    so that any prefix is spread over them too; equal weights give `balanced_labels`."""
+    import numpy as np
+
+    w = np.asarray(weights, dtype=float)
+    if len(w) == 0 or np.allclose(w, w[0]):
+        return balanced_labels(n, len(w) or 1)
+    share = n * w / w.sum()
+    counts = np.floor(share).astype(int)
+    counts[np.argsort(-(share - counts), kind="stable")[: n - counts.sum()]] += 1
+    # interleave: label k's j-th copy sits at (j + 0.5) / count_k of the way along
+    keys = np.concatenate([(np.arange(c) + 0.5) / c for c in counts if c])
+    labels = np.concatenate([np.full(c, k) for k, c in enumerate(counts) if c])
+    return torch.as_tensor(labels[np.argsort(keys, kind="stable")], dtype=torch.long)

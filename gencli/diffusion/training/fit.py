@@ -21,7 +21,7 @@ from gencli.diffusion.datasets import POINTS_FILE
 from gencli.diffusion.datasets.points import write_points
 from gencli.diffusion.model.store import KIND, load_trained
 from gencli.diffusion.results import TrainingCurve, TrainingData
-from gencli.diffusion.training.trainer import DiffusionTrainer
+from gencli.diffusion.training.trainer import DiffusionTrainer, check_training_memory
 
 
 def prepare(
@@ -44,11 +44,13 @@ def _prepare(path: Path, resume: bool, sources: ConfigSources, device, force: bo
         trained = load_trained(path)
         cfg = sources.resolve(DiffusionConfig, to_dict(trained.cfg))
         require_unchanged(cfg, trained.cfg, ("data", "model", "sde"), f"when resuming {path}")
+        check_training_memory(cfg)
         trainer = DiffusionTrainer(cfg, device)
         trainer.load_state_dict(trained.checkpoint.load_train_state())
     else:
         cfg = resolve_diffusion(sources)
         check_writable_target(path, "diffusion", force)
+        check_training_memory(cfg)
         trainer = DiffusionTrainer(cfg, device)
     if trainer.epoch >= cfg.train.epochs:
         raise GencliError(

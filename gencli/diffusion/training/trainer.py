@@ -11,10 +11,11 @@ import torch
 from torch import Tensor
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from gencli.core.budget import check_fits
 from gencli.core.errors import GencliError, TrainingDiverged
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.datasets import dataset_for
-from gencli.diffusion.model.denoiser import Denoiser
+from gencli.diffusion.model.denoiser import Denoiser, estimated_parameters
 from gencli.diffusion.model.store import with_frame
 from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.quality.regions import class_moments
@@ -42,6 +43,21 @@ def standard_frame(cfg: DiffusionConfig, dataset, x: Tensor) -> tuple[Tensor, fl
         return torch.zeros(2), 1.0
     rms = float(x.double().var(0).mean().sqrt())
     return x.double().mean(0).float(), max(rms, 1e-12) / EXERCISE_STD
+
+
+def check_training_memory(cfg: DiffusionConfig) -> None:
+    """Refuse, before anything is built, a config whose model or batch cannot fit in free memory: the weights with
+    their gradients and Adam's two moments (and the moving average), the points, and one batch's activations kept
+    for the backward pass."""
+    m = cfg.model
+    inputs = 3 + 2 * m.fourier + (m.class_dim if m.conditional else 0)
+    params = estimated_parameters(m)
+    check_fits(params * 4 * 5, f"a denoiser of about {params:,} weights", "model.hidden", m.hidden)
+    points = cfg.data.n_points
+    check_fits(points * 64, f"{points:,} training points", "data.n_points", points)
+    batch = cfg.train.batch_size or points
+    per_point = 4 * (inputs + m.n_layers * m.hidden) * 4  # activations, their gradients, the optimizer's temporaries
+    check_fits(batch * per_point, f"a batch of {batch:,} points", "train.batch_size", batch)
 
 
 def scaled_sde(cfg: DiffusionConfig, scale: float) -> VESDE:

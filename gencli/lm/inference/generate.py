@@ -44,7 +44,9 @@ def generate(
         if greedy:
             nxt = int(logits.argmax())
         else:
-            probs = torch.softmax(filter_logits(logits / temperature, top_k, top_p), dim=-1).cpu()  # CPU generator
+            # shifted so the largest is 0 before dividing: a tiny temperature gives -inf, not inf - inf, to the others
+            scaled = (logits - logits.max()) / temperature
+            probs = torch.softmax(filter_logits(scaled, top_k, top_p), dim=-1).cpu()  # CPU generator
             nxt = int(torch.multinomial(probs, 1, generator=generator))
         out.append(nxt)
         if stop is not None and stop(out):

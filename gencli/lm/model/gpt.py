@@ -166,6 +166,12 @@ class GPT(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
+def estimated_parameters(cfg: LMConfig, vocab_size: int) -> int:
+    """About how many weights the GPT of `cfg` has (12 d^2 per block, the embeddings), computed without building it."""
+    n_layer, _, d = cfg.model.sizes()
+    return 12 * n_layer * d * d + (vocab_size + cfg.model.block_size) * d
+
+
 def build_gpt(cfg: LMConfig, vocab_size: int) -> GPT:
     """A GPT of the configured size, its initial weights drawn from train.seed (torch's global generator is left as
     it was)."""

@@ -9,10 +9,10 @@ from pathlib import Path
 import torch
 
 from gencli.checkpoint.format import Checkpoint
-from gencli.checkpoint.load import frozen_model, load_checkpoint, resolved_config
+from gencli.checkpoint.load import check_size_claim, frozen_model, load_checkpoint, resolved_config
 from gencli.lm.config import LMConfig
 from gencli.lm.data.tokenizer import TextTokenizer
-from gencli.lm.model.gpt import GPT, build_gpt
+from gencli.lm.model.gpt import GPT, build_gpt, estimated_parameters
 
 KIND = "lm"
 LAST = "last.safetensors"
@@ -36,5 +36,6 @@ def load_trained(path: Path, with_last: bool = False, device: torch.device | str
     ckpt = load_checkpoint(path, KIND, extra=(LAST,) if with_last else (), texts=(TOKENIZER,))
     cfg = resolved_config(ckpt, LMConfig)
     tokenizer = TextTokenizer.load(path / TOKENIZER, ckpt.texts[TOKENIZER])
+    check_size_claim(estimated_parameters(cfg, tokenizer.vocab_size), ckpt.weights, Path(path))
     model = frozen_model(build_gpt(cfg, tokenizer.vocab_size), ckpt.weights, path, device)
     return TrainedLM(cfg, model, tokenizer, ckpt)

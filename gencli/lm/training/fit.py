@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,14 +14,17 @@ import torch
 from gencli.checkpoint.lock import writer_lock
 from gencli.checkpoint.save import save_checkpoint
 from gencli.checkpoint.training import check_writable_target, training_into
+from gencli.core.budget import check_fits
 from gencli.core.config import ConfigError, ConfigSources, require_unchanged, to_dict
 from gencli.core.datafiles import FigureWriter, result_files
 from gencli.core.errors import GencliError
 from gencli.lm.config import LMConfig
 from gencli.lm.data.augment import dropout_stream
 from gencli.lm.data.corpus import read_corpus
-from gencli.lm.data.split import encode_split, split_text
+from gencli.lm.data.split import check_lengths, split_point
+from gencli.lm.data.token_cache import corpus_key, token_ids, tokenizer_sample
 from gencli.lm.data.tokenizer import TextTokenizer
+from gencli.lm.model.gpt import estimated_parameters
 from gencli.lm.model.store import KIND, LAST, TOKENIZER, load_trained
 from gencli.lm.results import LMTrainingSummary
 from gencli.lm.training.distributed import Distributed
@@ -109,6 +113,35 @@ def prepare(
         return _prepare(path, resume, sources, device, dist, force)
 
 
+def corpus_tokens(tok: TextTokenizer, source: Path, text: str, cut: int, block: int) -> tuple[torch.Tensor, ...]:
+    """The ids of the training and validation parts as int32 tensors: memory-mapped from the token cache (keyed by the
+    corpus file's size and hash, the tokenizer and the split; written on the first run), or encoded in chunks when
+    the cache cannot be written."""
+    key = None
+    try:
+        with Path(source).open("rb") as f:  # streamed: the file is not held twice
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+        key = corpus_key(Path(source).stat().st_size, digest, tok, cut)
+        train, val, _ = token_ids(tok, text, cut, key)
+    except OSError:  # no cache folder to write: encode in memory
+        train, val, _ = token_ids(tok, text, cut, None)
+    check_lengths(len(train), len(val), block, str(source))
+    return torch.from_numpy(train), torch.from_numpy(val)
+
+
+def check_training_memory(cfg: LMConfig) -> None:
+    """Refuse, before the corpus is read or anything built, a model or batch that cannot fit in free memory: the
+    weights with gradients, Adam's moments and the best copy; a batch's activations kept for the backward pass (per
+    token and block about 34 widths, after Korthikanti et al. 2022, and the logits three times over)."""
+    vocab = max(cfg.tokenizer.vocab_size, 256)
+    params = estimated_parameters(cfg, vocab)
+    check_fits(params * 4 * 6, f"a model of about {params:,} weights", "model", params)
+    n_layer, n_head, d = cfg.model.sizes()
+    tokens = cfg.train.batch_size * cfg.model.block_size
+    per_token = 4 * (34 * d * n_layer + 3 * vocab) + 8 * cfg.model.block_size * n_head * n_layer  # with attention rows
+    check_fits(tokens * per_token, f"a batch of {tokens:,} tokens", "train.batch_size", cfg.train.batch_size)
+
+
 def _prepare(path: Path, resume: bool, sources: ConfigSources, device, dist, force: bool = False) -> LMRun:
     if resume:
         trained = load_trained(path, with_last=True)
@@ -119,13 +152,16 @@ def _prepare(path: Path, resume: bool, sources: ConfigSources, device, dist, for
         cfg = sources.resolve(LMConfig)
         if dist is None or dist.is_main:
             check_writable_target(path, "lm", force)
+    check_training_memory(cfg)
     if cfg.train.bpe_dropout > 0 and cfg.tokenizer.kind != "bpe":
         raise ConfigError("train.bpe_dropout: needs tokenizer.kind bpe (a char tokenizer has no merges to skip)")
     source, text = read_corpus(cfg.data.corpus)
-    train_text, val_text = split_text(text, cfg.data.val_fraction)
-    if not resume:
-        tok = TextTokenizer.train(train_text, cfg.tokenizer.kind, cfg.tokenizer.vocab_size)  # never sees val_text
-    train_tokens, val_tokens = encode_split(tok, train_text, val_text, cfg.model.block_size, str(source))
+    cut = split_point(text, cfg.data.val_fraction)
+    if not resume:  # never sees the validation part; a long text, a bounded sample of the training part
+        tok = TextTokenizer.train(tokenizer_sample(text, cut), cfg.tokenizer.kind, cfg.tokenizer.vocab_size)
+    train_tokens, val_tokens = corpus_tokens(tok, source, text, cut, cfg.model.block_size)
+    val_bytes = len(text[cut:].encode("utf-8"))
+    del text  # the ids are all training needs from here on (the cache maps them from disk)
     stream = (
         dropout_stream(tok, train_tokens, cfg.train.bpe_dropout, cfg.train.seed) if cfg.train.bpe_dropout > 0 else None
     )
@@ -140,7 +176,7 @@ def _prepare(path: Path, resume: bool, sources: ConfigSources, device, dist, for
             "ask for more"
         )
     trainer.choose_path()  # measured here (once per machine), before any progress bar
-    return LMRun(trainer, tok, source, path, len(train_tokens) + len(val_tokens), len(val_text.encode("utf-8")))
+    return LMRun(trainer, tok, source, path, len(train_tokens) + len(val_tokens), val_bytes)
 
 
 def summary_of(run: LMRun, wall_s: float | None = None) -> LMTrainingSummary:

@@ -48,8 +48,8 @@ def get_batch(data: Tensor, block: int, batch: int, gen: torch.Generator) -> tup
     """Example i is data[i : i+block], its target data[i+1 : i+block+1], for random i."""
     ix = torch.randint(len(data) - block, (batch,), generator=gen)
     offsets = torch.arange(block)
-    x = data[ix[:, None] + offsets]  # (B, T)
-    y = data[ix[:, None] + offsets + 1]  # (B, T)
+    x = data[ix[:, None] + offsets].long()  # (B, T); the corpus may be held as int32
+    y = data[ix[:, None] + offsets + 1].long()  # (B, T)
     return x, y
 
 
