@@ -9,6 +9,7 @@ into a hidden staging folder first and moved in once complete, so a refusal or a
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -55,7 +56,9 @@ def output_dir(path: Path | None, default: Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise WriteFailed(f"--out-dir {path}: cannot create it ({e.strerror})") from None
+        if e.errno == errno.ENOSPC:  # a full disk is a failure (exit 1); a path that cannot be made, a mistake (2)
+            raise WriteFailed(f"--out-dir {path}: cannot create it ({e.strerror})") from None
+        raise GencliError(f"--out-dir {path}: cannot create it ({e.strerror})") from None
     return path
 
 

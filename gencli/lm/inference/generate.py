@@ -45,8 +45,9 @@ def generate(
             nxt = int(logits.argmax())
         else:
             # shifted so the largest is 0 before dividing: a tiny temperature gives -inf, not inf - inf, to the others
-            scaled = (logits - logits.max()) / temperature
-            probs = torch.softmax(filter_logits(scaled, top_k, top_p), dim=-1).cpu()  # CPU generator
+            scaled = (logits.double() - logits.max()) / temperature  # float64: a float32 1e-300 would be 0
+
+            probs = torch.softmax(filter_logits(scaled, top_k, top_p), dim=-1).float().cpu()  # CPU generator
             nxt = int(torch.multinomial(probs, 1, generator=generator))
         out.append(nxt)
         if stop is not None and stop(out):

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gencli.core.budget import check_fits
 from gencli.lm.data.tokenizer import END_OF_TEXT, TextTokenizer
 from gencli.lm.inversion.vectors import inversion_loss
 from gencli.lm.model.gpt import GPT
@@ -92,10 +93,13 @@ def search_prompt(
     With `restart_after` > 0, a run whose best loss has not improved for that many steps starts again from
     a random prompt; `steps` is the budget of all runs together, and the best prompt of any run is kept."""
     t0 = time.perf_counter()
+    emb = model.tok_emb.weight  # (V, C)
+    V, C = emb.shape
+    per_token = 4 * (16 * C * len(model.blocks) + 2 * V)  # a forward pass's activations and its logits
+    seq = prompt_len + len(target)
+    check_fits(candidates * seq * per_token, f"scoring {candidates:,} prompts at once", "candidates", candidates)
     for p in model.parameters():
         p.requires_grad_(False)
-    emb = model.tok_emb.weight  # (V, C)
-    V = emb.shape[0]
     y = torch.tensor(target)
     gen = torch.Generator().manual_seed(seed)
     allowed = torch.ones(V, dtype=torch.bool)
