@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from gencli.core.config import ConfigSources
 from gencli.lm.data.corpus import CorpusError
@@ -83,3 +84,42 @@ def test_a_long_text_trains_its_tokenizer_on_a_bounded_sample(monkeypatch):
     assert len(sample) <= 6400 and "line 00000" in sample and "line 0399" in sample
     assert all(line.startswith("line ") and line.endswith("text") for line in sample.splitlines())
     assert token_cache.tokenizer_sample("short\n", 6) == "short\n"
+
+
+def test_a_large_corpus_is_read_in_blocks_with_the_ids_of_the_whole_text(tmp_path, monkeypatch):
+    """Above the size limit the corpus is never held whole: blocks cut after a newline that precedes printable
+    ASCII encode to the ids of the whole part, the split falls on a line start, the tokenizer learns from whole
+    lines, and a training on it runs (its ids come from the cache the second time)."""
+    from gencli.lm.data import large_corpus
+
+    lines = [f"Line {i}: the cat — naïve café {'  ' * (i % 3)}again{'.' * (i % 4)}\n" for i in range(3000)]
+    lines[7] = "\n"  # blank lines and indented ones: newlines that are not safe cuts
+    lines[8] = "   indented\n"
+    text = "".join(lines)
+    path = tmp_path / "big.txt"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(large_corpus, "BLOCK_BYTES", 700)
+    size, digest = large_corpus.scan(path)
+    assert size == len(text.encode("utf-8"))
+    cut = large_corpus.byte_split(path, size, 0.1)
+    raw = path.read_bytes()
+    assert raw[cut - 1 : cut] == b"\n" and abs((size - cut) - size * 0.1) <= size * 0.01
+    tok = TextTokenizer.train(raw[:cut].decode(), "bpe", 320)
+    for a, b, name in ((0, cut, "train"), (cut, size, "val")):
+        out = tmp_path / f"{name}.i32"
+        large_corpus.encode_range(tok, path, a, b, out)
+        assert np.fromfile(out, dtype=np.int32).tolist() == tok.encode(raw[a:b].decode())
+    sample = large_corpus.tokenizer_text(path, cut)
+    assert sample and all(line.startswith(("Line ", "   indented")) for line in sample.splitlines() if line)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine\n" * 10 + b"\xff\n")
+    with pytest.raises(CorpusError, match="offset 50"):
+        large_corpus.scan(bad)
+    monkeypatch.setattr(large_corpus, "LARGE_CORPUS_BYTES", 1000)
+    monkeypatch.setenv("GENCLI_CACHE_DIR", str(tmp_path / "cache"))
+    sources = ConfigSources(
+        sets=("model.preset=nano", "model.block_size=16", "tokenizer.vocab_size=300", "train.max_iters=2"),
+        explicit={"data.corpus": str(path)},
+    )
+    run = prepare(tmp_path / "ck", False, sources)
+    assert run.trainer.train_data.dtype == torch.int32 and len(list((tmp_path / "cache" / "tokens").iterdir())) == 2

@@ -74,10 +74,11 @@ def _write_ids(tok, text: str, start: int, end: int, path: Path) -> None:
         raise
 
 
-def _mapped(path: Path) -> np.ndarray:
+def mapped_ids(path: Path) -> np.ndarray:
+    """The ids of a raw int32 file, memory-mapped (copy-on-write: writable for torch; the file never changes)."""
     if path.stat().st_size == 0:
         return np.zeros(0, dtype=DTYPE)
-    return np.memmap(path, dtype=DTYPE, mode="c")  # copy-on-write: writable for torch, the file never changes
+    return np.memmap(path, dtype=DTYPE, mode="c")
 
 
 def corpus_key(data_size: int, data_hash: str, tok, cut: int) -> str:
@@ -102,4 +103,4 @@ def token_ids(tok, text: str, cut: int, key: str | None) -> tuple[np.ndarray, np
     if not reused:
         _write_ids(tok, text, 0, cut, train)
         _write_ids(tok, text, cut, len(text), val)
-    return _mapped(train), _mapped(val), reused
+    return mapped_ids(train), mapped_ids(val), reused

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from gencli.checkpoint.lock import writer_lock
 from gencli.checkpoint.save import save_checkpoint
@@ -18,11 +19,13 @@ from gencli.core.budget import check_fits
 from gencli.core.config import ConfigError, ConfigSources, require_unchanged, to_dict
 from gencli.core.datafiles import FigureWriter, result_files
 from gencli.core.errors import GencliError
+from gencli.core.paths import cache_dir
 from gencli.lm.config import LMConfig
+from gencli.lm.data import large_corpus
 from gencli.lm.data.augment import dropout_stream
-from gencli.lm.data.corpus import read_corpus
+from gencli.lm.data.corpus import read_corpus, resolve_corpus
 from gencli.lm.data.split import check_lengths, split_point
-from gencli.lm.data.token_cache import corpus_key, token_ids, tokenizer_sample
+from gencli.lm.data.token_cache import corpus_key, mapped_ids, token_ids, tokenizer_sample
 from gencli.lm.data.tokenizer import TextTokenizer
 from gencli.lm.model.gpt import estimated_parameters
 from gencli.lm.model.store import KIND, LAST, TOKENIZER, load_trained
@@ -113,6 +116,33 @@ def prepare(
         return _prepare(path, resume, sources, device, dist, force)
 
 
+def training_tokens(cfg: LMConfig, tok: TextTokenizer | None) -> tuple[Path, TextTokenizer, Tensor, Tensor, int]:
+    """(corpus path, tokenizer, training ids, validation ids, validation bytes): the tokenizer is trained here when
+    `tok` is None, on the training part only (a long text: a bounded sample of it). A corpus of more than
+    LARGE_CORPUS_BYTES is read in blocks and never held whole; a smaller one as text."""
+    path = resolve_corpus(cfg.data.corpus)
+    kind, vocab, block = cfg.tokenizer.kind, cfg.tokenizer.vocab_size, cfg.model.block_size
+    if path.stat().st_size > large_corpus.LARGE_CORPUS_BYTES:
+        size, digest = large_corpus.scan(path)
+        cut = large_corpus.byte_split(path, size, cfg.data.val_fraction)
+        tok = tok or TextTokenizer.train(large_corpus.tokenizer_text(path, cut), kind, vocab)
+        key = corpus_key(size, digest, tok, cut)
+        folder = cache_dir() / "tokens"
+        parts = []
+        for name, a, b in (("train", 0, cut), ("val", cut, size)):
+            out = folder / f"{key}.{name}.i32"
+            if not out.is_file():
+                large_corpus.encode_range(tok, path, a, b, out)
+            parts.append(torch.from_numpy(mapped_ids(out)))
+        check_lengths(len(parts[0]), len(parts[1]), block, str(path))
+        return path, tok, parts[0], parts[1], size - cut
+    source, text = read_corpus(cfg.data.corpus)
+    cut = split_point(text, cfg.data.val_fraction)
+    tok = tok or TextTokenizer.train(tokenizer_sample(text, cut), kind, vocab)  # never sees the validation part
+    train, val = corpus_tokens(tok, source, text, cut, block)
+    return source, tok, train, val, len(text[cut:].encode("utf-8"))
+
+
 def corpus_tokens(tok: TextTokenizer, source: Path, text: str, cut: int, block: int) -> tuple[torch.Tensor, ...]:
     """The ids of the training and validation parts as int32 tensors: memory-mapped from the token cache (keyed by the
     corpus file's size and hash, the tokenizer and the split; written on the first run), or encoded in chunks when
@@ -150,18 +180,13 @@ def _prepare(path: Path, resume: bool, sources: ConfigSources, device, dist, for
         tok = trained.tokenizer
     else:
         cfg = sources.resolve(LMConfig)
+        tok = None  # trained below, on the training part
         if dist is None or dist.is_main:
             check_writable_target(path, "lm", force)
     check_training_memory(cfg)
     if cfg.train.bpe_dropout > 0 and cfg.tokenizer.kind != "bpe":
         raise ConfigError("train.bpe_dropout: needs tokenizer.kind bpe (a char tokenizer has no merges to skip)")
-    source, text = read_corpus(cfg.data.corpus)
-    cut = split_point(text, cfg.data.val_fraction)
-    if not resume:  # never sees the validation part; a long text, a bounded sample of the training part
-        tok = TextTokenizer.train(tokenizer_sample(text, cut), cfg.tokenizer.kind, cfg.tokenizer.vocab_size)
-    train_tokens, val_tokens = corpus_tokens(tok, source, text, cut, cfg.model.block_size)
-    val_bytes = len(text[cut:].encode("utf-8"))
-    del text  # the ids are all training needs from here on (the cache maps them from disk)
+    source, tok, train_tokens, val_tokens, val_bytes = training_tokens(cfg, tok)
     stream = (
         dropout_stream(tok, train_tokens, cfg.train.bpe_dropout, cfg.train.seed) if cfg.train.bpe_dropout > 0 else None
     )
