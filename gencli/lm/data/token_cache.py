@@ -17,7 +17,7 @@ import numpy as np
 from gencli.core.paths import cache_dir
 
 CHUNK_CHARS = 1 << 20  # characters encoded at a time: the encoder's Python objects stay about 50 MB
-TOKENIZER_SAMPLE_CHARS = 16 << 20  # a longer text trains its tokenizer on this many characters, spread over it
+TOKENIZER_SAMPLE_CHARS = 4 << 20  # a longer text trains its tokenizer on this many characters, spread over it
 TOKENIZER_SAMPLE_PIECES = 64
 DTYPE = np.int32
 
