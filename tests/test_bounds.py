@@ -136,3 +136,9 @@ def test_a_tiny_temperature_is_the_greedy_limit_not_nan():
 
     out = generate(Fixed(), [0], 3, 1e-300, None, None, False, torch.Generator().manual_seed(0))
     assert out == [0, 1, 1, 1]
+
+
+def test_a_prompt_longer_than_the_block_blames_its_own_option(cli, lm):
+    r = cli("lm", "invert", "--tokens", "--target", "the", "--ckpt", lm.checkpoint.path, "--prompt-len", BIG)
+    _one_line_2(r, "--prompt-len", f"at most {lm.cfg.model.block_size - 1}")
+    assert "--target" not in r.stderr

@@ -108,6 +108,13 @@ def real_token_prompt(
     for name, v in (("prompt_len", prompt_len), ("topk", topk), ("candidates", candidates)):
         if v < 1:
             raise ParameterError(name, f"must be >= 1, got {v}")
+    block = lm.cfg.model.block_size
+    if prompt_len >= block:
+        raise ParameterError(
+            "prompt_len",
+            f"must leave room for the target in the block of {block} tokens (at most {block - 1})",
+            prompt_len,
+        )
     ids = encode_fitting(lm, target, "target", room=prompt_len)
     tok = lm.tokenizer
     forbidden: set[int] = set()
