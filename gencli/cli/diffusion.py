@@ -30,7 +30,6 @@ from gencli.cli.diffusion_options import (
     StepsSweepOpt,
 )
 from gencli.cli.options import (
-    SEED_MAX,
     CkptReadOpt,
     CkptWriteOpt,
     ConfigOpt,
@@ -44,6 +43,7 @@ from gencli.cli.options import (
     SeedOpt,
     SetOpt,
     count_opt,
+    seed_in_range,
 )
 from gencli.cli.parsing import parse_class, parse_floats, parse_int_list, parse_point
 from gencli.cli.points_output import PointsOutOpt, check_points_output, show, write_points_output
@@ -194,7 +194,7 @@ def data_cmd(
     data: DataOpt = None,
     n: Annotated[int, count_opt("--n", "Points to draw from a built-in set (a CSV shows all its own).")] = 3000,
     seed: Annotated[
-        int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the draw (of a CSV: of its held-out split).")
+        int, typer.Option("--seed", callback=seed_in_range, help="Seed of the draw (of a CSV: of its held-out split).")
     ] = 0,
     config: ConfigOpt = None,
     set_: SetOpt = None,
@@ -218,7 +218,9 @@ def sample_cmd(
     ckpt: CkptReadOpt = None,
     conditional: ConditionalOpt = False,
     n: NOpt = 1000,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the initial (and step) noise.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", callback=seed_in_range, help="Seed of the initial (and step) noise.")
+    ] = 0,
     steps: StepsOpt = None,
     sampler: SamplerOpt = None,
     schedule: ScheduleOpt = None,
@@ -308,7 +310,7 @@ def trajectory(
         ),
     ] = None,
     n: Annotated[int, count_opt("--n", "Reverse trajectories: number of points (conditional: one per class).")] = 4,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the noise.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", callback=seed_in_range, help="Seed of the noise.")] = 0,
     steps: StepsOpt = None,
     sampler: SamplerOpt = None,
     schedule: ScheduleOpt = None,
@@ -355,7 +357,7 @@ def determinism(
     repeats: Annotated[int, count_opt("--repeats", "How many times the same noise goes through the sampler.")] = 10,
     sampler: SamplerOpt = None,
     n: Annotated[int, count_opt("--n", "Points per run.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the shared initial noise.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", callback=seed_in_range, help="Seed of the shared initial noise.")] = 0,
     steps: StepsOpt = None,
     guidance: GuidanceOpt = None,
     guidance_interval: IntervalOpt = None,
@@ -391,7 +393,7 @@ def prob(
     ] = None,
     samples: Annotated[int, count_opt("--samples", "Monte Carlo (eps, t) pairs per point.")] = 4096,
     steps: StepsOpt = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the Monte Carlo noise.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", callback=seed_in_range, help="Seed of the Monte Carlo noise.")] = 0,
     exact: Annotated[
         bool,
         typer.Option(
@@ -455,7 +457,7 @@ def invert(
         ),
     ] = "sde",
     steps: Annotated[int, count_opt("--steps", "Reverse steps of the sampler being inverted.")] = 100,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the starting noise.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", callback=seed_in_range, help="Seed of the starting noise.")] = 0,
     out_dir: OutDirOpt = None,
     force: ForceOutOpt = False,
     device: DeviceOpt = "auto",

@@ -15,7 +15,6 @@ import typer
 
 from gencli.cli import console, lm_codec
 from gencli.cli.options import (
-    SEED_MAX,
     CkptReadOpt,
     CkptWriteOpt,
     ConfigOpt,
@@ -29,6 +28,7 @@ from gencli.cli.options import (
     SeedOpt,
     SetOpt,
     count_opt,
+    seed_in_range,
 )
 from gencli.core.config import ConfigSources
 from gencli.core.errors import GencliError
@@ -159,7 +159,7 @@ def generate(
     stop: Annotated[
         list[str] | None, typer.Option("--stop", help="End a continuation before this text (repeatable).")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the sampling.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", callback=seed_in_range, help="Seed of the sampling.")] = 0,
     raw: Annotated[bool, typer.Option("--raw", help="Print the text alone, as when stdout is not a terminal.")] = False,
     ckpt: CkptReadOpt = None,
     config: ConfigOpt = None,
@@ -280,7 +280,7 @@ def invert(
         Literal["random", "tokens"],
         typer.Option("--init", help="random, or tokens (start from the target's own embeddings)."),
     ] = "random",
-    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the random start.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", callback=seed_in_range, help="Seed of the random start.")] = 0,
     restarts: RestartsOpt = 4,
     loss: LossOpt = "margin",
     tokens: TokensOpt = False,
@@ -343,7 +343,7 @@ def attention(
         list[int] | None, typer.Option("--block", help="Extra block index to show (repeatable); first and last always.")
     ] = None,
     greedy: Annotated[bool, typer.Option("--greedy/--sample", help="Greedy or sampled continuation.")] = True,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed when sampling.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", callback=seed_in_range, help="Seed when sampling.")] = 0,
     ckpt: CkptReadOpt = None,
     out_dir: OutDirOpt = None,
     force: ForceOutOpt = False,
@@ -388,7 +388,7 @@ def prob(
     ] = "",
     sample: Annotated[bool, typer.Option("--sample", help="Score a sentence sampled from the model instead.")] = False,
     max_new_tokens: Annotated[int, count_opt("--max-new-tokens", "Length of the --sample sentence.")] = 30,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of --sample.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", callback=seed_in_range, help="Seed of --sample.")] = 0,
     ckpt: CkptReadOpt = None,
     out_dir: OutDirOpt = None,
     force: ForceOutOpt = False,

@@ -14,11 +14,20 @@ ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="YAML config file (values override the built-in defaults).")
 ]
 SEED_MAX = 2**63 - 1  # torch.Generator.manual_seed takes a 64-bit integer
+
+
+def seed_in_range(value: int | None) -> int | None:
+    """A --seed torch can take (0..2^63 - 1); checked here so the help shows no 19-digit range."""
+    if value is not None and not 0 <= value <= SEED_MAX:
+        raise typer.BadParameter(f"must be in 0..2^63 - 1 (a 64-bit seed), got {value}")
+    return value
+
+
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override one config value, e.g. --set train.lr=1e-3 (repeatable, typed)."),
 ]
-SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, max=SEED_MAX, help="Random seed.")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", callback=seed_in_range, help="Random seed.")]
 DeviceOpt = Annotated[
     Device, typer.Option("--device", help="Where the model runs: auto picks cuda, then mps, then cpu.")
 ]
