@@ -12,9 +12,15 @@ from gencli.diffusion.config import ModelConfig
 FOURIER_SEED = 1234  # the features' frequencies are drawn once, apart from the weights' generator
 
 
-def estimated_parameters(m) -> int:
+def input_width(cfg: ModelConfig, conditional: bool) -> int:
+    """What the first layer sees per point: the point (2), t (1), sin and cos of its Fourier features, the class
+    embedding."""
+    return 3 + 2 * cfg.fourier + (cfg.class_dim if conditional else 0)
+
+
+def estimated_parameters(m: ModelConfig) -> int:
     """About how many weights a Denoiser of ModelConfig `m` has (its linear layers), computed without building it."""
-    inputs = 3 + 2 * m.fourier + (m.class_dim if m.conditional else 0)
+    inputs = input_width(m, m.conditional)
     return inputs * m.hidden + max(m.n_layers - 2, 0) * m.hidden * (m.hidden + 1) + 3 * m.hidden
 
 
@@ -37,8 +43,7 @@ class Denoiser(nn.Module):
         rows = n_classes + (1 if self.null_index is not None else 0)
         self.class_embed = nn.Embedding(rows, cfg.class_dim) if n_classes else None
         self.fourier = cfg.fourier
-        in_dim = 3 + 2 * cfg.fourier + (cfg.class_dim if n_classes else 0)
-        dims = [in_dim] + [cfg.hidden] * (cfg.n_layers - 1) + [2]
+        dims = [input_width(cfg, bool(n_classes))] + [cfg.hidden] * (cfg.n_layers - 1) + [2]
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
             layers.append(nn.Linear(a, b))

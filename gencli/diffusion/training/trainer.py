@@ -15,7 +15,7 @@ from gencli.core.budget import check_fits
 from gencli.core.errors import GencliError, TrainingDiverged
 from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.datasets import dataset_for
-from gencli.diffusion.model.denoiser import Denoiser, estimated_parameters
+from gencli.diffusion.model.denoiser import Denoiser, estimated_parameters, input_width
 from gencli.diffusion.model.store import with_frame
 from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.quality.regions import class_moments
@@ -50,7 +50,7 @@ def check_training_memory(cfg: DiffusionConfig) -> None:
     their gradients and Adam's two moments (and the moving average), the points, and one batch's activations kept
     for the backward pass."""
     m = cfg.model
-    inputs = 3 + 2 * m.fourier + (m.class_dim if m.conditional else 0)
+    inputs = input_width(m, m.conditional)
     params = estimated_parameters(m)
     check_fits(params * 4 * 5, f"a denoiser of about {params:,} weights", "model.hidden", m.hidden)
     points = cfg.data.n_points

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from gencli.core.atomic import replacing
 from gencli.lm.data.corpus import CorpusError
 from gencli.lm.data.token_cache import DTYPE, TOKENIZER_SAMPLE_CHARS, TOKENIZER_SAMPLE_PIECES
 
@@ -98,25 +97,18 @@ def _safe_end(block: bytes) -> int:
 
 
 def encode_range(tok, path: Path, start: int, end: int, out: Path) -> None:
-    """The ids of bytes [start, end) of the corpus, encoded block by block into the raw int32 file `out`."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with path.open("rb") as f, os.fdopen(fd, "wb") as sink:
-            f.seek(start)
-            carry, left = b"", end - start
-            while left > 0 or carry:
-                block = carry + (f.read(min(BLOCK_BYTES, left)) if left > 0 else b"")
-                left -= len(block) - len(carry)
-                cut = _safe_end(block) if left > 0 else len(block)
-                if cut == 0:  # no safe cut in this block: read on
-                    if left > 0:
-                        carry = block
-                        continue
-                    cut = len(block)
-                piece, carry = block[:cut], block[cut:]
-                sink.write(np.asarray(tok.encode(piece.decode("utf-8")), dtype=DTYPE).tobytes())
-        os.replace(name, out)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
+    """The ids of bytes [start, end) of the corpus, encoded block by block into the raw int32 file `out`, atomically."""
+    with path.open("rb") as f, replacing(out) as tmp, tmp.open("wb") as sink:
+        f.seek(start)
+        carry, left = b"", end - start
+        while left > 0 or carry:
+            block = carry + (f.read(min(BLOCK_BYTES, left)) if left > 0 else b"")
+            left -= len(block) - len(carry)
+            cut = _safe_end(block) if left > 0 else len(block)
+            if cut == 0:  # no safe cut in this block: read on
+                if left > 0:
+                    carry = block
+                    continue
+                cut = len(block)
+            piece, carry = block[:cut], block[cut:]
+            sink.write(np.asarray(tok.encode(piece.decode("utf-8")), dtype=DTYPE).tobytes())

@@ -8,12 +8,12 @@ always ends one, so cutting the text there and encoding the chunks one by one gi
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from gencli.core.atomic import replacing
 from gencli.core.paths import cache_dir
 
 CHUNK_CHARS = 1 << 20  # characters encoded at a time: the encoder's Python objects stay about 50 MB
@@ -60,18 +60,20 @@ def tokenizer_sample(text: str, end: int) -> str:
     return "".join(parts)
 
 
-def _write_ids(tok, text: str, start: int, end: int, path: Path) -> None:
-    """Encode text[start:end] chunk by chunk into a raw int32 file, written atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for a, b in chunk_bounds(text, start, end):
-                f.write(np.asarray(tok.encode(text[a:b]), dtype=DTYPE).tobytes())
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
+def write_ids(tok, text: str, start: int, end: int, path: Path) -> None:
+    """Encode text[start:end] chunk by chunk into the raw int32 file `path`, written atomically."""
+    with replacing(path) as tmp, tmp.open("wb") as f:
+        for a, b in chunk_bounds(text, start, end):
+            f.write(np.asarray(tok.encode(text[a:b]), dtype=DTYPE).tobytes())
+
+
+def cached_ids(key: str, name: str, write: Callable[[Path], None]) -> tuple[np.ndarray, bool]:
+    """(ids, reused): the cache's KEY.NAME.i32 memory-mapped, written first by `write(path)` when it is missing."""
+    path = cache_dir() / "tokens" / f"{key}.{name}.i32"
+    reused = path.is_file()
+    if not reused:
+        write(path)
+    return mapped_ids(path), reused
 
 
 def mapped_ids(path: Path) -> np.ndarray:
@@ -97,10 +99,6 @@ def token_ids(tok, text: str, cut: int, key: str | None) -> tuple[np.ndarray, np
             ids = [np.asarray(tok.encode(text[x:y]), dtype=DTYPE) for x, y in chunk_bounds(text, a, b)]
             parts.append(np.concatenate(ids) if ids else np.zeros(0, dtype=DTYPE))
         return parts[0], parts[1], False
-    folder = cache_dir() / "tokens"
-    train, val = folder / f"{key}.train.i32", folder / f"{key}.val.i32"
-    reused = train.is_file() and val.is_file()
-    if not reused:
-        _write_ids(tok, text, 0, cut, train)
-        _write_ids(tok, text, cut, len(text), val)
-    return mapped_ids(train), mapped_ids(val), reused
+    train, reused_train = cached_ids(key, "train", lambda path: write_ids(tok, text, 0, cut, path))
+    val, reused_val = cached_ids(key, "val", lambda path: write_ids(tok, text, cut, len(text), path))
+    return train, val, reused_train and reused_val

@@ -19,13 +19,12 @@ from gencli.core.budget import check_fits
 from gencli.core.config import ConfigError, ConfigSources, require_unchanged, to_dict
 from gencli.core.datafiles import FigureWriter, result_files
 from gencli.core.errors import GencliError
-from gencli.core.paths import cache_dir
 from gencli.lm.config import LMConfig
 from gencli.lm.data import large_corpus
 from gencli.lm.data.augment import dropout_stream
 from gencli.lm.data.corpus import read_corpus, resolve_corpus
 from gencli.lm.data.split import check_lengths, split_point
-from gencli.lm.data.token_cache import corpus_key, mapped_ids, token_ids, tokenizer_sample
+from gencli.lm.data.token_cache import cached_ids, corpus_key, token_ids, tokenizer_sample
 from gencli.lm.data.tokenizer import TextTokenizer
 from gencli.lm.model.gpt import estimated_parameters
 from gencli.lm.model.store import KIND, LAST, TOKENIZER, load_trained
@@ -127,15 +126,10 @@ def training_tokens(cfg: LMConfig, tok: TextTokenizer | None) -> tuple[Path, Tex
         cut = large_corpus.byte_split(path, size, cfg.data.val_fraction)
         tok = tok or TextTokenizer.train(large_corpus.tokenizer_text(path, cut), kind, vocab)
         key = corpus_key(size, digest, tok, cut)
-        folder = cache_dir() / "tokens"
-        parts = []
-        for name, a, b in (("train", 0, cut), ("val", cut, size)):
-            out = folder / f"{key}.{name}.i32"
-            if not out.is_file():
-                large_corpus.encode_range(tok, path, a, b, out)
-            parts.append(torch.from_numpy(mapped_ids(out)))
-        check_lengths(len(parts[0]), len(parts[1]), block, str(path))
-        return path, tok, parts[0], parts[1], size - cut
+        train, _ = cached_ids(key, "train", lambda out: large_corpus.encode_range(tok, path, 0, cut, out))
+        val, _ = cached_ids(key, "val", lambda out: large_corpus.encode_range(tok, path, cut, size, out))
+        check_lengths(len(train), len(val), block, str(path))
+        return path, tok, torch.from_numpy(train), torch.from_numpy(val), size - cut
     source, text = read_corpus(cfg.data.corpus)
     cut = split_point(text, cfg.data.val_fraction)
     tok = tok or TextTokenizer.train(tokenizer_sample(text, cut), kind, vocab)  # never sees the validation part
