@@ -27,6 +27,7 @@ SECTIONS = [
     "C7",
     "bonus",
     "D1",
+    "F1",
     "L1",
     "L2",
     "L3",
@@ -86,11 +87,15 @@ def test_quick_report_files_sections_and_own_checkpoints(quick_report):
     assert not (root / "checkpoints").exists()
     gallery = set(data["settings"]["report"]["gallery"]["sets"])
     assert gallery, "the gallery of other distributions trains at least one set"
-    assert {Path(p).name for p in data["trained"] if Path(p).parent.name != "gallery"} == {
+    assert {Path(p).name for p in data["trained"] if Path(p).parent.name not in ("gallery", "flow")} == {
         "diffusion",
         "diffusion-cond",
         "lm",
     }
+    flow = data["settings"]["report"]["flow"]
+    assert {Path(p).name for p in data["trained"] if Path(p).parent.name == "flow"} == {
+        f"{s}-{o}" for s in flow["sets"] for o in flow["objectives"] if o != "vesde"
+    }  # the VE-SDE models of "Diffusion or flow?" are the report's own square model and the gallery's
     assert {Path(p).name for p in data["trained"] if Path(p).parent.name == "gallery"} == gallery
     assert all(Path(p).is_relative_to(Path("rep")) for p in data["trained"])
 

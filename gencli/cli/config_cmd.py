@@ -20,6 +20,7 @@ HEADERS = {
     "diffusion": "gencli diffusion train --config FILE",
     "diffusion-cond": "gencli diffusion train --conditional --config FILE",
     "diffusion-sets": "gencli diffusion train --data SET --config FILE (any set but the square)",
+    "diffusion-flow": "gencli diffusion train --objective flow-ot --config FILE (the square; another set: --data)",
     "lm": "gencli lm train --config FILE",
     "report": "gencli report --config FILE",
 }
@@ -31,6 +32,8 @@ def defaults(name: str):
         from gencli.diffusion.config import resolve_diffusion
 
         explicit = {"model.conditional": name == "diffusion-cond" or None}
+        if name == "diffusion-flow":
+            explicit["model.objective"] = "flow-ot"
         if name == "diffusion-sets":
             explicit["data.name"] = "moons"
         return resolve_diffusion(ConfigSources(explicit=explicit))
@@ -46,10 +49,10 @@ def defaults(name: str):
 @app.command()
 def show(
     name: Annotated[
-        Literal["diffusion", "diffusion-cond", "diffusion-sets", "lm", "report"],
+        Literal["diffusion", "diffusion-cond", "diffusion-sets", "diffusion-flow", "lm", "report"],
         typer.Argument(
             help="Which config: diffusion (the square), diffusion-cond, diffusion-sets (the defaults of any "
-            "other set; data.name is to be set), lm or report."
+            "other set; data.name is to be set), diffusion-flow (a flow-ot model of the square), lm or report."
         ),
     ],
 ) -> None:

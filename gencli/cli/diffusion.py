@@ -1,4 +1,5 @@
-"""`gencli diffusion ...`: train, sample, trajectory, determinism, prob, invert, schedule.
+"""`gencli diffusion ...`: train, sample, trajectory, determinism, prob, invert, schedule (and compare, in its own
+module).
 
 Each command parses its options, loads the checkpoint, calls one analysis of
 `gencli.diffusion.analyses`, writes its files with `gencli.core.outputs` and shows the result.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gencli.cli import console
+from gencli.cli.diffusion_compare import compare
 from gencli.cli.diffusion_options import (
     CompareOpt,
     ConditionalOpt,
@@ -21,6 +23,7 @@ from gencli.cli.diffusion_options import (
     GuidanceSweepOpt,
     IntervalOpt,
     NOpt,
+    ObjectiveOpt,
     SampleClassOpt,
     SamplerOpt,
     ScheduleOpt,
@@ -71,7 +74,8 @@ store = lazy_module("gencli.diffusion.model.store")
 
 app = typer.Typer(
     cls=FlagsGroup,
-    help="The 2D point diffusion model (VE SDE, sigma(t) = exp(5 (t - 1)), eps-predicting MLP).\n\n"
+    help="The 2D point diffusion model (VE SDE, sigma(t) = exp(5 (t - 1)), eps-predicting MLP), or a flow-matching "
+    "model of the same points (--objective flow, flow-ot).\n\n"
     "Example: gencli diffusion train && gencli diffusion sample --seeds-grid",
     no_args_is_help=True,
     rich_markup_mode="markdown",
@@ -145,6 +149,7 @@ def train(
         ),
     ] = False,
     data: DataOpt = None,
+    objective: ObjectiveOpt = None,
     epochs: Annotated[
         int | None, count_opt("--epochs", "Optimizer steps (train.epochs; full-batch epochs by default).")
     ] = None,
@@ -163,19 +168,26 @@ def train(
     scaled to the square's spread, with the noise schedule scaled alike (data.standardize). A CSV's points are
     copied into the checkpoint, which never reads the file again.
 
-    Example: gencli diffusion train --data moons --conditional
+    --objective flow or flow-ot trains a flow-matching model on the same data instead (velocity prediction on the
+    straight path from N(0, I); flow-ot pairs noise and data by minibatch optimal transport, within each class for
+    the conditional model); every command reads the objective from the checkpoint.
+
+    Example: gencli diffusion train --data moons --conditional --objective flow-ot
     """
     explicit = {
         "train.epochs": epochs,
         "train.seed": seed,
         "model.conditional": True if conditional else None,
         "data.name": data,
+        "model.objective": objective,
     }
     sources = ConfigSources(config, tuple(set_ or ()), explicit)
     path = ckpt or diffusion_checkpoint(conditional)
     trainer = fitting.prepare(path, resume, sources, devices.resolve_device(device), force)
     total = trainer.cfg.train.epochs
-    label = "conditional" if trainer.cfg.model.conditional else "unconditional"
+    label = ("conditional" if trainer.cfg.model.conditional else "unconditional") + (
+        f" {trainer.cfg.model.objective}" if trainer.cfg.is_flow else ""
+    )
     with console.training_outcome(path), console.progress(total, f"training {label}") as advance:
         advance(completed=trainer.epoch)
 
@@ -449,13 +461,14 @@ def invert(
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (> 0).")] = 0.1,
     tolerance: Annotated[float, typer.Option("--tolerance", help="Stop once this close to the target.")] = 0.01,
     sampler: Annotated[
-        Sampler,
+        Sampler | None,
         typer.Option(
             "--sampler",
             help=f"A stochastic sampler ({sampler_names(True)}) optimises the initial and every step's noise, the "
-            f"others ({sampler_names(False)}) the initial noise only.",
+            f"others ({sampler_names(False)}; a flow model's: {sampler_names(objective='flow')}) the initial noise "
+            "only. Default: sde, or euler for a flow model.",
         ),
-    ] = "sde",
+    ] = None,
     steps: Annotated[int, count_opt("--steps", "Reverse steps of the sampler being inverted.")] = 100,
     seed: Annotated[int, typer.Option("--seed", callback=seed_in_range, help="Seed of the starting noise.")] = 0,
     out_dir: OutDirOpt = None,
@@ -485,3 +498,6 @@ def invert(
         )
     out = output_dir(out_dir, run_dir("diffusion", "invert"))
     console.show([result], write_outputs([result], out, trained.cfg, force), json_)
+
+
+app.command("compare")(compare)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from gencli.cli.options import count_opt
-from gencli.diffusion.config import Sampler, Schedule, Start
+from gencli.diffusion.config import Objective, Sampler, Schedule, Start
 from gencli.diffusion.datasets.catalog import names as dataset_names
 from gencli.diffusion.sampling.steps import sampler_names
 
@@ -21,7 +21,18 @@ StepsOpt = Annotated[int | None, count_opt("--steps", "Number of reverse steps T
 SamplerOpt = Annotated[
     Sampler | None,
     typer.Option(
-        "--sampler", help=f"One of {sampler_names()} (euler: the exercise; stochastic: {sampler_names(True)})."
+        "--sampler",
+        help=f"One of {sampler_names()} (euler: the exercise; stochastic: {sampler_names(True)}); a flow model: "
+        f"{sampler_names(objective='flow')}.",
+    ),
+]
+ObjectiveOpt = Annotated[
+    Objective | None,
+    typer.Option(
+        "--objective",
+        help="vesde: the exercise's eps-prediction under the VE SDE; flow: flow matching on the straight path from "
+        "N(0, I) to the data (velocity prediction); flow-ot: the same with minibatch optimal-transport pairs "
+        "(model.objective).",
     ),
 ]
 ScheduleOpt = Annotated[

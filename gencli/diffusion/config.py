@@ -12,9 +12,10 @@ from gencli.core.errors import ParameterError
 from gencli.diffusion.datasets.catalog import DEFAULT as DEFAULT_DATASET
 from gencli.diffusion.datasets.catalog import is_builtin as is_builtin_dataset
 from gencli.diffusion.datasets.catalog import names as dataset_names
-from gencli.diffusion.sampling.steps import SAMPLERS, sampler_help
+from gencli.diffusion.sampling.steps import ALL_SAMPLER_NAMES, sampler_help
 
-Sampler = Literal[tuple(SAMPLERS)]  # the registered samplers, in the order of gencli/diffusion/sampling/steps.py
+Sampler = Literal[ALL_SAMPLER_NAMES]  # the registered samplers, in the order of gencli/diffusion/sampling/steps.py
+Objective = Literal["vesde", "flow", "flow-ot"]
 Schedule = Literal["uniform", "karras"]
 Start = Literal["matched", "standard"]
 
@@ -81,8 +82,14 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    """A small fully connected denoiser D(x_t, t[, c]) that predicts the noise eps."""
+    """A small fully connected network D(x_t, t[, c]): the noise eps (VE-SDE) or the velocity (flow) it predicts."""
 
+    objective: Objective = field(
+        "vesde",
+        "vesde: eps-prediction under the VE SDE (the exercise); flow: flow matching on the straight path "
+        "x_s = (1 - s) x0 + s x1 from N(0, I) to the data, predicting the velocity x1 - x0; flow-ot: the same with "
+        "minibatch optimal-transport pairs of noise and data (within each class for the conditional model)",
+    )
     conditional: bool = field(False, "add a class Embedding (class-conditional model)")
     hidden: int = field(64, "width of the hidden layers (the conditional model's default is 128)")
     n_layers: int = field(3, "number of fully connected layers (2 or more)")
@@ -222,6 +229,11 @@ class DiffusionConfig:
         return self.model.n_classes or self.data.grid_rows * self.data.grid_cols
 
     @property
+    def is_flow(self) -> bool:
+        """True for a flow-matching model (flow or flow-ot)."""
+        return self.model.objective != "vesde"
+
+    @property
     def null_class(self) -> bool:
         """True when the model has a null class (conditional, trained with class dropout)."""
         return bool(self.n_classes) and self.train.class_dropout > 0
@@ -243,20 +255,49 @@ SET_DEFAULTS: dict = {
 SET_CONDITIONAL_DEFAULTS: dict = {"train": {"class_dropout": 0.2}}
 
 
-def default_layer(data_name: str, conditional: bool) -> dict:
-    """The defaults between the built-in ones and a YAML file: the conditional square's, or any other set's."""
+# A flow model's defaults, over the set's (chosen by measurement, bench/flow_recipe.py, docs/benchmarks.md): small
+# minibatches (the exact OT assignment of a batch costs O(B^3): 128 points take 3 ms, 256 take 14 ms, and on the
+# square and moons 128 sampled as well or better), a cosine decay, 4,000 steps (the square: 2,000 at lr 5e-3), and
+# sampling from N(0, I) with 32 Euler steps (flow-ot is as good at 8; plain flow's curved paths need more).
+FLOW_DEFAULTS: dict = {
+    "train": {"batch_size": 128, "epochs": 4000, "lr_schedule": "cosine", "ema": 0.0},
+    "sample": {"start": "standard", "steps": 32},
+}
+FLOW_SQUARE_DEFAULTS: dict = {"model": {"hidden": 128}, "train": {"epochs": 2000, "lr": 5e-3}}
+# The conditional flow pairs within each class, so its batches are larger (256: about 28 points per class of the
+# square's nine); on the square it keeps the conditional model's 8,000 steps at lr 3e-3 (own cell 0.992 at 8 Euler
+# steps, against 0.948 with the unconditional recipe; bench/flow_recipe.py --conditional).
+FLOW_CONDITIONAL_DEFAULTS: dict = {"train": {"batch_size": 256}}
+
+
+def default_layer(data_name: str, conditional: bool, objective: str = "vesde") -> dict:
+    """The defaults between the built-in ones and a YAML file: the conditional square's, or any other set's, and a
+    flow model's over either."""
     if data_name != DEFAULT_DATASET:
         layer = {k: dict(v) for k, v in SET_DEFAULTS.items()}
         if conditional:
             layer["train"].update(SET_CONDITIONAL_DEFAULTS["train"])
-        return layer
-    return CONDITIONAL_DEFAULTS if conditional else {}
+    else:
+        layer = {k: dict(v) for k, v in (CONDITIONAL_DEFAULTS if conditional else {}).items()}
+    if objective != "vesde":
+        extra = [FLOW_DEFAULTS]
+        if conditional:
+            extra.append(FLOW_CONDITIONAL_DEFAULTS)
+            if data_name == DEFAULT_DATASET:  # the conditional square's own steps and lr stay
+                extra.append({"train": {"epochs": CONDITIONAL_DEFAULTS["train"]["epochs"]}})
+        elif data_name == DEFAULT_DATASET:
+            extra.append(FLOW_SQUARE_DEFAULTS)
+        for part in extra:
+            for section, values in part.items():
+                layer.setdefault(section, {}).update(values)
+    return layer
 
 
 def resolve_diffusion(sources: ConfigSources = ConfigSources(), base: dict | None = None) -> DiffusionConfig:
-    """The config from defaults < the set's or the conditional model's defaults < base < YAML < --set < explicit."""
+    """The config from defaults < the set's, the conditional model's or the flow's defaults < base < YAML < --set
+    < explicit."""
     first = sources.resolve(DiffusionConfig, base)
     if base is not None:
         return first
-    layer = default_layer(first.data.name, first.model.conditional)
+    layer = default_layer(first.data.name, first.model.conditional, first.model.objective)
     return sources.resolve(DiffusionConfig, layer) if layer else first

@@ -9,6 +9,7 @@ from matplotlib.colors import SymLogNorm
 
 from gencli.diffusion.results import (
     DensityGrid,
+    FlowProbabilityTable,
     ProbabilityTable,
 )
 from gencli.diffusion.results.common import DataView
@@ -27,6 +28,7 @@ def bound_overlay(
     title: str,
     view: DataView,
     classes: bool = False,
+    what: str = "lower bound on log p",
 ) -> Path:
     """Query points over the training data, numbered; the values are listed beside the plot.
 
@@ -54,13 +56,19 @@ def bound_overlay(
         )
     outline(ax, view, classes)
     set_axes(ax, reach_limits(view, pts, quantile=1.0), "")
-    fig.colorbar(sc, ax=ax, label="lower bound on log p (nats, symmetric-log scale)", fraction=0.046)
+    fig.colorbar(sc, ax=ax, label=f"{what} (nats, symmetric-log scale)", fraction=0.046)
     side.axis("off")
-    lines = [f"{i + 1:>2}  {name:<18} {v:>9.2f} ± {e:.2f}" for i, (name, v, e) in enumerate(zip(names, values, errors))]
+    if errors is None:
+        lines = [f"{i + 1:>2}  {name:<18} {v:>9.2f}" for i, (name, v) in enumerate(zip(names, values))]
+    else:
+        lines = [
+            f"{i + 1:>2}  {name:<18} {v:>9.2f} ± {e:.2f}" for i, (name, v, e) in enumerate(zip(names, values, errors))
+        ]
+    head = "bound (nats)" if errors is not None else "log p (nats)"
     side.text(
         0.0,
         1.0,
-        "#   point              bound (nats)\n" + "\n".join(lines),
+        f"#   point              {head}\n" + "\n".join(lines),
         family="monospace",
         fontsize=9,
         va="top",
@@ -82,6 +90,19 @@ def _(r: ProbabilityTable, folder: Path) -> dict[str, Path]:
         "point"
     )
     figure = bound_overlay(r.background, pts, names, values, errors, folder / "prob.png", title, r.view, r.conditional)
+    return {r.FIGURE: figure}
+
+
+@draw.register
+def _(r: FlowProbabilityTable, folder: Path) -> dict[str, Path]:
+    pts = np.array([[row["x"], row["y"]] for row in r.rows])
+    names = [f"({row['x']:g}, {row['y']:g})" + (f" c={row['class']}" if r.conditional else "") for row in r.rows]
+    values = np.array([row["exact_logp"] for row in r.rows])
+    title = f"exact log p(x{' | c' if r.conditional else ''}) of the {r.objective} model (its ODE, exact divergence)"
+    what = "exact log p"
+    figure = bound_overlay(
+        r.background, pts, names, values, None, folder / "prob.png", title, r.view, r.conditional, what
+    )
     return {r.FIGURE: figure}
 
 

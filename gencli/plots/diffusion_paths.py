@@ -85,7 +85,7 @@ def _bounding(traj: np.ndarray):
 
 @draw.register
 def _(r: ForwardPath, folder: Path) -> dict[str, Path]:
-    title = f"forward process from ({r.start[0]:g}, {r.start[1]:g}): x_t = x_0 + sigma(t) eps, {len(r.ts) - 1} steps"
+    title = f"forward process from ({r.start[0]:g}, {r.start[1]:g}): {r.formula}, {len(r.ts) - 1} steps"
     return {r.FIGURE: forward_path(r.path, r.ts, folder / "forward.png", title, r.view)}
 
 

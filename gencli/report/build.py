@@ -45,6 +45,7 @@ STAGE_NAMES = {
     "cond": "conditional analyses (C1-C7)",
     "lm": "language-model analyses (L1-L6)",
     "gallery": "other distributions",
+    "flow": "diffusion or flow",
 }
 
 
@@ -66,6 +67,7 @@ class _Builder:
                 {k: self.paths[k].with_name(f"{self.paths[k].name}-{suffix}") for k in ("diffusion", "cond")}
             )
         self.gallery_root = root / "gallery"
+        self.flow_root = root / "flow"
         self.trained: list[str] = []
         self.timings: dict[str, float] = {}
 
@@ -91,22 +93,25 @@ class _Builder:
         name = f"{'conditional' if cond else 'unconditional'} diffusion model"
         return self._ensure_diffusion(self.paths[key], name, d.data, cond, epochs, f"train {key}")
 
-    def _ensure_diffusion(self, path: Path, name: str, data: str, cond: bool, epochs: int, timing: str):
+    def _ensure_diffusion(
+        self, path: Path, name: str, data: str, cond: bool, epochs: int, timing: str, objective: str = "vesde"
+    ):
         """The model in `path`, trained first when missing (or --retrain), resumed when a run was interrupted; a
         checkpoint of another set there is refused rather than replaced."""
         todo = self._todo_at(path)
         if todo == "ready":
             trained = load_diffusion(path, self.device)
-            if trained.cfg.data.name != data:
+            held = (trained.cfg.data.name, trained.cfg.model.objective)
+            if held != (data, objective):
                 raise GencliError(
-                    f"{path}: holds a model of {trained.cfg.data.name!r}, not {data!r}; use --retrain, or "
-                    "another --out with --quick"
+                    f"{path}: holds a {held[1]} model of {held[0]!r}, not a {objective} model of {data!r}; use "
+                    "--retrain, or another --out with --quick"
                 )
             return trained
         t0 = time.perf_counter()
         explicit = {"train.epochs": epochs or None}
         if todo != "resume":
-            explicit.update({"model.conditional": cond or None, "data.name": data})
+            explicit.update({"model.conditional": cond or None, "data.name": data, "model.objective": objective})
         trainer = diffusion_fit.prepare(
             path, todo == "resume", ConfigSources(explicit=explicit), self.device, self.retrain
         )
@@ -134,6 +139,29 @@ class _Builder:
             )
             for name in g.sets
         }
+
+    def ensure_flow(self) -> dict[str, list[TrainedDiffusion]]:
+        """Per set of "Diffusion or flow?", a model of each objective: the VE-SDE's is the report's own square model
+        or the gallery's model of the set (where they are of that set), the flows' live under checkpoints/flow/."""
+        f, g = self.cfg.flow, self.cfg.gallery
+        out: dict[str, list[TrainedDiffusion]] = {}
+        for name in f.sets:
+            models = []
+            for objective in f.objectives:
+                if objective == "vesde" and name == self.cfg.diffusion.data:
+                    path, epochs = self.paths["diffusion"], self.cfg.diffusion.epochs
+                elif objective == "vesde" and name in g.sets:
+                    path, epochs = self.gallery_root / name, g.epochs
+                else:
+                    path = self.flow_root / f"{name}-{objective}"
+                    epochs = f.epochs or (0 if name == "square" else g.epochs)
+                models.append(
+                    self._ensure_diffusion(
+                        path, f"{name} {objective} model", name, False, epochs, f"train {name} {objective}", objective
+                    )
+                )
+            out[name] = models
+        return out
 
     def ensure_lm(self) -> TrainedLM:
         path, b = self.paths["lm"], self.cfg.lm
@@ -242,6 +270,7 @@ def build_report(
         "cond": lambda: b.ensure_diffusion("cond"),
         "lm": b.ensure_lm,
         "gallery": b.ensure_gallery,
+        "flow": b.ensure_flow,
     }
     if not only or "departures" in {o.lower() for o in only}:
         need |= {"diffusion", "cond", "lm"}  # the departures compare every model's settings with the exercise's

@@ -129,6 +129,42 @@ class GalleryBudget:
         return out
 
 
+OBJECTIVES = ("vesde", "flow", "flow-ot")
+
+
+@dataclass
+class FlowBudget:
+    """The section "Diffusion or flow?": models of each objective on the square and one other set, sampled at equal
+    network evaluations."""
+
+    sets: list[str] = field(["square", "moons"], "the built-in sets compared, one figure each")
+    objectives: list[str] = field(list(OBJECTIVES), "the objectives trained and compared on each set")
+    epochs: int = field(
+        0,
+        "training steps of each flow model, if its checkpoint is missing (0: the square's flow default; another "
+        "set: the gallery's epochs, as its VE-SDE model has)",
+    )
+    n_samples: int = field(2000, "samples per model, sampler and budget, measured against as many fresh points")
+    evaluations: list[int] = field([1, 2, 4, 8, 16, 32, 64, 128], "budgets of network evaluations compared")
+    likelihood_points: int = field(300, "fresh data points over which each model's exact log p is averaged (0: none)")
+
+    def problems(self) -> list[str]:
+        out = [f"sets: {s!r} is not a built-in set ({dataset_names()})" for s in self.sets if s not in BUILTIN]
+        out += [
+            f"objectives: {o!r} is not one of {', '.join(OBJECTIVES)}" for o in self.objectives if o not in OBJECTIVES
+        ]
+        if self.n_samples < 1:
+            out.append(f"n_samples: must be >= 1, got {self.n_samples}")
+        if not self.evaluations or min(self.evaluations) < 1:
+            out.append(f"evaluations: must be positive integers, got {self.evaluations}")
+        out += [
+            f"{k}: must be >= 0, got {getattr(self, k)}"
+            for k in ("epochs", "likelihood_points")
+            if getattr(self, k) < 0
+        ]
+        return out
+
+
 @dataclass
 class ReportConfig:
     """What `gencli report` trains and measures."""
@@ -136,6 +172,7 @@ class ReportConfig:
     diffusion: DiffusionBudget = field(DiffusionBudget(), "the diffusion half")
     lm: LMBudget = field(LMBudget(), "the language-model half")
     gallery: GalleryBudget = field(GalleryBudget(), "other distributions")
+    flow: FlowBudget = field(FlowBudget(), "diffusion or flow")
 
 
 QUICK = {
@@ -154,6 +191,7 @@ QUICK = {
         "invert_steps": 30,
     },
     "gallery": {"epochs": 500, "n_samples": 1000, "steps": 50, "likelihood_points": 100},
+    "flow": {"epochs": 300, "n_samples": 1000, "evaluations": [1, 2, 4, 8, 16, 64], "likelihood_points": 100},
     "lm": {
         "preset": "nano",
         "vocab_size": 512,

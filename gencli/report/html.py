@@ -76,6 +76,7 @@ def settings_html(report: Report) -> str:
     cfgs = "".join(
         f"<h3>{_e(name)}</h3><pre>{_e(yaml.safe_dump(report.settings[name], sort_keys=False))}</pre>"
         for name in ("report", "diffusion", "diffusion-cond", "lm")
+        if name in report.settings
     )
     return (
         f'<section id="settings"><h2>Settings and versions</h2><p>Device: {_e(report.settings["device"])}. '

@@ -54,6 +54,7 @@ def render_markdown(report: Report, root: Path) -> str:
     settings = "\n\n".join(
         f"### {name}\n\n```yaml\n{yaml.safe_dump(report.settings[name], sort_keys=False)}```"
         for name in ("report", "diffusion", "diffusion-cond", "lm")
+        if name in report.settings
     )
     versions = "\n".join(f"- {k}: {v}" for k, v in report.versions.items())
     timings = "\n".join(f"- {k}: {v:.1f} s" for k, v in report.timings.items())

@@ -7,11 +7,13 @@
     guidance    C7 guidance_sweep
     inversion   the bonus, invert_to_target
     gallery     other distributions: every built-in set's model measured alike
+    comparison  diffusion or flow: models of one set at equal network evaluations
 
 None of them prints or writes a file; randomness comes from explicit seeds.
 """
 
 from gencli.diffusion.analyses.common import class_labels
+from gencli.diffusion.analyses.comparison import comparison_size, objective_comparison, path_straightness
 from gencli.diffusion.analyses.gallery import distribution_gallery
 from gencli.diffusion.analyses.guidance import guidance_sweep
 from gencli.diffusion.analyses.inversion import invert_to_target
@@ -36,6 +38,9 @@ from gencli.diffusion.analyses.training import draw_data, training_curve, traini
 __all__ = [
     "check_queries",
     "class_labels",
+    "comparison_size",
+    "objective_comparison",
+    "path_straightness",
     "data_log_likelihood",
     "default_queries",
     "draw_data",

@@ -13,6 +13,7 @@ from gencli.diffusion.model.guidance import guided
 from gencli.diffusion.model.store import TrainedDiffusion
 from gencli.diffusion.quality.measure import measure
 from gencli.diffusion.results.quality import SampleQuality
+from gencli.diffusion.sampling.applies import check_applies, check_sample_config
 from gencli.diffusion.sampling.samplers import (
     sample_points,
     weighted_labels,
@@ -28,7 +29,9 @@ def sampler_settings(sc: SampleConfig) -> dict:
 
 
 def sampling_model(trained: TrainedDiffusion, sc: SampleConfig):
-    """The denoiser the sampler calls: guided when sample.guidance is set."""
+    """The denoiser the sampler calls: guided when sample.guidance is set (refusing settings the model's objective
+    cannot use)."""
+    check_sample_config(trained.cfg.model.objective, sc)
     return guided(trained.model, sc.guidance, sc.guidance_interval)
 
 
@@ -68,6 +71,7 @@ def sample_timed(
     trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int, labels, sampler=None, schedule=None, steps=None
 ):
     """Sample on the model's device; the points come back on the CPU with the wall time."""
+    check_applies(trained.cfg.model.objective, sampler, schedule)
     t0 = time.perf_counter()
     x = sample_points(
         sampling_model(trained, sc),

@@ -14,6 +14,7 @@ from gencli.diffusion.model.store import TrainedDiffusion
 from gencli.diffusion.results import (
     SamplerInversion,
 )
+from gencli.diffusion.sampling.applies import check_applies
 from gencli.diffusion.sampling.grids import time_grid
 from gencli.diffusion.sampling.inversion import optimise_sampler_inputs
 from gencli.diffusion.sampling.start import start_moments
@@ -23,7 +24,7 @@ def invert_to_target(
     trained: TrainedDiffusion,
     target: tuple[float, float],
     klass: int | None = None,
-    sampler: str = "sde",
+    sampler: str | None = None,
     steps: int = 100,
     iterations: int = 1000,
     lr: float = 0.1,
@@ -32,7 +33,10 @@ def invert_to_target(
     on_step: Callable[[int, float], None] | None = None,
 ) -> SamplerInversion:
     """Bonus: optimise the sampler's initial (and, for sde, per-step) noise so that the frozen model outputs
-    `target`."""
+    `target`. The default sampler: sde (a flow model: euler, it has no stochastic one)."""
+    objective = trained.cfg.model.objective
+    sampler = sampler or ("euler" if trained.cfg.is_flow else "sde")
+    check_applies(objective, sampler)
     if not lr > 0:
         raise ParameterError("lr", f"must be > 0, got {lr}")
     k = trained.cfg.n_classes

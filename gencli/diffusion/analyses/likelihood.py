@@ -16,6 +16,7 @@ from gencli.diffusion.quality.knn import nearest_labels
 from gencli.diffusion.quality.regions import landed_classes
 from gencli.diffusion.results import (
     DensityGrid,
+    FlowProbabilityTable,
     ProbabilityTable,
 )
 
@@ -72,47 +73,34 @@ def probability_table(
     atol: float = 1e-5,
 ) -> ProbabilityTable:
     """C6: the VDM lower bound on log p(x) [or log p(x | c)] at each point, with its Monte Carlo standard error; with
-    an `unconditional` model beside a conditional one, also its bound on log p(x) at the same places."""
+    an `unconditional` model beside a conditional one, also its bound on log p(x) at the same places. A flow model
+    has no bound: its exact log p (flow_probability_table)."""
     cfg, dataset = trained.cfg, trained.dataset
     k = cfg.n_classes
     queries = queries or default_queries(trained)
     check_queries(cfg, queries)
+    if not (rtol > 0 and atol > 0):
+        raise ParameterError(("rtol", "atol"), f"must be > 0, got {rtol:g}, {atol:g}")
+    if cfg.is_flow:
+        return flow_probability_table(trained, queries, rtol, atol)
     xs = torch.tensor([[x, y] for x, y, _ in queries], dtype=torch.float32)
     labels = torch.tensor([c for _, _, c in queries], device=trained.device) if k else None
     est = bound(trained, xs, labels, sc, samples, seed)
-    inside = dataset.inside(xs)
-    landed = landed_classes(xs, dataset) if k else None
-    nearest = nearest_classes(xs, dataset) if k else None
-    region = dataset.region.name
     rows = []
-    for i, (x, y, c) in enumerate(queries):
-        where, own = ("inside" if inside[i] else "outside"), None
-        if k and inside[i]:
-            own = bool(landed[i] == c)
-            where += f", own {region}" if own else f", {region} {int(landed[i])}"
-        elif k:
-            where += f", nearest {region} {int(c)}" if c == nearest[i] else f", {region} {int(c)} (not the nearest)"
-        truth = dataset.log_density(xs[i : i + 1], c if k else None)
+    for i, place in enumerate(describe_queries(trained, queries, xs)):
         rows.append(
             {
-                "x": x,
-                "y": y,
-                "class": c,
-                "where": where,
-                "inside": bool(inside[i]),
-                "own": own,
+                **{key: v for key, v in place.items() if key != "truth"},
                 "elbo": est.elbo[i].item(),
                 "stderr": est.stderr[i].item(),
                 "neg_diffusion_loss": -est.diffusion[i].item(),
                 "prior_kl": est.prior_kl[i].item(),
                 "reconstruction": est.reconstruction[i].item(),
-                "truth": float(truth[0]) if truth is not None else None,
+                "truth": place["truth"],
             }
         )
     data, data_labels = training_points(trained)
     if exact:
-        if not (rtol > 0 and atol > 0):
-            raise ParameterError(("rtol", "atol"), f"must be > 0, got {rtol:g}, {atol:g}")
         ode = exact_log_prob(trained.model, xs.to(trained.device), trained.sde, labels, sc.start, rtol, atol)
         data_prior = training_data_prior(data, data_labels, ode.ends, labels, trained.sde.sigma_max)
         for i, row in enumerate(rows):
@@ -136,6 +124,52 @@ def probability_table(
         start=sc.start,
         tolerance=(rtol, atol) if exact else None,
         sigma_min=trained.sde.sigma_min,
+    )
+
+
+def describe_queries(trained: TrainedDiffusion, queries, xs: torch.Tensor) -> list[dict]:
+    """Per query point: x, y, class, where it lies (inside or outside, its own region or which), and the truth."""
+    dataset, k = trained.dataset, trained.cfg.n_classes
+    inside = dataset.inside(xs)
+    landed = landed_classes(xs, dataset) if k else None
+    nearest = nearest_classes(xs, dataset) if k else None
+    region = dataset.region.name
+    out = []
+    for i, (x, y, c) in enumerate(queries):
+        where, own = ("inside" if inside[i] else "outside"), None
+        if k and inside[i]:
+            own = bool(landed[i] == c)
+            where += f", own {region}" if own else f", {region} {int(landed[i])}"
+        elif k:
+            where += f", nearest {region} {int(c)}" if c == nearest[i] else f", {region} {int(c)} (not the nearest)"
+        truth = dataset.log_density(xs[i : i + 1], c if k else None)
+        out.append(
+            {
+                "x": x,
+                "y": y,
+                "class": c,
+                "where": where,
+                "inside": bool(inside[i]),
+                "own": own,
+                "truth": float(truth[0]) if truth is not None else None,
+            }
+        )
+    return out
+
+
+def flow_probability_table(trained: TrainedDiffusion, queries, rtol: float, atol: float) -> FlowProbabilityTable:
+    """C6 for a flow: the exact log p(x) [or log p(x | c)] at each point by the flow's ODE (no bound applies)."""
+    k = trained.cfg.n_classes
+    xs = torch.tensor([[x, y] for x, y, _ in queries], dtype=torch.float32)
+    labels = torch.tensor([c for _, _, c in queries], device=trained.device) if k else None
+    ode = exact_log_prob(trained.model, xs.to(trained.device), trained.sde, labels, "standard", rtol, atol)
+    rows = [
+        {**place, "exact_logp": ode.logp[i].item(), "exact_nfe": ode.nfe}
+        for i, place in enumerate(describe_queries(trained, queries, xs))
+    ]
+    data, _ = training_points(trained)
+    return FlowProbabilityTable(
+        rows, bool(k), data.numpy(), trained.dataset.data_view(), trained.cfg.model.objective, (rtol, atol)
     )
 
 

@@ -9,6 +9,7 @@ import torch
 from gencli.diffusion.analyses.common import class_labels, sampler_settings, sampling_model, training_points
 from gencli.diffusion.config import SampleConfig
 from gencli.diffusion.model.store import TrainedDiffusion
+from gencli.diffusion.process.flow import LinearFlow
 from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.quality.regions import landed_classes
 from gencli.diffusion.results import (
@@ -26,7 +27,7 @@ from gencli.diffusion.sampling.start import initial_noise
 
 
 def forward_path(
-    sde: VESDE, dataset, point: tuple[float, float] | None = None, steps: int = 500, seed: int = 0
+    sde: VESDE | LinearFlow, dataset, point: tuple[float, float] | None = None, steps: int = 500, seed: int = 0
 ) -> ForwardPath:
     """U1: one path of the forward process from `point` (default: outside the set, beyond a corner of its box), at
     steps + 1 evenly spaced times."""
@@ -36,7 +37,14 @@ def forward_path(
     path = sde.forward_path(x0, ts, torch.Generator().manual_seed(seed))[:, 0]
     inside = bool(dataset.inside(x0)[0])
     return ForwardPath(
-        point, ts.numpy(), sde.sigma(ts).numpy(), path.numpy(), dataset.data_view(), inside, sde.log_ratio
+        point,
+        ts.numpy(),
+        sde.sigma(ts).numpy(),
+        path.numpy(),
+        dataset.data_view(),
+        inside,
+        sde.log_ratio,
+        sde.objective,
     )
 
 

@@ -7,7 +7,11 @@ and score = -D / sigma. Along its path, d log p_t(x_t) / dt = -div f(x_t, t), so
 In 2D the trace is exact: two autograd passes, one per output. The ODE runs from t = 0 up to
 t = 1 with scipy's adaptive Runge-Kutta (solve_ivp, RK45 by default) on every point at once.
 
-Two known biases, both stated and measured with the result: p_1 is the sampler's start distribution
+A flow model (gencli.diffusion.process.flow) runs its own ODE, dx/dt = -scale v(x, t) in gencli's time, through the
+same code: its path ends on the data itself (no sigma_min) and its prior is the source it was trained from, so
+neither bias below applies to it.
+
+For the VE-SDE, two known biases, both stated and measured with the result: p_1 is the sampler's start distribution
 (the matched Gaussian N(mean, (sigma_max^2 + var) I) by default), while the true x_1 of the training
 data is those points blurred by N(0, sigma_max^2) (`forward_marginal_log_prob` gives its density, so
 the prior's cost is known); and t = 0 is sigma_min = exp(-5), so what is measured is the density of
@@ -26,6 +30,7 @@ import torch
 from torch import Tensor
 
 from gencli.diffusion.model.denoiser import Denoiser
+from gencli.diffusion.process.flow import LinearFlow
 from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.sampling.start import start_moments
 
@@ -55,14 +60,16 @@ def divergence(model: Denoiser, x: Tensor, t: float, labels: Tensor | None) -> t
 def exact_log_prob(
     model: Denoiser,
     x: Tensor,
-    sde: VESDE,
+    sde: VESDE | LinearFlow,
     labels: Tensor | None = None,
     start: str = "matched",
     rtol: float = 1e-5,
     atol: float = 1e-5,
     method: str = "RK45",
 ) -> ExactLogProb:
-    """log p_0(x) of points x (N, 2) by the probability-flow ODE from t = 0 to 1 (deterministic)."""
+    """log p_0(x) of points x (N, 2) by the probability-flow ODE from t = 0 to 1 (deterministic): the VE-SDE's, or
+    a flow's own ODE dx/dt = -v, whose change of variables is the same (log p(x) = log p_source(x_1) - integral of
+    div v ds)."""
     from scipy.integrate import solve_ivp  # scipy loads only when an exact likelihood is asked for
 
     net = copy.deepcopy(model).double().eval()  # float64 keeps the solver's error estimates clean
@@ -75,7 +82,7 @@ def exact_log_prob(
         nfe += 1
         z = torch.from_numpy(state[: 2 * n].reshape(n, 2)).to(device)
         d, tr = divergence(net, z, t, labels)
-        rate = sde.log_ratio * float(sde.sigma(torch.tensor(t, dtype=torch.float64)))
+        rate = sde.ode_rate(t)
         return np.concatenate([(rate * d).cpu().numpy().ravel(), (rate * tr).cpu().numpy()])
 
     y0 = np.concatenate([x.detach().double().cpu().numpy().ravel(), np.zeros(n)])

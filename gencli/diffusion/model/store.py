@@ -13,6 +13,8 @@ from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.datasets import POINTS_FILE, dataset_for
 from gencli.diffusion.datasets.base import Dataset
 from gencli.diffusion.model.denoiser import Denoiser, estimated_parameters
+from gencli.diffusion.process.choice import process_for
+from gencli.diffusion.process.flow import LinearFlow
 from gencli.diffusion.process.sde import VESDE
 
 KIND = "diffusion"
@@ -20,11 +22,12 @@ KIND = "diffusion"
 
 @dataclass
 class TrainedDiffusion:
-    """A denoiser ready for sampling, with its config, its noise schedule (in the data's units) and its data set."""
+    """A denoiser ready for sampling, with its config, its process (the noise schedule of the VE-SDE or the flow's
+    path, in the data's units) and its data set."""
 
     cfg: DiffusionConfig
     model: Denoiser
-    sde: VESDE
+    sde: VESDE | LinearFlow
     checkpoint: Checkpoint
     dataset: Dataset
 
@@ -48,6 +51,5 @@ def load_trained(path: Path, device: torch.device | str = "cpu", train_hint: str
         raise CheckpointError(f"{Path(path) / POINTS_FILE}: missing (the points the model was trained on)")
     check_size_claim(estimated_parameters(cfg.model), ckpt.weights, Path(path))
     model = frozen_model(Denoiser(cfg.model, cfg.n_classes, cfg.null_class), with_frame(ckpt.weights), path, device)
-    scale = float(model.input_scale)
-    sde = VESDE(cfg.sde.sigma_min * scale, cfg.sde.sigma_max * scale)
+    sde = process_for(cfg, float(model.input_scale), model.input_shift.tolist())
     return TrainedDiffusion(cfg, model, sde, ckpt, dataset_for(cfg.data, Path(path) if cfg.data.is_file else None))

@@ -15,6 +15,7 @@ class VESDE:
 
     sigma_min: float = math.exp(-5.0)
     sigma_max: float = 1.0
+    objective: str = "vesde"
 
     @property
     def log_ratio(self) -> float:
@@ -31,6 +32,19 @@ class VESDE:
     def dsigma(self, t: Tensor | float) -> Tensor:
         """sigma'(t) = log(sigma_max / sigma_min) sigma(t)."""
         return self.log_ratio * self.sigma(t)
+
+    def ode_rate(self, t: float) -> float:
+        """The probability-flow ODE dx/dt = rate(t) D(x, t) with D the eps prediction: rate = sigma'(t) = c sigma(t)
+        (Song et al. 2021, eq. 13, with score = -D / sigma and g^2 = 2 c sigma^2)."""
+        return self.log_ratio * float(self.sigma(torch.tensor(t, dtype=torch.float64)))
+
+    def velocity(self, out: Tensor) -> Tensor:
+        """The network's eps prediction as the steps use it: unchanged (eps has no units)."""
+        return out
+
+    def denoised(self, z: Tensor, t: float, out: Tensor) -> Tensor:
+        """x0_hat = z - sigma(t) eps_hat (Tweedie's estimate of the clean point)."""
+        return z - float(self.sigma(t)) * out
 
     def t_of_sigma(self, sigma: Tensor) -> Tensor:
         """The inverse of sigma(t)."""

@@ -4,6 +4,8 @@ Each answers one course question (U1-U6, C1-C7, the bonus); `gencli/plots` draws
 show their tables and findings.
 """
 
+from gencli.diffusion.results.comparison import ObjectiveComparison
+from gencli.diffusion.results.flow_likelihood import FlowProbabilityTable
 from gencli.diffusion.results.gallery import Gallery, GalleryRow
 from gencli.diffusion.results.guidance import GuidanceRow, GuidanceSweep
 from gencli.diffusion.results.inversion import SamplerInversion
@@ -17,10 +19,12 @@ __all__ = [
     "Gallery",
     "GalleryRow",
     "DensityGrid",
+    "FlowProbabilityTable",
     "Determinism",
     "ForwardPath",
     "GuidanceRow",
     "GuidanceSweep",
+    "ObjectiveComparison",
     "ProbabilityTable",
     "ReversePaths",
     "Samples",

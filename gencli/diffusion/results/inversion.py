@@ -9,7 +9,7 @@ import numpy as np
 
 from gencli.core.results import DataFile, Result, Table
 from gencli.diffusion.results.common import DataView
-from gencli.diffusion.sampling.steps import SAMPLERS
+from gencli.diffusion.sampling.steps import is_stochastic
 
 REACHED = 0.05  # an inversion output within this distance of its target counts as reaching it, whatever the tolerance
 
@@ -94,7 +94,7 @@ class SamplerInversion(Result):
 
     def finding(self) -> str:
         verb = "reaches" if self.success else "gets only as close as"
-        noise = "the initial noise and every step's noise" if SAMPLERS[self.sampler].stochastic else "the initial noise"
+        noise = "the initial noise and every step's noise" if is_stochastic(self.sampler) else "the initial noise"
         text = (
             f"Optimising {noise} ({self.noise_numbers} free numbers), the frozen model's sampler {verb} "
             f"({self.final[0]:.3f}, {self.final[1]:.3f}), {self.distance:.4f} from ({self.target[0]:g}, "

@@ -9,12 +9,13 @@ import numpy as np
 
 from gencli.core.results import DataFile, Result, Table
 from gencli.diffusion.results.common import DataView, settings_text
-from gencli.diffusion.sampling.steps import SAMPLERS
+from gencli.diffusion.sampling.steps import is_stochastic
 
 
 @dataclass
 class ForwardPath(Result):
-    """U1: one sample path of the forward process x_t = x_0 + sigma(t) eps."""
+    """U1: one sample path of the forward process x_t = x_0 + sigma(t) eps, or a flow's straight path to a source
+    draw (x_t = t x0 + (1 - t) x_1 in gencli's time, s = 1 - t)."""
 
     FIGURE: ClassVar[str] = "trajectory_figure"  # the key of its figure in what `gencli.plots.draw` returns
 
@@ -25,6 +26,14 @@ class ForwardPath(Result):
     view: DataView
     start_inside: bool
     log_ratio: float = 5.0  # c in sigma(t) = sigma_min exp(c t)
+    objective: str = "vesde"
+
+    @property
+    def formula(self) -> str:
+        """The path's equation, for titles."""
+        if self.objective == "vesde":
+            return "x_t = x_0 + sigma(t) eps"
+        return "the flow's straight path x_t = t x_src + (1 - t) x_data (s = 1 - t)"
 
     def shown_rows(self) -> list[int]:
         """The times the table shows (the finding quotes the middle one)."""
@@ -37,8 +46,9 @@ class ForwardPath(Result):
         idx = self.shown_rows()
         return [
             Table(
-                "forward process at a few times",
-                [("t", ".2f"), ("sigma(t)", ".4f"), ("x", ".3f"), ("y", ".3f")],
+                f"forward process at a few times: {self.formula}",
+                [("t", ".2f"), ("sigma(t)" if self.objective == "vesde" else "source share", ".4f")]
+                + [("x", ".3f"), ("y", ".3f")],
                 [(self.ts[i], self.sigmas[i], *self.path[i]) for i in idx],
             )
         ]
@@ -65,7 +75,14 @@ class ForwardPath(Result):
             f"by t = {self.ts[half]:.2f} (sigma {self.sigmas[half]:.3f}) and {d_end:.2f} by t = 1 (sigma "
             f"{self.sigmas[-1]:.2f})."
         )
-        if d_end > 0 and d_half < 0.25 * d_end:
+        if self.objective != "vesde":
+            straight = d_end > 0 and abs(d_half - 0.5 * d_end) <= 1e-3 * d_end
+            text += (
+                " The flow's path is a straight line at constant speed: half the distance at t = 0.5."
+                if straight
+                else " The path bends: the flow's interpolation should be straight, so check the process."
+            )
+        elif d_end > 0 and d_half < 0.25 * d_end:
             text += (
                 f" Most of the motion comes late: sigma(t) grows by a factor e^{self.log_ratio:.3g} from t = 0 to 1, "
                 "so it is small for most of [0, 1] and grows fast near t = 1."
@@ -206,7 +223,7 @@ class Determinism(Result):
         ]
 
     def finding(self) -> str:
-        stochastic = SAMPLERS[self.sampler].stochastic
+        stochastic = is_stochastic(self.sampler)
         how = "injects fresh noise in every step" if stochastic else "draws noise only at the start"
         if self.identical:
             text = (

@@ -16,7 +16,7 @@ from gencli.diffusion.model.denoiser import Denoiser
 from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.sampling.samplers import record_trajectory, sample
 from gencli.diffusion.sampling.start import initial_noise
-from gencli.diffusion.sampling.steps import SAMPLERS
+from gencli.diffusion.sampling.steps import is_stochastic
 
 
 @dataclass
@@ -53,7 +53,7 @@ def optimise_sampler_inputs(
     z1 = initial_noise(model, 1, start, sde, gen, label).clone().requires_grad_(True)
     params = [z1]
     noise = None
-    if SAMPLERS[sampler].stochastic:  # its per-step noise is optimised too
+    if is_stochastic(sampler):  # its per-step noise is optimised too
         noise = torch.randn((len(ts) - 1, 1, 2), generator=gen).to(z1.device).requires_grad_(True)
         params.append(noise)
     opt = torch.optim.Adam(params, lr=lr)

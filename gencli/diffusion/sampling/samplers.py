@@ -15,10 +15,11 @@ from torch import Tensor
 
 from gencli.core.budget import check_fits
 from gencli.diffusion.model.denoiser import Denoiser
+from gencli.diffusion.process.flow import LinearFlow
 from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.sampling.grids import time_grid
 from gencli.diffusion.sampling.start import initial_noise
-from gencli.diffusion.sampling.steps import SAMPLERS, Step
+from gencli.diffusion.sampling.steps import Step, samplers_for
 
 Callback = Callable[[dict], None]
 
@@ -27,32 +28,34 @@ def sample(
     model: Denoiser,
     z: Tensor,
     ts: Tensor,
-    sde: VESDE,
+    sde: VESDE | LinearFlow,
     sampler: str = "euler",
     labels: Tensor | None = None,
     generator: torch.Generator | None = None,
     callback: Callback | None = None,
     step_noise: Tensor | None = None,
 ) -> Tensor:
-    """Integrate z from ts[0] = 1 to ts[-1] = 0 with the registered `sampler`; vectorised over the points.
+    """Integrate z from ts[0] = 1 to ts[-1] = 0 with the registered `sampler` of the process (`sde`: the VE-SDE or a
+    flow); vectorised over the points.
 
     A stochastic sampler draws fresh noise each step from `generator`, or takes the given
     `step_noise` (steps, N, 2).
     """
-    if sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}")
-    step = SAMPLERS[sampler].step
+    table = samplers_for(sde.objective)
+    if sampler not in table:
+        raise ValueError(f"unknown sampler {sampler!r} for the {sde.objective} objective")
+    step = table[sampler].step
     t_list = ts.double().cpu().numpy()  # numpy, not Python lists: 16 bytes a step, not 64
     sigmas = sde.sigma(ts).double().cpu().numpy()
 
     def denoise(x: Tensor, t: float) -> Tensor:
-        return model(x, torch.tensor(t), labels)
+        return sde.velocity(model(x, torch.tensor(t), labels))
 
     for i in range(len(t_list) - 1):
         t, s = float(t_list[i]), float(sigmas[i])
         eps = denoise(z, t)
         if callback is not None:
-            callback({"i": i, "t": t, "sigma": s, "z": z, "denoised": z - s * eps})
+            callback({"i": i, "t": t, "sigma": s, "z": z, "denoised": sde.denoised(z, t, eps)})
 
         def noise(i=i, shape=z.shape, device=z.device) -> Tensor:
             return step_noise[i] if step_noise is not None else torch.randn(shape, generator=generator).to(device)

@@ -11,6 +11,14 @@ and the score -eps / sigma:
     ddim:  z += (sigma(t_next) - sigma(t)) eps, exact when eps is constant over the step (DDIM, Song et al. 2021)
     heun:  the ddim step corrected with the slope at its end (Karras et al. 2022, Algorithm 1)
     sde:   Euler-Maruyama for the reverse SDE dz = -g^2 score dt + g dW, g^2 = d sigma^2 / dt = 2 c sigma^2
+
+A flow model (gencli.diffusion.process.flow) has its own table, `FLOW_SAMPLERS`: its prediction is the velocity v
+(in the data's units) of dx/ds = v, s = 1 - t, so with h = t - t_next > 0:
+    euler:    z += h v
+    midpoint: z += h v(z + (h/2) v, t - h/2)            (explicit midpoint, second order, 2 evaluations)
+    heun:     z += (h/2) (v + v(z + h v, t_next))       (the trapezoidal corrector, second order, 2 evaluations)
+A flow has no stochastic sampler here: its velocity alone does not give the score a reverse SDE needs without
+assuming the source's exact Gaussian path, so none is offered.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ class Step:
     """What a step sees: z at time t (sigma), the model's eps there, the next time and sigma, and two callables."""
 
     z: Any  # (N, 2) tensor
-    eps: Any  # (N, 2): the model's prediction at (z, t)
+    eps: Any  # (N, 2): the model's prediction at (z, t): eps for the VE-SDE, the velocity for a flow
     t: float
     t_next: float
     sigma: float
@@ -46,14 +54,15 @@ class Sampler:
     help: str
 
 
-SAMPLERS: dict[str, Sampler] = {}
+SAMPLERS: dict[str, Sampler] = {}  # the VE-SDE's
+FLOW_SAMPLERS: dict[str, Sampler] = {}  # a flow model's
 
 
-def sampler(name: str, help: str, stochastic: bool = False, evaluations: int = 1):
-    """Register the decorated step function under `name`."""
+def sampler(name: str, help: str, stochastic: bool = False, evaluations: int = 1, table: dict | None = None):
+    """Register the decorated step function under `name` (in `table`, the VE-SDE's by default)."""
 
     def register(step: Callable[[Step], Any]) -> Callable[[Step], Any]:
-        SAMPLERS[name] = Sampler(name, step, stochastic, evaluations, help)
+        (SAMPLERS if table is None else table)[name] = Sampler(name, step, stochastic, evaluations, help)
         return step
 
     return register
@@ -82,12 +91,45 @@ def sde(s: Step):
     return s.z - (2 * s.c * s.sigma * h) * s.eps + (g2 * h) ** 0.5 * s.noise()
 
 
-def sampler_names(stochastic: bool | None = None) -> str:
-    """'euler, ddim, heun' and the like: the registered samplers (only the stochastic or deterministic ones when
+@sampler("euler", "z += h v, h = t - t_next", table=FLOW_SAMPLERS)
+def flow_euler(s: Step):
+    return s.z + (s.t - s.t_next) * s.eps
+
+
+@sampler("midpoint", "explicit midpoint, second order (flow models)", evaluations=2, table=FLOW_SAMPLERS)
+def flow_midpoint(s: Step):
+    h = s.t - s.t_next
+    return s.z + h * s.denoise(s.z + (0.5 * h) * s.eps, s.t - 0.5 * h)
+
+
+@sampler("heun", "trapezoidal predictor-corrector, second order", evaluations=2, table=FLOW_SAMPLERS)
+def flow_heun(s: Step):
+    h = s.t - s.t_next
+    return s.z + (0.5 * h) * (s.eps + s.denoise(s.z + h * s.eps, s.t_next))
+
+
+def samplers_for(objective: str) -> dict[str, Sampler]:
+    """The samplers that apply to a model trained with `objective` (vesde, flow or flow-ot)."""
+    return FLOW_SAMPLERS if objective.startswith("flow") else SAMPLERS
+
+
+def is_stochastic(name: str) -> bool:
+    """True for a sampler that draws fresh noise in every step (only the VE-SDE has one)."""
+    found = SAMPLERS.get(name) or FLOW_SAMPLERS.get(name)
+    return bool(found and found.stochastic)
+
+
+ALL_SAMPLER_NAMES = tuple(dict.fromkeys([*SAMPLERS, *FLOW_SAMPLERS]))  # every name a command line accepts
+
+
+def sampler_names(stochastic: bool | None = None, objective: str = "vesde") -> str:
+    """'euler, ddim, heun' and the like: the samplers of an objective (only the stochastic or deterministic ones when
     asked), for help texts."""
-    return ", ".join(s.name for s in SAMPLERS.values() if stochastic is None or s.stochastic == stochastic)
+    table = samplers_for(objective)
+    return ", ".join(s.name for s in table.values() if stochastic is None or s.stochastic == stochastic)
 
 
 def sampler_help() -> str:
-    """'euler: ...; ddim: ...' for the config's and the command line's help."""
-    return "; ".join(f"{s.name}: {s.help}" for s in SAMPLERS.values())
+    """'euler: ...; ddim: ...' for the config's and the command line's help, the flow's own after them."""
+    flow = ", ".join(n for n in FLOW_SAMPLERS)
+    return "; ".join(f"{s.name}: {s.help}" for s in SAMPLERS.values()) + f" (a flow model: {flow})"

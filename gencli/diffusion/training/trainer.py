@@ -17,8 +17,11 @@ from gencli.diffusion.config import DiffusionConfig
 from gencli.diffusion.datasets import dataset_for
 from gencli.diffusion.model.denoiser import Denoiser, estimated_parameters, input_width
 from gencli.diffusion.model.store import with_frame
+from gencli.diffusion.process.choice import process_for
+from gencli.diffusion.process.flow import LinearFlow
 from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.quality.regions import class_moments
+from gencli.diffusion.training.flow_loss import flow_matching_loss
 from gencli.diffusion.training.optim import Adam
 
 EXERCISE_STD = 1 / math.sqrt(3)  # the per-dimension spread of points uniform in [-1, 1]^2
@@ -60,16 +63,12 @@ def check_training_memory(cfg: DiffusionConfig) -> None:
     check_fits(batch * per_point, f"a batch of {batch:,} points", "train.batch_size", batch)
 
 
-def scaled_sde(cfg: DiffusionConfig, scale: float) -> VESDE:
-    """The noise schedule in the data's units: the config's sigma(t) times the standardisation's scale."""
-    return VESDE(cfg.sde.sigma_min * scale, cfg.sde.sigma_max * scale)
-
-
-def untrained_process(cfg: DiffusionConfig) -> tuple[VESDE, object]:
+def untrained_process(cfg: DiffusionConfig) -> tuple[VESDE | LinearFlow, object]:
     """The forward process and data set a config describes, without a model (U1 needs no checkpoint)."""
     dataset = dataset_for(cfg.data)
     x, _ = dataset.training_points(cfg.data.n_points, cfg.data.seed)
-    return scaled_sde(cfg, standard_frame(cfg, dataset, x)[1]), dataset
+    shift, scale = standard_frame(cfg, dataset, x)
+    return process_for(cfg, scale, shift.tolist()), dataset
 
 
 def resolve_classes(cfg: DiffusionConfig, dataset) -> DiffusionConfig:
@@ -132,7 +131,7 @@ class DiffusionTrainer:
         if cfg.train.batch_size > len(x):
             raise GencliError(f"train.batch_size: {cfg.train.batch_size} is more than the {len(x):,} training points")
         shift, scale = standard_frame(cfg, self.dataset, x)
-        self.sde = scaled_sde(cfg, scale)
+        self.sde = process_for(cfg, scale, shift.tolist())
         self.model = build_model(cfg)
         self.model.input_shift.copy_(shift)
         self.model.input_scale.fill_(scale)
@@ -161,7 +160,7 @@ class DiffusionTrainer:
                 gen_state = self.gen.get_state()
                 try:
                     x, labels = self.batch()
-                    loss = denoising_loss(self.model, x, labels, self.sde, self.gen, self.cfg.train.class_dropout)
+                    loss = self.loss(x, labels)
                     value = loss.item()
                     if not math.isfinite(value):
                         raise TrainingDiverged(
@@ -183,6 +182,14 @@ class DiffusionTrainer:
                     on_step(self.epoch, value)
         finally:
             self.wall_s += time.perf_counter() - start
+
+    def loss(self, x: Tensor, labels: Tensor | None) -> Tensor:
+        """The objective's loss on one batch: eps-prediction under the VE-SDE, or flow matching."""
+        dropout = self.cfg.train.class_dropout
+        if self.cfg.is_flow:
+            ot = self.cfg.model.objective == "flow-ot"
+            return flow_matching_loss(self.model, x, labels, self.sde, self.gen, dropout, ot)
+        return denoising_loss(self.model, x, labels, self.sde, self.gen, dropout)
 
     def batch(self) -> tuple[Tensor, Tensor | None]:
         """The points of this step: all of them (full batch), or train.batch_size drawn with replacement."""

@@ -5,7 +5,7 @@ The parts are imported in page order, so their sections register in that order.
 
 import importlib
 
-PARTS = ("unconditional", "conditional", "bonus", "distributions", "language")
+PARTS = ("unconditional", "conditional", "bonus", "distributions", "flow", "language")
 
 for _part in PARTS:
     importlib.import_module(f"gencli.report.sections.{_part}")
