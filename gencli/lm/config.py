@@ -40,6 +40,11 @@ class ModelConfig:
         "value rows and costs 1/T of the random numbers",
     )
     tie_weights: bool = field(True, "share the token embedding matrix with the output head (Press and Wolf 2017)")
+    positions: Literal["rotary", "learned"] = field(
+        "rotary",
+        "rotary: RoPE (Su et al. 2021), scores depend on token distances only, so generation caches keys past "
+        "the block size; learned: a position embedding (GPT-2, the exercise; checkpoints written before this key)",
+    )
 
     def sizes(self) -> tuple[int, int, int]:
         """(n_layer, n_head, n_embd) after applying the preset."""

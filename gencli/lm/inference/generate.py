@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from gencli.lm.inference.kv_cache import IncrementalLogits
 from gencli.lm.model.gpt import GPT
 
 
@@ -33,14 +34,24 @@ def generate(
     greedy: bool = False,
     generator: torch.Generator | None = None,
     stop=None,
+    cached: bool = True,
 ) -> list[int]:
-    """Append up to max_new_tokens tokens to ids; `stop(ids)` may end early."""
+    """Append up to max_new_tokens tokens to ids; `stop(ids)` may end early.
+
+    Every attention layer sees the last block_size tokens (for rotary positions past the block: sliding-window
+    attention, Mistral's rule, so the newest token depends on up to n_layer (block_size - 1) + 1 tokens; learned
+    positions: the last block_size tokens re-run). `cached` computes the logits incrementally from cached keys and
+    values; otherwise every token runs all the tokens it can depend on through the model (the same logits up to
+    rounding)."""
     out = list(ids)
-    block = model.shape.block_size
+    block = model.reach()
     device = model.tok_emb.weight.device
+    incremental = IncrementalLogits(model) if cached else None
     for _ in range(max_new_tokens):
-        ctx = torch.tensor([out[-block:]], device=device)
-        logits = model(ctx)[0, -1].float()  # (V,)
+        if incremental is not None:
+            logits = incremental.logits(out).float()  # (V,)
+        else:
+            logits = model(torch.tensor([out[-block:]], device=device))[0, -1].float()
         if greedy:
             nxt = int(logits.argmax())
         else:

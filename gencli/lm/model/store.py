@@ -31,9 +31,18 @@ class TrainedLM:
         return self.model.tok_emb.weight.device
 
 
+def with_position_kind(config: dict) -> dict:
+    """A checkpoint config written before model.positions existed had learned positions: say so (in place)."""
+    model = config.get("model") if isinstance(config, dict) else None
+    if isinstance(model, dict) and "positions" not in model:
+        model["positions"] = "learned"
+    return config
+
+
 def load_trained(path: Path, with_last: bool = False, device: torch.device | str = "cpu") -> TrainedLM:
     """Rebuild the GPT (on `device`) and its tokenizer from a checkpoint directory."""
     ckpt = load_checkpoint(path, KIND, extra=(LAST,) if with_last else (), texts=(TOKENIZER,))
+    with_position_kind(ckpt.config)
     cfg = resolved_config(ckpt, LMConfig)
     tokenizer = TextTokenizer.load(path / TOKENIZER, ckpt.texts[TOKENIZER])
     check_size_claim(estimated_parameters(cfg, tokenizer.vocab_size), ckpt.weights, Path(path))
