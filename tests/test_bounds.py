@@ -83,12 +83,24 @@ def _copy(src, dst):
 
 
 def test_checkpoints_edited_by_hand_are_refused_before_a_model_is_built(cli, diffusion_ckpts, lm, tmp_path):
-    for key, value in (("n_layer", 100_000_000), ("n_embd", 3_000_000), ("block_size", 20_000_000)):
+    for key, value in (("n_layer", 100_000_000), ("n_embd", 3_000_000)):
         ck = _copy(lm.checkpoint.path, tmp_path / f"lm-{key}")
         cfg = yaml.safe_load((ck / "config.yaml").read_text())
         cfg["model"][key] = value
         (ck / "config.yaml").write_text(yaml.safe_dump(cfg))
         _one_line_2(cli("lm", "generate", "--prompt", "a", "--ckpt", ck), "does not belong to these weights")
+    # a block size is no weight's shape with rotary positions: a huge one allocates nothing (no T x T buffer) and
+    # generates; with learned positions its table is a weight, and the claim is refused
+    for positions in ("rotary", "learned"):
+        ck = _copy(lm.checkpoint.path, tmp_path / f"lm-block-{positions}")
+        cfg = yaml.safe_load((ck / "config.yaml").read_text())
+        cfg["model"]["block_size"], cfg["model"]["positions"] = 20_000_000, positions
+        (ck / "config.yaml").write_text(yaml.safe_dump(cfg))
+        r = cli("lm", "generate", "--prompt", "a", "--ckpt", ck, "--max-new-tokens", "3")
+        if positions == "rotary":
+            assert r.exit_code == 0, r.stderr
+        else:
+            _one_line_2(r, "does not belong to these weights")
     ck = _copy(diffusion_ckpts["uncond"], tmp_path / "d-hidden")
     cfg = yaml.safe_load((ck / "config.yaml").read_text())
     cfg["model"]["hidden"] = 2_000_000
@@ -134,7 +146,10 @@ def test_a_tiny_temperature_is_the_greedy_limit_not_nan():
         def forward(self, idx):
             return torch.tensor([0.0, 3.0, 1.0, -2.0, 2.9]).expand(idx.shape[0], idx.shape[1], 5)
 
-    out = generate(Fixed(), [0], 3, 1e-300, None, None, False, torch.Generator().manual_seed(0))
+        def reach(self) -> int:
+            return 8
+
+    out = generate(Fixed(), [0], 3, 1e-300, None, None, False, torch.Generator().manual_seed(0), cached=False)
     assert out == [0, 1, 1, 1]
 
 

@@ -68,9 +68,6 @@ class CausalSelfAttention(nn.Module):
         self.dropout = s.attn_dropout
         self.drop_keys = s.attn_dropout_mode == "keys"
         self.attn_drop = Dropout(s.attn_dropout)  # on the attention weights, or on whole keys (their value rows)
-        self.register_buffer(
-            "causal", torch.ones(s.block_size, s.block_size, dtype=torch.bool).tril(), persistent=False
-        )
 
     def forward(
         self,
@@ -105,7 +102,7 @@ class CausalSelfAttention(nn.Module):
         att = None
         if explicit:
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))  # (B, nh, T, T)
-            allowed = self.causal[:T, :T] if band is None else band
+            allowed = torch.ones(T, T, dtype=torch.bool, device=q.device).tril() if band is None else band
             scores = scores.masked_fill(~allowed, float("-inf"))
             att = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)  # (B, nh, T, T)
             y = (self.attn_drop(att) if p > 0 else att) @ v  # (B, nh, T, hs)
@@ -253,11 +250,15 @@ class GPT(nn.Module):
         """Logits (B, T, vocab) of tokens `idx` at positions start .. start + T - 1 given the keys and values of the
         tokens before them in `caches` (one dict per block, extended in place): incremental decoding. With learned
         positions the positions must stay below the block size (the caller rebuilds once the window slides)."""
+        return self.head(self.step_hidden(idx, start, caches))
+
+    def step_hidden(self, idx: Tensor, start: int, caches: list[dict]) -> Tensor:
+        """The final hidden states (B, T, C) of `step` (step = head(step_hidden)); fed a block at a time."""
         if self.pos_emb is not None and start + idx.shape[1] > self.shape.block_size:
             raise ValueError("learned positions: the cache cannot slide past the block size")
         W = self.shape.block_size
         chunks = [self._hidden(idx[:, i : i + W], None, False, start + i, caches)[0] for i in range(0, idx.shape[1], W)]
-        return self.head(torch.cat(chunks, dim=1))
+        return torch.cat(chunks, dim=1)
 
     def use_generator(self, generator: torch.Generator | None) -> None:
         """Draw every dropout mask (but the fused kernel's) from `generator`."""

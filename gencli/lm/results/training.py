@@ -45,6 +45,8 @@ class LMTrainingSummary(Result):
                     ("val bits/byte", ".3f"),
                     ("best val bits/byte", ".3f"),
                     ("tokens/s", ",.0f"),
+                    ("TFLOP/s", ".3f"),
+                    ("MFU", ".1%"),
                 ],
                 [
                     (
@@ -55,6 +57,8 @@ class LMTrainingSummary(Result):
                         m.get("val_bpb"),
                         m.get("best_val_bpb"),
                         m.get("tokens_per_s"),
+                        m.get("achieved_tflops"),
+                        m.get("mfu"),
                     )
                 ],
             )
@@ -106,4 +110,16 @@ class LMTrainingSummary(Result):
                 f" Training stopped early at step {int(self.steps[-1])}: validation had stopped improving "
                 "(train.patience)."
             )
-        return text
+        return text + self.utilisation_finding()
+
+    def utilisation_finding(self) -> str:
+        """The model FLOP/s achieved and, where the device's peak is known, the share of it (MFU)."""
+        m = self.metrics
+        achieved = m.get("achieved_tflops")
+        if not achieved:
+            return ""
+        per_token = m["model_flops_per_token"] / 1e6
+        text = f" Training ran {achieved:.3f} TFLOP/s of model FLOPs ({per_token:.1f} MFLOP a token)"
+        if m.get("mfu") is not None:
+            return text + f", {m['mfu']:.1%} of the device's peak of {m['peak_tflops']:.2f} TFLOP/s ({m['peak']})."
+        return text + "; the device's peak is not in gencli's table, so no utilisation is given."

@@ -19,6 +19,7 @@ from gencli.core.budget import check_fits
 from gencli.core.config import ConfigError, ConfigSources, require_unchanged, to_dict
 from gencli.core.datafiles import FigureWriter, result_files
 from gencli.core.errors import GencliError
+from gencli.core.peak import device_peak
 from gencli.lm.config import LMConfig
 from gencli.lm.data import large_corpus
 from gencli.lm.data.augment import dropout_stream
@@ -30,6 +31,7 @@ from gencli.lm.model.gpt import estimated_parameters
 from gencli.lm.model.store import KIND, LAST, TOKENIZER, load_trained
 from gencli.lm.results import LMTrainingSummary
 from gencli.lm.training.distributed import Distributed
+from gencli.lm.training.flops import training_flops_per_token
 from gencli.lm.training.trainer import LMTrainer, bits_per_byte
 
 
@@ -72,8 +74,26 @@ class LMRun:
                 "train_s": t.train_s,
                 "stopped_early": t.out_of_patience() and t.step < t.cfg.train.max_iters,
                 "numeric_path": t.choose_path().to_dict(),
+                **utilisation(t),
             },
         }
+
+
+def utilisation(t: LMTrainer) -> dict:
+    """Model FLOPs utilisation: the model FLOP/s training achieved (6 N + 12 L T d a token) and its share of the
+    device's peak at the path's precision, where the peak is known (gencli.core.peak)."""
+    per_token = training_flops_per_token(t.model)
+    achieved = per_token * t.tokens_per_s()
+    bf16 = t.choose_path().path.precision == "bf16"
+    gpu = torch.cuda.get_device_name(t.device) if t.device.type == "cuda" else None
+    peak = device_peak(t.device.type, bf16, torch.get_num_threads(), gpu)
+    return {
+        "model_flops_per_token": per_token,
+        "achieved_tflops": achieved / 1e12,
+        "peak_tflops": peak.flops / 1e12 if peak else None,
+        "mfu": achieved / peak.flops if peak else None,
+        "peak": peak.how if peak else "unknown for this device",
+    }
 
 
 def save_trained(
