@@ -2,8 +2,7 @@
 
 A file costs about sum_j -log2 p(token_j | tokens before it) bits (Shannon; the range coder of the
 `constriction` library adds a few bytes), so the archive's size is the model's likelihood of the text.
-The archive ("gcz", format 2: the distributions computed incrementally, as the decoder does; format 1 computed
-them a window at a time and is refused in one line) is a header and the coder's words:
+The archive ("gcz", format 1) is a header and the coder's words:
 
     magic "GCZ" | version (1 byte) | flags (1 byte: bit 0 adaptive) | original bytes (varint) |
     tokens (varint) | SHA-256 of the original, first 4 bytes | fingerprint of the checkpoint, 4 bytes |
@@ -29,7 +28,7 @@ from gencli.lm.inference.adaptive import TextPredictor, fixed_threads, predict_t
 from gencli.lm.model.store import TrainedLM
 
 MAGIC = b"GCZ"
-VERSION = 2
+VERSION = 1
 ADAPTIVE = 1  # flag bit
 DIGEST_BYTES = 4  # as gzip's CRC-32: a damaged or foreign archive passes unnoticed with odds of 1 in 2^32
 
@@ -62,9 +61,9 @@ class Header:
         if data[:3] != MAGIC:
             raise ArchiveError(f"{name}: not a gencli archive (no GCZ magic)")
         if len(data) < 5 or data[3] != VERSION:
-            found = data[3] if len(data) > 3 else "?"
-            older = " (written by an older gencli: decompress it with that version)" if found == 1 else ""
-            raise ArchiveError(f"{name}: archive format {found}; this gencli reads format {VERSION}{older}")
+            raise ArchiveError(
+                f"{name}: archive format {data[3] if len(data) > 3 else '?'}; this gencli reads format {VERSION}"
+            )
         flags, at = data[4], 5
         if flags & ~ADAPTIVE:
             raise ArchiveError(f"{name}: unknown flags {flags:#04x} (this gencli knows bit 0, adaptive)")

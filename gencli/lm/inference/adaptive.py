@@ -1,11 +1,10 @@
 """Next-token distributions over a whole text, segment by segment, optionally adapting to the text as it goes.
 
-The text is cut into segments of `segment` tokens. Each segment is predicted within a window of the block size
-that ends with it (so every token sees at least block - segment tokens before it), incrementally: the window's
-tokens before the segment run through the model in one call, then each token of the segment in one cached step
-(gencli.lm.model.gpt: GPT.step). The encoder, which knows the segment, and the decoder, which learns it one token at
-a time, run exactly the same calls with the same shapes, so they compute bitwise the same distributions, and
-decoding costs what encoding costs.
+The text is cut into segments of `segment` tokens. Each segment is predicted by one model call on a window of
+the block size that ends with it (so every token sees at least block - segment tokens before it), padded at the
+end to the full block: every call has the same shape, and a token's distribution depends only on the tokens
+before it. That is what lets a decoder, which learns the segment one token at a time, compute exactly the
+distributions the encoder used.
 
 Adaptive prediction divides the model's logits by a temperature (a calibration: a trained model is over-confident
 on text it did not see) and adds two methods that use only text already predicted, so a decoder can repeat them:
@@ -17,7 +16,7 @@ on text it did not see) and adds two methods that use only text already predicte
   one SGD step on its cross-entropy, optionally pulled back towards the trained weights by `decay`.
 
 The first token has no context: it gets the uniform distribution over the vocabulary.
-Everything runs in fp32 on the CPU with CODING_THREADS threads (fixed kernels, the same calls on both sides).
+Everything runs in fp32 on the CPU with CODING_THREADS threads and the explicit attention path (fixed kernels).
 """
 
 from __future__ import annotations
@@ -134,26 +133,13 @@ class TextPredictor:
         return x
 
     @torch.no_grad()
-    def context(self, ids: list[int], seg: Segment) -> tuple[list[dict], Tensor]:
-        """The window's tokens before the segment, ids[seg.start:seg.first], in one call: the blocks' caches and the
-        last row's final hidden state (C,), which predicts token seg.first."""
-        caches = [{"keep": self.block - 1} for _ in self.model.blocks]
-        h = self.model.step_hidden(torch.tensor([ids[seg.start : seg.first]], dtype=torch.long), 0, caches)
-        return caches, h[0, -1]
-
-    @torch.no_grad()
-    def advance(self, caches: list[dict], ids: list[int], position: int, seg: Segment) -> Tensor:
-        """One cached step with token ids[position] (its row in the window): the hidden state predicting the next."""
-        x = torch.tensor([[ids[position]]], dtype=torch.long)
-        return self.model.step_hidden(x, position - seg.start, caches)[0, -1]
-
-    @torch.no_grad()
-    def probs(self, h: Tensor) -> Tensor:
-        """The model's next-token distribution (V,) from a final hidden state (the calibration's temperature)."""
+    def outputs(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(next-token probabilities (block, V), final hidden states (block, C)) of one padded window."""
+        h = self.model.hidden(x, explicit=True)[0]  # (block, C)
         logits = self.model.head(h)
         if self.adapt and self.settings.temperature != 1:
             logits = logits / self.settings.temperature
-        return torch.softmax(logits, dim=-1)
+        return torch.softmax(logits, dim=-1), h
 
     def mixed(self, p_model: Tensor, h: Tensor) -> np.ndarray:
         """One position's distribution (float64, for the coder): the model's, mixed with the cache's."""
@@ -195,25 +181,22 @@ class TextPredictor:
     def segment_probs(self, ids: list[int], seg: Segment) -> np.ndarray:
         """The distributions (m, V) of tokens seg.first..seg.end-1, all of which are known (encoding, scoring);
         the predictor then moves past the segment."""
-        caches, h = self.context(ids, seg)
+        x = self.window(ids, seg)
+        probs, h = self.outputs(x)
         out = np.empty((seg.end - seg.first, self.vocab))
         for k, j in enumerate(range(seg.first, seg.end)):
-            if j > seg.first:
-                h = self.advance(caches, ids, j - 1, seg)
-            out[k] = self.mixed(self.probs(h), h)
-            self.after_token(h, ids[j])
-        self.after_segment(self.window(ids, seg), seg)
+            out[k] = self.mixed(probs[seg.row(j)], h[seg.row(j)])
+            self.after_token(h[seg.row(j)], ids[j])
+        self.after_segment(x, seg)
         return out
 
     def decode_segment(self, ids: list[int], seg: Segment, decode: Callable[[np.ndarray], int]) -> None:
-        """Learn the tokens of `seg` one at a time by the calls `segment_probs` makes: `decode` turns each
-        distribution into the token, appended to ids."""
-        caches, h = self.context(ids, seg)
+        """Learn the tokens of `seg` one at a time: each distribution is the one `segment_probs` gives that position
+        (same window shape, the tokens after it not yet known), `decode` turns it into the token, appended to ids."""
         for j in range(seg.first, seg.end):
-            if j > seg.first:
-                h = self.advance(caches, ids, j - 1, seg)
-            ids.append(decode(self.mixed(self.probs(h), h)))
-            self.after_token(h, ids[j])
+            probs, h = self.outputs(self.window(ids, seg))
+            ids.append(decode(self.mixed(probs[seg.row(j)], h[seg.row(j)])))
+            self.after_token(h[seg.row(j)], ids[j])
         self.after_segment(self.window(ids, seg), seg)
 
 
