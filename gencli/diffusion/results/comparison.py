@@ -86,6 +86,8 @@ class ObjectiveComparison(Result):
                 {
                     "label": m.label,
                     "objective": m.objective,
+                    "data": self.view.name,
+                    "epochs": m.epochs,
                     "train_s": m.train_s,
                     "straightness": m.straightness,
                     "ll_gap": m.ll_gap,
