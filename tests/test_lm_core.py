@@ -57,7 +57,8 @@ def test_key_dropout_equals_dropping_weight_columns_on_both_paths():
     h = m.drop(m.tok_emb(x) + m.pos_emb(torch.arange(16)))
     q, k, v = attn.qkv(m.blocks[0].ln1(h)).split(16, dim=2)
     q, k, v = (t.view(3, 16, 2, 8).transpose(1, 2) for t in (q, k, v))
-    w = torch.softmax((q @ k.transpose(-2, -1) / math.sqrt(8)).masked_fill(~torch.ones(16, 16, dtype=torch.bool).tril(), float("-inf")), -1)
+    causal = torch.ones(16, 16, dtype=torch.bool).tril()
+    w = torch.softmax((q @ k.transpose(-2, -1) / math.sqrt(8)).masked_fill(~causal, float("-inf")), -1)
     y = (w * keep.transpose(-2, -1)) @ v  # column j of the weights times keep_j
     a = attn.proj(y.transpose(1, 2).reshape(3, 16, 16))
     h = h + a

@@ -131,7 +131,18 @@ def _leaves(obj, prefix=""):
         yield prefix[:-1], obj
 
 
-VARIES = ("wall", "seconds", "tokens_per_s", "tflops", "mfu", "train_s", "files", "checkpoint", "versions", "numeric_path.how")
+VARIES = (
+    "wall",
+    "seconds",
+    "tokens_per_s",
+    "tflops",  # model FLOP/s and MFU are timings too
+    "mfu",
+    "train_s",
+    "files",
+    "checkpoint",
+    "versions",
+    "numeric_path.how",
+)
 
 
 def test_reproduce_commands_never_share_an_output_folder(quick_report):
