@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from gencli.lm.compression.codec import ArchiveError, Header, compress, decompress
 from gencli.lm.data.unseen import UNSEEN_TEXT
 from gencli.lm.inference.adaptive import NeuralCache, TextPredictor, segment_plan, text_log2probs
+from gencli.lm.inference.lockstep import coded_log2probs
 from gencli.lm.model.store import TrainedLM
 from tests.test_lm_core import CORPUS
 
@@ -47,7 +48,7 @@ def test_file_size_is_the_model_bits(lm, adaptive):
     data = TEXTS["many blocks"].encode("utf-8")
     c = compress(lm, data, adaptive)
     ids = lm.tokenizer.encode(data.decode())
-    independent = -float(text_log2probs(lm.model, ids, lm.cfg.adapt, adaptive).sum())
+    independent = -float(coded_log2probs(lm.model, ids, lm.cfg.adapt, adaptive).sum())
     assert c.model_bits == pytest.approx(independent, rel=1e-9)
     coded_bits = 8 * (len(c.archive) - c.header_bytes)
     assert abs(coded_bits - c.model_bits) <= 0.005 * c.model_bits + 32

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import sys
 import traceback
 
 import typer
+import typer.core
+import typer.main
 
 from gencli import __version__
-from gencli.cli import ckpt_cmd, config_cmd, diffusion, lm, report, signals
+from gencli.cli import signals
 from gencli.cli.console import err, error
 from gencli.cli.options import FlagsGroup, flags_for, leaf_command
 from gencli.core.errors import GencliError, ParameterError
@@ -31,8 +34,63 @@ _EXITS += (typer.Exit,)
 _ABORTS += (typer.Abort,)
 
 
+# name: (module, "group" or "command": what its Typer `app` is, the line `gencli --help` lists without importing it).
+# A command's module is imported and its click command built only when the command is named (or completed):
+# `gencli --help` and `gencli lm train --help` import one command module, not all five (tab completion runs the
+# program on every key).
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "report": (
+        "gencli.cli.report",
+        "command",
+        "Answer the whole exercise on one page: U1-U6, C1-C6, the bonus and L1-L5, with C7, D1, F1 and L6 beyond it.",
+    ),
+    "diffusion": (
+        "gencli.cli.diffusion",
+        "group",
+        "The 2D point diffusion model (VE SDE, sigma(t) = exp(5 (t - 1)), eps-predicting MLP), or a flow-matching "
+        "model of the same points (--objective flow, flow-ot).",
+    ),
+    "lm": (
+        "gencli.cli.lm",
+        "group",
+        "The GPT language model (GPT-2 style decoder written here) trained on a text corpus.",
+    ),
+    "config": ("gencli.cli.config_cmd", "group", "The configs: every key, its default and what it does."),
+    "ckpt": ("gencli.cli.ckpt_cmd", "group", "Checkpoints: what one holds."),
+}
+
+
+def load_command(name: str):
+    """The click command of sub-command `name`, built from its module's Typer app."""
+    module, kind, _ = SUBCOMMANDS[name]
+    sub_app = importlib.import_module(module).app
+    command = typer.main.get_group(sub_app) if kind == "group" else typer.main.get_command(sub_app)
+    command.name = name
+    return command
+
+
 class GencliGroup(FlagsGroup):
-    """Runs the app with errors as one readable line: 2 for bad usage or input, 1 for failures."""
+    """Runs the app with errors as one readable line: 2 for bad usage or input, 1 for failures. Its sub-commands are
+    loaded on first use (SUBCOMMANDS); its own help lists them from their one-line summaries."""
+
+    listing = False  # set while the group's own help is written: commands not loaded yet show as summaries
+
+    def list_commands(self, ctx):
+        return [*SUBCOMMANDS, *(c for c in super().list_commands(ctx) if c not in SUBCOMMANDS)]
+
+    def get_command(self, ctx, name):
+        if name in SUBCOMMANDS and name not in self.commands:
+            if self.listing:
+                return typer.core.TyperCommand(name=name, help=SUBCOMMANDS[name][2])
+            self.commands[name] = load_command(name)
+        return super().get_command(ctx, name)
+
+    def format_help(self, ctx, formatter):
+        self.listing = True
+        try:
+            return super().format_help(ctx, formatter)
+        finally:
+            self.listing = False
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         signals.install()
@@ -98,11 +156,6 @@ app = typer.Typer(
     add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(diffusion.app, name="diffusion")
-app.add_typer(lm.app, name="lm")
-app.command("report")(report.report)
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(ckpt_cmd.app, name="ckpt")
 
 
 def _version(value: bool) -> None:

@@ -7,17 +7,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
@@ -26,6 +19,9 @@ from gencli.core.outputs import merged_dict
 from gencli.core.results import Result, jsonable
 from gencli.core.results import Table as ResultTable
 from gencli.lm.training import worker_report
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 LOG_EVERY_S = 20.0  # a long stage's progress line, when stderr is not a terminal
 
@@ -121,15 +117,25 @@ def note(message: str) -> None:
     err.print(message)
 
 
-def _bar(*columns) -> Progress:
-    """A rich progress display on stderr (silent when stderr is not a terminal)."""
+def _bar(remaining: bool = True) -> Progress:
+    """A rich progress display on stderr (silent when stderr is not a terminal); rich.progress is imported here, on
+    first use, not for `--help`."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[info]}"),
         TimeElapsedColumn(),
-        *columns,
+        *([TimeRemainingColumn()] if remaining else []),
         console=err,
         transient=False,
         disable=not err.is_terminal,
@@ -139,7 +145,7 @@ def _bar(*columns) -> Progress:
 @contextmanager
 def progress(total: int, description: str) -> Iterator:
     """A progress bar on stderr; yields `advance(n=1, info=None, completed=None)`."""
-    bar = _bar(TimeRemainingColumn())
+    bar = _bar()
     with bar:
         task = bar.add_task(description, total=total, info="")
 
@@ -164,7 +170,7 @@ def stages(log_every_s: float = LOG_EVERY_S) -> Iterator:
     """One progress bar per stage of a long job on stderr; yields `stage(name, total) -> advance(done, info=None)`.
     Without a terminal (a log file, CI) each stage prints a line when it starts and, at most every `log_every_s`
     seconds, one with how far it has come, so a long stage never goes quiet."""
-    bar = _bar(TimeRemainingColumn())
+    bar = _bar()
     with bar:
 
         def stage(name: str, total: int):

@@ -89,11 +89,27 @@ def _bare_flags(params: list) -> list:
     return params
 
 
+def _flags_without_pydantic(params: list) -> list:
+    """Typer coerces every parameter's value through a runtime converter built on first use, a pydantic adapter for a
+    bool; a group's flags left unset (`--help` of `gencli` while `gencli lm train --help` is parsed) hold None and
+    would import pydantic (about 0.1 s) to pass None on. A flag needs no conversion: it gets typer's pass-through
+    converter (None and bools unchanged). Without that internal (another typer), nothing changes."""
+    try:
+        from typer._coercion import PassThroughRuntimeParam
+    except ImportError:  # pragma: no cover
+        return params
+    for p in params:
+        d = getattr(p, "type_descriptor", None)
+        if d is not None and d.annotation is bool and getattr(p, "_runtime_param", False) is None:
+            p._runtime_param = PassThroughRuntimeParam(annotation=bool, parameter_info=d.parameter_info)
+    return params
+
+
 class FlagsGroup(TyperGroup):
     """A command group whose help, and its commands' help, lists flags without a `<bool>` type."""
 
     def get_params(self, ctx):
-        return _bare_flags(super().get_params(ctx))
+        return _flags_without_pydantic(_bare_flags(super().get_params(ctx)))
 
     def get_command(self, ctx, name):
         cmd = super().get_command(ctx, name)

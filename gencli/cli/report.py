@@ -53,7 +53,7 @@ def report(
     force: ForceOutOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Answer the whole exercise on one page: U1-U6, C1-C6, the bonus and L1-L5, with C7, D1 and L6 beyond it.
+    """Answer the whole exercise on one page: U1-U6, C1-C6, the bonus and L1-L5, with C7, D1, F1 and L6 beyond it.
 
     Trains the checkpoints that are missing (checkpoints/diffusion, checkpoints/diffusion-cond,
     checkpoints/lm; with --quick, small ones under OUT/checkpoints), runs every analysis and
@@ -90,3 +90,7 @@ def report(
     )
     console.files_table(files)
     console.out.print(f"open {files['html'].resolve()} in a browser", markup=False)
+
+
+app = typer.Typer(rich_markup_mode="markdown", add_completion=False)  # the root loads it on first use
+app.command("report")(report)

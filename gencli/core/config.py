@@ -16,8 +16,6 @@ import typing
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
-
 from gencli.core.errors import GencliError
 
 T = TypeVar("T")
@@ -58,17 +56,22 @@ def excerpt(value: Any) -> str:
     return f"{text[:EXCERPT]}... ({type(value).__name__}, {size})"
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+def _no_alias_loader():
     """yaml.SafeLoader without anchors and aliases: a config has no use for them, and nested aliases can expand a
-    dozen lines into gigabytes (the "billion laughs")."""
+    dozen lines into gigabytes (the "billion laughs"). Built on first use: yaml is imported only when a config is
+    read or written (not for `--help`)."""
+    import yaml
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.events.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, f"YAML aliases (*{event.anchor}) are not allowed in a config", event.start_mark
-            )
-        return super().compose_node(parent, index)
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.events.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, f"YAML aliases (*{event.anchor}) are not allowed in a config", event.start_mark
+                )
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
 
 
 SEED_LIMIT = 2**63  # torch.Generator.manual_seed takes a 64-bit integer
@@ -77,8 +80,10 @@ SEED_LIMIT = 2**63  # torch.Generator.manual_seed takes a 64-bit integer
 def parse_yaml(text: str) -> Any:
     """The document of a YAML text, safely: plain data only, no aliases, nesting as deep as Python's recursion
     allows (deeper: a YAMLError, not a RecursionError)."""
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_no_alias_loader())  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
         raise yaml.YAMLError("nested too deeply") from None
 
@@ -246,6 +251,8 @@ def read_yaml(path: Path) -> dict:
         raise ConfigError(
             f"config file {path} is {path.stat().st_size:,} bytes; a config is at most {MAX_CONFIG_BYTES:,}"
         )
+    import yaml
+
     try:
         data = parse_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
@@ -314,12 +321,16 @@ def to_dict(obj: Any) -> dict:
 
 def to_yaml(obj: Any) -> str:
     """The resolved config as YAML text."""
+    import yaml
+
     return yaml.safe_dump(to_dict(obj), sort_keys=False)
 
 
 def commented_yaml(obj: Any, indent: int = 0) -> str:
     """A config as YAML with every key's help as a comment above it: what `gencli config show` prints and `--config`
     reads back."""
+    import yaml
+
     pad = "  " * indent
     lines = []
     for f in dataclasses.fields(obj):

@@ -177,6 +177,12 @@ class AdaptConfig:
         "tokens predicted per model call (0: half the block); each sees at least "
         "block_size - segment tokens before it (once the text is that long)",
     )
+    streams: int = field(
+        16,
+        "the text is coded as this many streams that advance together, one batched model step for a token of each "
+        "(encoder and decoder make the same calls, so they run at the same speed); fewer for a short text",
+    )
+    stream_tokens: int = field(256, "a stream holds at least this many tokens (a shorter text has fewer streams)")
     lr: float = field(
         3e-3,
         "dynamic evaluation (Krause et al. 2018): after each segment, one SGD step of this "
@@ -207,11 +213,24 @@ class AdaptConfig:
         "token's log-probability (kept in [0.01, 0.9]; 0: fixed)",
     )
 
+    mix_orders: int = field(
+        4,
+        "context mixing (format 2): counts of the token after each context of 1..mix_orders tokens of the text so "
+        "far, mixed with the network (0: off)",
+    )
+    mix_match: int = field(
+        6, "context mixing: the match model follows the latest earlier occurrence of this many tokens (0: no match)"
+    )
+    mix_lr: float = field(0.02, "context mixing: step size of the mixing weights' gradient steps on each log p")
+
     def problems(self) -> list[str]:
         return (
-            must(self, ("segment", "cache_size"), lambda v: v >= 0, ">= 0")
+            must(self, ("segment", "cache_size", "mix_orders", "mix_match"), lambda v: v >= 0, ">= 0")
+            + must(self, ("streams", "stream_tokens"), lambda v: 1 <= v <= 4096, "in 1..4096")
             + must(self, ("temperature",), lambda v: v > 0 and math.isfinite(v), "> 0")
-            + must(self, ("lr", "cache_theta", "cache_lambda_lr"), lambda v: v >= 0 and math.isfinite(v), ">= 0")
+            + must(
+                self, ("lr", "cache_theta", "cache_lambda_lr", "mix_lr"), lambda v: v >= 0 and math.isfinite(v), ">= 0"
+            )
             + must(self, ("cache_lambda", "decay"), lambda v: 0 <= v < 1, "in [0, 1)")
         )
 

@@ -10,8 +10,8 @@ import torch
 from gencli.core.errors import ParameterError
 from gencli.lm.data.corpus import read_corpus
 from gencli.lm.data.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE  # noqa: F401  (the analyses' defaults)
-from gencli.lm.inference.adaptive import text_log2probs
 from gencli.lm.inference.generate import generate
+from gencli.lm.inference.lockstep import coded_log2probs
 from gencli.lm.inference.score import score_stream, score_tokens
 from gencli.lm.model.store import TrainedLM
 from gencli.lm.results import (
@@ -59,7 +59,8 @@ def sequence_logprob(
 def file_logprob(lm: TrainedLM, path: str, stride: int | None = None, adapt: bool = False) -> TextScore:
     """log p of a whole UTF-8 file, any length: a sliding window of the block size moved by `stride` tokens
     (default half a block), every token after the first scored once; and its bits per byte. With `adapt`, the
-    distributions `lm compress --adapt` codes (gencli.lm.inference.adaptive), the first token included."""
+    distributions `lm compress --adapt` codes (gencli.lm.inference.lockstep; adaptive for learned positions), the
+    first token included."""
     block = lm.cfg.model.block_size
     stride = stride or max(1, block // 2)
     if not 1 <= stride <= block - 1:
@@ -72,7 +73,7 @@ def file_logprob(lm: TrainedLM, path: str, stride: int | None = None, adapt: boo
         raise ParameterError("path", "a single token has nothing to be predicted from", path)
     if adapt:
         segment = lm.cfg.adapt.segment_for(block)
-        logprobs = text_log2probs(lm.model, ids, lm.cfg.adapt, True) * math.log(2)
+        logprobs = coded_log2probs(lm.model, ids, lm.cfg.adapt, True) * math.log(2)
         return TextScore(str(source), len(ids), len(text.encode("utf-8")), segment, block, logprobs, adaptive=True)
     return TextScore(
         str(source), len(ids), len(text.encode("utf-8")), stride, block, score_stream(lm.model, ids, stride).numpy()

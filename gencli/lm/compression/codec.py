@@ -2,11 +2,16 @@
 
 A file costs about sum_j -log2 p(token_j | tokens before it) bits (Shannon; the range coder of the
 `constriction` library adds a few bytes), so the archive's size is the model's likelihood of the text.
-The archive ("gcz", format 1) is a header and the coder's words:
+The archive ("gcz") is a header and the coder's words:
 
     magic "GCZ" | version (1 byte) | flags (1 byte: bit 0 adaptive) | original bytes (varint) |
     tokens (varint) | SHA-256 of the original, first 4 bytes | fingerprint of the checkpoint, 4 bytes |
     range-coder words (little-endian uint32, the trailing zero bytes left out)
+
+Format 2 (models with rotary positions, the default) codes the tokens as streams that advance together by one
+batched KV-cached step (gencli.lm.inference.lockstep): encoder and decoder make the same calls, so decompression
+runs as fast as compression. Format 1 (written for learned-position models, and read for any) predicts segments
+by one padded window each (gencli.lm.inference.adaptive); its decoder makes one window call per token.
 
 The fingerprint covers the weights, the tokenizer and the prediction settings (`adapt` section of the config), so
 an archive is decoded only by the model that wrote it; the checksum catches a decoder that diverged anyway
@@ -18,17 +23,20 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from gencli.core.errors import GencliError
 from gencli.lm.inference.adaptive import TextPredictor, fixed_threads, predict_text, segment_plan
+from gencli.lm.inference.lockstep import LockstepPredictor, stream_plan, uses_lockstep
 from gencli.lm.model.store import TrainedLM
 
 MAGIC = b"GCZ"
-VERSION = 1
+VERSIONS = (1, 2)  # read; written: 2 for a rotary model, 1 for a learned-position one
+# adapt settings of format 2 alone (a format-1 fingerprint leaves them out: archives written before they existed)
+FORMAT_2_KEYS = ("streams", "stream_tokens", "mix_orders", "mix_match", "mix_lr")
 ADAPTIVE = 1  # flag bit
 DIGEST_BYTES = 4  # as gzip's CRC-32: a damaged or foreign archive passes unnoticed with odds of 1 in 2^32
 
@@ -39,6 +47,7 @@ class ArchiveError(GencliError):
 
 @dataclass(frozen=True)
 class Header:
+    version: int
     adaptive: bool
     n_bytes: int
     n_tokens: int
@@ -48,7 +57,7 @@ class Header:
     def to_bytes(self) -> bytes:
         return (
             MAGIC
-            + bytes([VERSION, ADAPTIVE if self.adaptive else 0])
+            + bytes([self.version, ADAPTIVE if self.adaptive else 0])
             + varint(self.n_bytes)
             + varint(self.n_tokens)
             + self.checksum
@@ -60,11 +69,12 @@ class Header:
         """The header and the offset of the coder's words."""
         if data[:3] != MAGIC:
             raise ArchiveError(f"{name}: not a gencli archive (no GCZ magic)")
-        if len(data) < 5 or data[3] != VERSION:
+        if len(data) < 5 or data[3] not in VERSIONS:
             raise ArchiveError(
-                f"{name}: archive format {data[3] if len(data) > 3 else '?'}; this gencli reads format {VERSION}"
+                f"{name}: archive format {data[3] if len(data) > 3 else '?'}; this gencli reads formats "
+                f"{', '.join(map(str, VERSIONS))}"
             )
-        flags, at = data[4], 5
+        version, flags, at = data[3], data[4], 5
         if flags & ~ADAPTIVE:
             raise ArchiveError(f"{name}: unknown flags {flags:#04x} (this gencli knows bit 0, adaptive)")
         try:
@@ -78,7 +88,7 @@ class Header:
         at += 2 * DIGEST_BYTES
         if len(fp) < DIGEST_BYTES:
             raise ArchiveError(f"{name}: truncated or damaged archive")
-        return cls(bool(flags & ADAPTIVE), n_bytes, n_tokens, checksum, fp), at
+        return cls(version, bool(flags & ADAPTIVE), n_bytes, n_tokens, checksum, fp), at
 
 
 def varint(n: int) -> bytes:
@@ -147,8 +157,15 @@ def checksum(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()[:DIGEST_BYTES]
 
 
-def fingerprint(lm: TrainedLM, adaptive: bool) -> bytes:
-    """SHA-256 (first DIGEST_BYTES) of the weights, the tokenizer and the prediction settings."""
+def format_for(lm: TrainedLM) -> int:
+    """The archive format this checkpoint writes: 2 (lockstep streams) needs rotary positions."""
+    return 2 if uses_lockstep(lm.model) else 1
+
+
+def fingerprint(lm: TrainedLM, adaptive: bool, version: int) -> bytes:
+    """SHA-256 (first DIGEST_BYTES) of the weights, the tokenizer and the prediction settings of format `version`."""
+    settings = asdict(lm.cfg.adapt)
+    streams = {k: settings.pop(k) for k in FORMAT_2_KEYS}
     h = hashlib.sha256()
     for name, t in sorted(lm.model.state_dict().items()):
         h.update(name.encode())
@@ -156,7 +173,9 @@ def fingerprint(lm: TrainedLM, adaptive: bool) -> bytes:
     h.update(lm.tokenizer.to_json().encode())
     h.update(
         json.dumps(
-            {"adapt": asdict(lm.cfg.adapt) if adaptive else None, "block": lm.cfg.model.block_size}, sort_keys=True
+            {"adapt": settings if adaptive else None, "block": lm.cfg.model.block_size}
+            | ({"streams": streams} if version >= 2 else {}),
+            sort_keys=True,
         ).encode()
     )
     return h.digest()[:DIGEST_BYTES]
@@ -201,25 +220,78 @@ def text_ids(lm: TrainedLM, data: bytes, name: str) -> list[int]:
     return ids
 
 
+def coded_distributions(
+    lm: TrainedLM, ids: list[int], adaptive: bool, version: int
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(tokens coded before, symbols (m,), distributions (m, V)) in the coder's order: format 1 segment by segment,
+    format 2 step by step (a token of each stream)."""
+    if version == 1:
+        for first, probs in predict_text(lm.model, ids, lm.cfg.adapt, adaptive):
+            yield first, np.asarray(ids[first : first + len(probs)], dtype=np.int32), probs
+        return
+    if not ids:
+        return
+    with fixed_threads():
+        plan = stream_plan(len(ids), lm.cfg.adapt)
+        predictor = LockstepPredictor(lm.model, lm.cfg.adapt, adaptive, plan)
+        done = 0
+        for step in range(plan.steps):
+            tokens = [ids[i] for i in plan.positions(step)]
+            yield done, np.asarray(tokens, dtype=np.int32), predictor.probs()
+            predictor.advance(tokens)
+            done += len(tokens)
+
+
 def compress(
-    lm: TrainedLM, data: bytes, adaptive: bool, name: str = "input", progress: Callable[[int, int], None] | None = None
+    lm: TrainedLM,
+    data: bytes,
+    adaptive: bool,
+    name: str = "input",
+    progress: Callable[[int, int], None] | None = None,
+    version: int | None = None,
 ) -> Compressed:
-    """The gcz archive of UTF-8 `data`; `progress(tokens done, tokens)` after each segment."""
+    """The gcz archive of UTF-8 `data` in format `version` (default: the checkpoint's, format_for);
+    `progress(tokens done, tokens)` as it goes."""
     import constriction
 
     ids = text_ids(lm, data, name)
     family = constriction.stream.model.Categorical(perfect=False)
     encoder = constriction.stream.queue.RangeEncoder()
+    version = version or format_for(lm)
+    if version == 2 and not uses_lockstep(lm.model):
+        raise GencliError("format 2 needs a model with rotary positions")
     bits = 0.0
-    for first, probs in predict_text(lm.model, ids, lm.cfg.adapt, adaptive):
-        symbols = np.asarray(ids[first : first + len(probs)], dtype=np.int32)
+    for first, symbols, probs in coded_distributions(lm, ids, adaptive, version):
         encoder.encode(symbols, family, probs)
         bits -= float(np.log2(probs[np.arange(len(probs)), symbols]).sum())
         if progress:
             progress(first + len(probs), len(ids))
-    header = Header(adaptive, len(data), len(ids), checksum(data), fingerprint(lm, adaptive))
+    header = Header(version, adaptive, len(data), len(ids), checksum(data), fingerprint(lm, adaptive, version))
     words = encoder.get_compressed().astype("<u4").tobytes().rstrip(b"\0") if ids else b""  # the decoder pads them back
     return Compressed(header.to_bytes() + words, len(data), len(ids), bits)
+
+
+def decode_streams(
+    lm: TrainedLM,
+    header: Header,
+    decode_many: Callable[[np.ndarray], list[int]],
+    progress: Callable[[int, int], None] | None,
+) -> list[int]:
+    """The token ids of a format-2 archive: each step's distributions from the predictor, its tokens from the coder."""
+    ids = [0] * header.n_tokens
+    with fixed_threads():
+        plan = stream_plan(header.n_tokens, lm.cfg.adapt)
+        predictor = LockstepPredictor(lm.model, lm.cfg.adapt, header.adaptive, plan)
+        done = 0
+        for step in range(plan.steps):
+            tokens = decode_many(predictor.probs())
+            for i, t in zip(plan.positions(step), tokens):
+                ids[i] = t
+            predictor.advance(tokens)
+            done += len(tokens)
+            if progress and (step % 16 == 15 or step == plan.steps - 1):
+                progress(done, header.n_tokens)
+    return ids
 
 
 def decompress(
@@ -231,7 +303,9 @@ def decompress(
 
     header, at = Header.parse(archive, name)
     check_counts(header, len(archive) - at, lm, name)
-    if header.fingerprint != fingerprint(lm, header.adaptive):
+    if header.version == 2 and format_for(lm) != 2:
+        raise ArchiveError(f"{name} is a format-2 archive, written by a model with rotary positions; this one has none")
+    if header.fingerprint != fingerprint(lm, header.adaptive, header.version):
         raise ArchiveError(f"{name} was compressed with another checkpoint (or other adapt settings) than this one")
     payload = archive[at:]
     words = np.frombuffer(payload + bytes(-len(payload) % 4), dtype="<u4").astype(np.uint32)
@@ -241,22 +315,26 @@ def decompress(
     sizes = token_bytes(lm)
     written = 0
 
-    def decode(p: np.ndarray) -> int:
+    def decode_many(p: np.ndarray) -> list[int]:
+        """The tokens of distributions p (m, V), in order."""
         nonlocal written
         try:
-            token = int(decoder.decode(family, p[None])[0])
+            tokens = [int(t) for t in decoder.decode(family, p)]
         except Exception:  # the coder's words ran out or are inconsistent: a damaged archive
             raise ArchiveError(f"{name}: damaged archive (the coded data ends early or is inconsistent)") from None
-        written += sizes[token]
+        written += sum(sizes[t] for t in tokens)
         if written > header.n_bytes:  # stop a diverged decoder early instead of at the checksum
             raise ArchiveError(
                 f"{name} does not decode to what was compressed (longer than {header.n_bytes} bytes): "
                 "the archive is damaged, or this machine computes the model differently"
             )
-        return token
+        return tokens
+
+    def decode(p: np.ndarray) -> int:
+        return decode_many(p[None])[0]
 
     ids: list[int] = []
-    if header.n_tokens:
+    if header.n_tokens and header.version == 1:
         with fixed_threads():
             predictor = TextPredictor(lm.model, lm.cfg.adapt, header.adaptive)
             ids.append(decode(predictor.first_probs()))
@@ -264,6 +342,8 @@ def decompress(
                 predictor.decode_segment(ids, seg, decode)
                 if progress:
                     progress(len(ids), header.n_tokens)
+    elif header.n_tokens:
+        ids = decode_streams(lm, header, decode_many, progress)
     if header.n_tokens and not decoder.maybe_exhausted():
         raise ArchiveError(f"{name}: damaged archive (coded data left over after the last token)")
     data = lm.tokenizer.decode(ids).encode("utf-8")
