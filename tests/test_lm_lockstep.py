@@ -58,7 +58,9 @@ def test_dynamic_evaluation_is_one_sgd_step_on_each_streams_last_segment(lm):
     rate lr on the cross-entropy of every stream's tokens so far (computed here by hand), on the last block - 1
     tokens of each stream."""
     lr, segment = 0.05, 6
-    lm = with_adapt(lm, streams=2, stream_tokens=10, lr=lr, segment=segment, cache_size=0, temperature=1.0)
+    lm = with_adapt(
+        lm, streams=2, stream_tokens=10, lr=lr, segment=segment, cache_size=0, temperature=1.0, mix_orders=0
+    )
     ids = lm.tokenizer.encode(CORPUS[:400])
     plan = stream_plan(len(ids), lm.cfg.adapt)
     predictor = LockstepPredictor(lm.model, lm.cfg.adapt, True, plan)

@@ -26,7 +26,7 @@ def _root():
 def _command(path: str):
     cmd = _root()
     for part in path.split():
-        sub = getattr(cmd, "commands", {}).get(part)
+        sub = cmd.get_command(None, part) if hasattr(cmd, "get_command") else None  # loads a lazy sub-command
         if sub is None:
             raise ValueError(f"no command `gencli {path}`")
         cmd = sub

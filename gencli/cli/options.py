@@ -69,7 +69,7 @@ def leaf_command(group, args: list[str]):
     """The command `args` names under `group` (the group itself when none)."""
     cmd = group
     for a in args:
-        sub = getattr(cmd, "commands", {}).get(a)
+        sub = cmd.get_command(None, a) if hasattr(cmd, "get_command") else None  # loads a lazy sub-command
         if sub is None:
             break
         cmd = sub
