@@ -76,6 +76,18 @@ def segment_plan(n_tokens: int, block: int, segment: int) -> list[Segment]:
     return plan
 
 
+def sgd_step(model: GPT, loss: Tensor, lr: float, trained: list[Tensor] | None, decay: float) -> None:
+    """Dynamic evaluation's update: one SGD step of rate lr on `loss`, then each weight pulled `decay` of the way
+    back to its trained value (when `trained` is given)."""
+    params = list(model.parameters())
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for i, (p, g) in enumerate(zip(params, grads)):
+            p.sub_(lr * g)
+            if trained is not None:
+                p.lerp_(trained[i], decay)
+
+
 class NeuralCache:
     """The last `size` (final hidden state, next token) pairs and the distribution they give a new state."""
 
@@ -170,13 +182,7 @@ class TextPredictor:
         rows = torch.arange(seg.row(seg.first), seg.row(seg.end - 1) + 1)
         logits = self.model(x, explicit=True)[0, rows]  # (m, V)
         loss = F.cross_entropy(logits, x[0, rows + 1])
-        params = list(self.model.parameters())
-        grads = torch.autograd.grad(loss, params)
-        with torch.no_grad():
-            for i, (p, g) in enumerate(zip(params, grads)):
-                p.sub_(s.lr * g)
-                if self.trained is not None:
-                    p.lerp_(self.trained[i], s.decay)
+        sgd_step(self.model, loss, s.lr, self.trained, s.decay)
 
     def segment_probs(self, ids: list[int], seg: Segment) -> np.ndarray:
         """The distributions (m, V) of tokens seg.first..seg.end-1, all of which are known (encoding, scoring);

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gencli.lm.config import AdaptConfig
-from gencli.lm.inference.adaptive import LAMBDA_RANGE, fixed_threads, text_log2probs
+from gencli.lm.inference.adaptive import LAMBDA_RANGE, fixed_threads, sgd_step, text_log2probs
 from gencli.lm.inference.context_mix import ContextMixer, MixSettings
 from gencli.lm.model.gpt import GPT
 
@@ -166,13 +166,8 @@ class LockstepPredictor:
         m = min(s.segment_for(self.block), window.shape[1] - 1)
         logits = self.model(window[:, :-1], explicit=True)[:, -m:]  # (n, m, V)
         loss = F.cross_entropy(logits.reshape(-1, self.vocab), window[:, -m:].reshape(-1))
-        params = list(self.model.parameters())
-        grads = torch.autograd.grad(loss, params)
+        sgd_step(self.model, loss, s.lr, self.trained, s.decay)
         with torch.no_grad():
-            for i, (p, g) in enumerate(zip(params, grads)):
-                p.sub_(s.lr * g)
-                if self.trained is not None:
-                    p.lerp_(self.trained[i], s.decay)
             self.caches = self._fresh()
             keep = self.history[:, max(0, self.step - self.block + 1) : self.step]
             h = self.model.step_hidden(keep, self.step - keep.shape[1], self.caches)[:, -1]
