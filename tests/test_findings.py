@@ -487,3 +487,24 @@ def test_token_prompt_says_what_the_training_text_holds():
         "the training text and 1 of the 2 that never occur there."
     )
     assert prompt_search_rate([seen, _token_prompt(False, None)]).endswith("is the sentence.")
+
+
+def _mixed(network: np.ndarray, match: np.ndarray) -> CompressionComparison:
+    inputs = ["network", "order 0", "order 3", "word", "match", "bias"]
+    n = len(network)
+    weights = np.stack([network, np.full(n, 0.05), np.full(n, 0.1), np.full(n, 0.02), match, np.full(n, 0.3)], 1)
+    row = CodedText("story", ADAPTIVE, 1000, 230, mixer_inputs=inputs, mixer_weights=weights)
+    return CompressionComparison([row], "given nothing")
+
+
+def test_mixer_finding_follows_the_weights():
+    rising = _mixed(np.linspace(0.5, 0.9, 100), np.full(100, 0.01)).mixer_finding()
+    assert "rose from 0.52 in the first tenth of the tokens coded to 0.88 in the last" in rising
+    falling = _mixed(np.linspace(0.9, 0.5, 100), np.full(100, 0.01)).mixer_finding()
+    assert "fell from 0.88" in falling and "to 0.52 in the last" in falling
+    flat = _mixed(np.full(100, 0.7), np.full(100, 0.4)).mixer_finding()
+    assert "stayed near 0.70" in flat
+    # the byte models' share: orders, words and the match (not the bias), the largest group named
+    assert "summed to 0.57 on average, the most from the match model (0.40)" in flat
+    assert "the most from the byte orders 3+ (0.10)" in rising
+    assert CompressionComparison([CodedText("t", ADAPTIVE, 10, 3)], "x").mixer_finding() == ""

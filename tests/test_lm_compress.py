@@ -10,10 +10,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gencli.lm.compression.codec import ArchiveError, Header, compress, decompress
+from gencli.lm.compression.codec import ArchiveError, Header, coded_log2probs, compress, decompress
 from gencli.lm.data.unseen import UNSEEN_TEXT
 from gencli.lm.inference.adaptive import NeuralCache, TextPredictor, segment_plan, text_log2probs
-from gencli.lm.inference.lockstep import coded_log2probs
 from gencli.lm.model.store import TrainedLM
 from tests.test_lm_core import CORPUS
 
@@ -30,7 +29,7 @@ def with_adapt(lm: TrainedLM, **settings) -> TrainedLM:
     """The same model with other adapt settings."""
     cfg = copy.deepcopy(lm.cfg)
     cfg.adapt = dataclasses.replace(cfg.adapt, **settings)
-    return TrainedLM(cfg, lm.model, lm.tokenizer, lm.checkpoint)
+    return TrainedLM(cfg, lm.model, lm.tokenizer, lm.checkpoint, lm.prime)
 
 
 @pytest.mark.parametrize("adaptive", [False, True], ids=["static", "adaptive"])
@@ -48,7 +47,7 @@ def test_file_size_is_the_model_bits(lm, adaptive):
     data = TEXTS["many blocks"].encode("utf-8")
     c = compress(lm, data, adaptive)
     ids = lm.tokenizer.encode(data.decode())
-    independent = -float(coded_log2probs(lm.model, ids, lm.cfg.adapt, adaptive).sum())
+    independent = -float(coded_log2probs(lm, ids, adaptive).sum())
     assert c.model_bits == pytest.approx(independent, rel=1e-9)
     coded_bits = 8 * (len(c.archive) - c.header_bytes)
     assert abs(coded_bits - c.model_bits) <= 0.005 * c.model_bits + 32

@@ -16,6 +16,7 @@ from gencli.lm.results import (
     TokenLogProbs,
     TokenPrompt,
 )
+from gencli.lm.results.compression import grouped_weights
 from gencli.plots.common import excerpt, loss_curves, plt, save, wrap
 from gencli.plots.figures import draw
 
@@ -255,4 +256,29 @@ def _(r: CompressionComparison, folder: Path) -> dict[str, Path]:
         ax.set_title(wrap(f"{text} ({rows[0].input_bytes:,} bytes)", 48), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    return {r.FIGURE: save(fig, folder / "compression.png")}
+    out = {r.FIGURE: save(fig, folder / "compression.png")}
+    mixed = r.mixed()
+    if mixed:
+        out[r.MIXER_FIGURE] = _mixer_weights(mixed, folder / "mixer_weights.png")
+    return out
+
+
+def _mixer_weights(rows: list, path: Path) -> Path:
+    """The bit mixer's weight on each group of inputs over each text, in the order coded (moving averages)."""
+    fig, axes = plt.subplots(1, len(rows), figsize=(5.2 * len(rows), 3.6), squeeze=False)
+    colors = ["tab:blue", "tab:orange", "tab:red", "tab:green", "tab:purple"]
+    for ax, row in zip(axes[0], rows):
+        groups = grouped_weights(row.mixer_inputs, row.mixer_weights)
+        window = max(1, min(200, len(row.mixer_weights) // 20))
+        for (name, series), color in zip(groups.items(), colors):
+            smooth = np.convolve(series, np.ones(window) / window, mode="valid") if window > 1 else series
+            ax.plot(np.arange(len(smooth)) + window, smooth, color=color, lw=1.3, label=name)
+        ax.axhline(0, color="0.6", lw=0.6)
+        ax.set_xlabel("tokens coded (every stream's, in the coder's order)")
+        ax.set_ylabel(f"summed weight ({window}-token mean)")
+        ax.set_title(wrap(f"{row.text}: the bit mixer's weights", 48), fontsize=10)
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return save(fig, path)

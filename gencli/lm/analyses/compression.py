@@ -48,6 +48,8 @@ def compression_comparison(
                     seconds,
                     decode_seconds,
                     c.archive,
+                    c.mixer.inputs if c.mixer else None,
+                    c.mixer.weights if c.mixer else None,
                 )
             )
         rows += [CodedText(name, coder, len(data), size) for (text, coder), size in classic.items() if text == name]

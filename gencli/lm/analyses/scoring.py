@@ -11,7 +11,6 @@ from gencli.core.errors import ParameterError
 from gencli.lm.data.corpus import read_corpus
 from gencli.lm.data.texts import ATTENTION_PROMPT, EXERCISE_SENTENCE  # noqa: F401  (the analyses' defaults)
 from gencli.lm.inference.generate import generate
-from gencli.lm.inference.lockstep import coded_log2probs
 from gencli.lm.inference.score import score_stream, score_tokens
 from gencli.lm.model.store import TrainedLM
 from gencli.lm.results import (
@@ -73,7 +72,9 @@ def file_logprob(lm: TrainedLM, path: str, stride: int | None = None, adapt: boo
         raise ParameterError("path", "a single token has nothing to be predicted from", path)
     if adapt:
         segment = lm.cfg.adapt.segment_for(block)
-        logprobs = coded_log2probs(lm.model, ids, lm.cfg.adapt, True) * math.log(2)
+        from gencli.lm.compression.codec import coded_log2probs  # numba, loaded when asked for
+
+        logprobs = coded_log2probs(lm, ids, True) * math.log(2)
         return TextScore(str(source), len(ids), len(text.encode("utf-8")), segment, block, logprobs, adaptive=True)
     return TextScore(
         str(source), len(ids), len(text.encode("utf-8")), stride, block, score_stream(lm.model, ids, stride).numpy()

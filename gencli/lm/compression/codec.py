@@ -8,10 +8,12 @@ The archive ("gcz") is a header and the coder's words:
     tokens (varint) | SHA-256 of the original, first 4 bytes | fingerprint of the checkpoint, 4 bytes |
     range-coder words (little-endian uint32, the trailing zero bytes left out)
 
-Format 2 (models with rotary positions, the default) codes the tokens as streams that advance together by one
-batched KV-cached step (gencli.lm.inference.lockstep): encoder and decoder make the same calls, so decompression
-runs as fast as compression. Format 1 (written for learned-position models, and read for any) predicts segments
-by one padded window each (gencli.lm.inference.adaptive); its decoder makes one window call per token.
+Format 3 (adaptive coding with a model with rotary positions, the default) codes each token bit by bit, the
+network mixed with context models of the bytes so far (gencli.lm.compression.mixed_streams; its own binary
+coder). Format 2 (rotary positions, `--no-adapt` or adapt.byte_orders 0) codes the tokens as streams that advance
+together by one batched KV-cached step (gencli.lm.inference.lockstep): encoder and decoder make the same calls, so
+decompression runs as fast as compression. Format 1 (written for learned-position models, and read for any)
+predicts segments by one padded window each (gencli.lm.inference.adaptive); its decoder makes one window call per token.
 
 The fingerprint covers the weights, the tokenizer and the prediction settings (`adapt` section of the config), so
 an archive is decoded only by the model that wrote it; the checksum catches a decoder that diverged anyway
@@ -29,14 +31,16 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from gencli.core.errors import GencliError
-from gencli.lm.inference.adaptive import TextPredictor, fixed_threads, predict_text, segment_plan
-from gencli.lm.inference.lockstep import LockstepPredictor, stream_plan, uses_lockstep
+from gencli.lm.compression.mixed_streams import decode_mixed, encode_mixed
+from gencli.lm.inference.adaptive import TextPredictor, fixed_threads, predict_text, segment_plan, text_log2probs
+from gencli.lm.inference.lockstep import LockstepPredictor, lockstep_log2probs, stream_plan, uses_lockstep
 from gencli.lm.model.store import TrainedLM
 
 MAGIC = b"GCZ"
-VERSIONS = (1, 2)  # read; written: 2 for a rotary model, 1 for a learned-position one
-# adapt settings of format 2 alone (a format-1 fingerprint leaves them out: archives written before they existed)
+VERSIONS = (1, 2, 3)  # read; written: format_for
+# adapt settings of formats 2 and 3 (a format-1 fingerprint leaves them out: archives written before they existed)
 FORMAT_2_KEYS = ("streams", "stream_tokens", "mix_orders", "mix_match", "mix_lr")
+FORMAT_3_KEYS = ("byte_orders", "byte_match", "byte_lr", "byte_limit", "byte_apm_rate")  # format 3's alone
 ADAPTIVE = 1  # flag bit
 DIGEST_BYTES = 4  # as gzip's CRC-32: a damaged or foreign archive passes unnoticed with odds of 1 in 2^32
 
@@ -121,11 +125,15 @@ def read_varint(data: bytes, at: int) -> tuple[int, int]:
 PRECISION_BITS = 24  # constriction's range coder gives each symbol a multiple of 2^-24, at least one
 
 
-def max_tokens(payload_bytes: int, vocab: int) -> int:
-    """The most tokens `payload_bytes` of coder words can hold: a token costs at least -log2(1 - (V - 1) 2^-24) bits
-    (the likeliest symbol's largest share when every other symbol keeps its smallest), plus the coder's final words
-    (64 bits) that the encoder flushes."""
-    least_bits = -math.log2(1 - (vocab - 1) * 2.0**-PRECISION_BITS)
+def max_tokens(payload_bytes: int, vocab: int, version: int = 2) -> int:
+    """The most tokens `payload_bytes` of coded data can hold. Formats 1 and 2: a token costs at least
+    -log2(1 - (V - 1) 2^-24) bits (the likeliest symbol's largest share when every other symbol keeps its smallest),
+    plus the coder's final words (64 bits) that the encoder flushes. Format 3: every token's first byte has 8 coded
+    bits (the vocabulary holds every byte), each of probability at most 1 - 8 / 65536."""
+    if version == 3:
+        least_bits = -8 * math.log2(1 - 8 / 65536)
+    else:
+        least_bits = -math.log2(1 - (vocab - 1) * 2.0**-PRECISION_BITS)
     return int((8 * payload_bytes + 64) / least_bits) + 1
 
 
@@ -133,7 +141,7 @@ def check_counts(header: Header, payload_bytes: int, lm: TrainedLM, name: str) -
     """Refuse a header whose counts its payload cannot hold, before anything is planned or decoded."""
     if header.n_tokens > header.n_bytes:  # every token is at least one byte
         raise ArchiveError(f"{name}: damaged header ({header.n_tokens} tokens for {header.n_bytes} bytes)")
-    most = max_tokens(payload_bytes, lm.tokenizer.vocab_size)
+    most = max_tokens(payload_bytes, lm.tokenizer.vocab_size, header.version)
     if header.n_tokens > most:
         raise ArchiveError(
             f"{name}: damaged header (it claims {header.n_tokens:,} tokens; {payload_bytes:,} bytes of coded data "
@@ -157,15 +165,20 @@ def checksum(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()[:DIGEST_BYTES]
 
 
-def format_for(lm: TrainedLM) -> int:
-    """The archive format this checkpoint writes: 2 (lockstep streams) needs rotary positions."""
-    return 2 if uses_lockstep(lm.model) else 1
+def format_for(lm: TrainedLM, adaptive: bool = True) -> int:
+    """The archive format this checkpoint writes: 2 (lockstep streams) needs rotary positions, 3 (bit coding with
+    byte models) also adaptive coding with adapt.byte_orders > 0."""
+    if not uses_lockstep(lm.model):
+        return 1
+    return 3 if adaptive and lm.cfg.adapt.byte_orders > 0 else 2
 
 
 def fingerprint(lm: TrainedLM, adaptive: bool, version: int) -> bytes:
-    """SHA-256 (first DIGEST_BYTES) of the weights, the tokenizer and the prediction settings of format `version`."""
+    """SHA-256 (first DIGEST_BYTES) of the weights, the tokenizer and the prediction settings of format `version`
+    (format 3: also the priming text)."""
     settings = asdict(lm.cfg.adapt)
     streams = {k: settings.pop(k) for k in FORMAT_2_KEYS}
+    bytes_model = {k: settings.pop(k) for k in FORMAT_3_KEYS}
     h = hashlib.sha256()
     for name, t in sorted(lm.model.state_dict().items()):
         h.update(name.encode())
@@ -174,7 +187,8 @@ def fingerprint(lm: TrainedLM, adaptive: bool, version: int) -> bytes:
     h.update(
         json.dumps(
             {"adapt": settings if adaptive else None, "block": lm.cfg.model.block_size}
-            | ({"streams": streams} if version >= 2 else {}),
+            | ({"streams": streams} if version >= 2 else {})
+            | ({"bytes": bytes_model, "prime": hashlib.sha256(lm.prime).hexdigest()} if version >= 3 else {}),
             sort_keys=True,
         ).encode()
     )
@@ -187,6 +201,7 @@ class Compressed:
     n_bytes: int
     n_tokens: int
     model_bits: float  # sum of -log2 p over the tokens: the size an ideal coder would reach
+    mixer: MixerTrace | None = None  # format 3: the weights the bit mixer gave each input
 
     @property
     def bits_per_byte(self) -> float | None:
@@ -200,6 +215,15 @@ class Compressed:
     @property
     def header_bytes(self) -> int:
         return Header.parse(self.archive, "archive")[1]
+
+
+@dataclass
+class MixerTrace:
+    """Format 3's bit mixer while it coded a text: its mean weight of each input at each token, in the order coded
+    (a token of every stream at each step)."""
+
+    inputs: list[str]
+    weights: np.ndarray  # (n_tokens, inputs)
 
 
 def token_bytes(lm: TrainedLM) -> list[int]:
@@ -255,18 +279,24 @@ def compress(
     import constriction
 
     ids = text_ids(lm, data, name)
+    version = version or format_for(lm, adaptive)
+    if version >= 2 and not uses_lockstep(lm.model):
+        raise GencliError(f"format {version} needs a model with rotary positions")
+    if version == 3 and not adaptive:
+        raise GencliError("format 3 codes adaptively (its byte models learn the text as it goes)")
+    header = Header(version, adaptive, len(data), len(ids), checksum(data), fingerprint(lm, adaptive, version))
+    if version == 3:
+        coded = encode_mixed(lm, ids, len(data), progress=progress)
+        trace = MixerTrace(coded.inputs, coded.weights)
+        return Compressed(header.to_bytes() + coded.payload, len(data), len(ids), float(coded.bits.sum()), trace)
     family = constriction.stream.model.Categorical(perfect=False)
     encoder = constriction.stream.queue.RangeEncoder()
-    version = version or format_for(lm)
-    if version == 2 and not uses_lockstep(lm.model):
-        raise GencliError("format 2 needs a model with rotary positions")
     bits = 0.0
     for first, symbols, probs in coded_distributions(lm, ids, adaptive, version):
         encoder.encode(symbols, family, probs)
         bits -= float(np.log2(probs[np.arange(len(probs)), symbols]).sum())
         if progress:
             progress(first + len(probs), len(ids))
-    header = Header(version, adaptive, len(data), len(ids), checksum(data), fingerprint(lm, adaptive, version))
     words = encoder.get_compressed().astype("<u4").tobytes().rstrip(b"\0") if ids else b""  # the decoder pads them back
     return Compressed(header.to_bytes() + words, len(data), len(ids), bits)
 
@@ -303,11 +333,15 @@ def decompress(
 
     header, at = Header.parse(archive, name)
     check_counts(header, len(archive) - at, lm, name)
-    if header.version == 2 and format_for(lm) != 2:
-        raise ArchiveError(f"{name} is a format-2 archive, written by a model with rotary positions; this one has none")
+    if header.version >= 2 and not uses_lockstep(lm.model):
+        raise ArchiveError(
+            f"{name} is a format-{header.version} archive, written by a model with rotary positions; this one has none"
+        )
     if header.fingerprint != fingerprint(lm, header.adaptive, header.version):
         raise ArchiveError(f"{name} was compressed with another checkpoint (or other adapt settings) than this one")
     payload = archive[at:]
+    if header.version == 3:
+        return _decompress_mixed(lm, header, payload, name, progress)
     words = np.frombuffer(payload + bytes(-len(payload) % 4), dtype="<u4").astype(np.uint32)
     decoder = constriction.stream.queue.RangeDecoder(words)
     family = constriction.stream.model.Categorical(perfect=False)
@@ -346,6 +380,10 @@ def decompress(
         ids = decode_streams(lm, header, decode_many, progress)
     if header.n_tokens and not decoder.maybe_exhausted():
         raise ArchiveError(f"{name}: damaged archive (coded data left over after the last token)")
+    return _checked_text(lm, ids, header, name)
+
+
+def _checked_text(lm: TrainedLM, ids: list[int], header: Header, name: str) -> bytes:
     data = lm.tokenizer.decode(ids).encode("utf-8")
     if len(data) != header.n_bytes or checksum(data) != header.checksum:
         raise ArchiveError(
@@ -353,3 +391,36 @@ def decompress(
             "or this machine computes the model differently from the one that compressed it"
         )
     return data
+
+
+def _decompress_mixed(
+    lm: TrainedLM, header: Header, payload: bytes, name: str, progress: Callable[[int, int], None] | None
+) -> bytes:
+    sizes = token_bytes(lm)
+    written = 0
+
+    def check(tokens: list[int]) -> None:
+        nonlocal written
+        written += sum(sizes[t] for t in tokens)
+        if written > header.n_bytes:
+            raise ArchiveError(
+                f"{name} does not decode to what was compressed (longer than {header.n_bytes} bytes): "
+                "the archive is damaged, or this machine computes the model differently"
+            )
+
+    ids: list[int] = []
+    if header.n_tokens:
+        ids, read = decode_mixed(lm, header.n_tokens, header.n_bytes, payload, check, progress)
+        if len(payload) > read:
+            raise ArchiveError(f"{name}: damaged archive (coded data left over after the last token)")
+    return _checked_text(lm, ids, header, name)
+
+
+def coded_log2probs(lm: TrainedLM, ids: list[int], adaptive: bool) -> np.ndarray:
+    """log2 p of every token as `lm compress` codes it with this checkpoint (format 3, 2 or 1)."""
+    version = format_for(lm, adaptive)
+    if version == 3:
+        n_bytes = len(lm.tokenizer.decode(ids).encode("utf-8"))
+        return -encode_mixed(lm, ids, n_bytes, score_only=True).bits
+    fn = lockstep_log2probs if version == 2 else text_log2probs
+    return fn(lm.model, ids, lm.cfg.adapt, adaptive)

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gencli.lm.config import AdaptConfig
-from gencli.lm.inference.adaptive import LAMBDA_RANGE, fixed_threads, sgd_step, text_log2probs
+from gencli.lm.inference.adaptive import LAMBDA_RANGE, fixed_threads, sgd_step
 from gencli.lm.inference.context_mix import ContextMixer, MixSettings
 from gencli.lm.model.gpt import GPT
 
@@ -73,7 +73,7 @@ class LockstepPredictor:
     """`probs()`: the distributions (active streams, V) of the tokens of the current step; `advance(tokens)`: learn
     them and move to the next step. The encoder and the decoder call the two alternately, in the same order."""
 
-    def __init__(self, model: GPT, settings: AdaptConfig, adapt: bool, plan: StreamPlan):
+    def __init__(self, model: GPT, settings: AdaptConfig, adapt: bool, plan: StreamPlan, token_mixing: bool = True):
         if not uses_lockstep(model):
             raise ValueError("lockstep coding needs rotary positions (a learned-position model uses format 1)")
         self.model = copy.deepcopy(model).float().cpu().eval()
@@ -95,7 +95,7 @@ class LockstepPredictor:
         self.last: tuple[Tensor, Tensor] | None = None
         self.mixer = (
             ContextMixer(MixSettings(settings.mix_orders, settings.mix_match, settings.mix_lr), k, self.vocab)
-            if adapt and settings.mix_orders > 0
+            if adapt and token_mixing and settings.mix_orders > 0
             else None
         )
         self.net: np.ndarray | None = None  # the network's (and cache's) distributions of the current step
@@ -192,8 +192,3 @@ def lockstep_log2probs(model: GPT, ids: list[int], settings: AdaptConfig, adapt:
 def uses_lockstep(model: GPT) -> bool:
     """Whether `lm compress` codes with this model in lockstep streams (format 2): rotary positions."""
     return model.pos_emb is None
-
-
-def coded_log2probs(model: GPT, ids: list[int], settings: AdaptConfig, adapt: bool) -> np.ndarray:
-    """log2 p of every token as `lm compress` codes it with this model (format 2 or 1)."""
-    return (lockstep_log2probs if uses_lockstep(model) else text_log2probs)(model, ids, settings, adapt)

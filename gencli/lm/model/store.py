@@ -17,6 +17,8 @@ from gencli.lm.model.gpt import GPT, build_gpt, estimated_parameters
 KIND = "lm"
 LAST = "last.safetensors"
 TOKENIZER = "tokenizer.json"
+PRIME = "prime.txt"  # the end of the training text: what lm compress's byte models learn before a text
+PRIME_TOKENS = 300_000  # about a megabyte
 
 
 @dataclass
@@ -25,6 +27,7 @@ class TrainedLM:
     model: GPT
     tokenizer: TextTokenizer
     checkpoint: Checkpoint
+    prime: bytes = b""  # PRIME's bytes (none in a checkpoint written before it existed)
 
     @property
     def device(self) -> torch.device:
@@ -41,10 +44,11 @@ def with_position_kind(config: dict) -> dict:
 
 def load_trained(path: Path, with_last: bool = False, device: torch.device | str = "cpu") -> TrainedLM:
     """Rebuild the GPT (on `device`) and its tokenizer from a checkpoint directory."""
-    ckpt = load_checkpoint(path, KIND, extra=(LAST,) if with_last else (), texts=(TOKENIZER,))
+    ckpt = load_checkpoint(path, KIND, extra=(LAST,) if with_last else (), texts=(TOKENIZER, PRIME))
     with_position_kind(ckpt.config)
     cfg = resolved_config(ckpt, LMConfig)
     tokenizer = TextTokenizer.load(path / TOKENIZER, ckpt.texts[TOKENIZER])
     check_size_claim(estimated_parameters(cfg, tokenizer.vocab_size), ckpt.weights, Path(path))
     model = frozen_model(build_gpt(cfg, tokenizer.vocab_size), ckpt.weights, path, device)
-    return TrainedLM(cfg, model, tokenizer, ckpt)
+    prime = (ckpt.texts.get(PRIME) or "").encode("utf-8")
+    return TrainedLM(cfg, model, tokenizer, ckpt, prime)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
+
 from gencli.core.results import DataFile, Result, Table
 
 
@@ -21,6 +23,8 @@ class CodedText:
     seconds: float | None = None  # gencli's coders: compressing
     decode_seconds: float | None = None  # gencli's coders: decompressing (the round trip)
     archive: bytes | None = field(default=None, repr=False)  # gencli's coders: the file itself
+    mixer_inputs: list[str] | None = None  # format 3: the bit mixer's inputs
+    mixer_weights: np.ndarray | None = field(default=None, repr=False)  # (tokens, inputs), in the order coded
 
     @property
     def bits_per_byte(self) -> float:
@@ -29,6 +33,34 @@ class CodedText:
     @property
     def is_gencli(self) -> bool:
         return self.coder.startswith("gencli")
+
+
+# the mixer's inputs shown as groups: the network, the short and long byte contexts, the word contexts, the match
+WEIGHT_GROUPS = {
+    "network": ("network",),
+    "byte orders 0-2": ("order 0", "order 1", "order 2"),
+    "byte orders 3+": tuple(f"order {k}" for k in range(3, 13)),
+    "word contexts": ("word", "two words"),
+    "match model": ("match",),
+}
+
+
+def grouped_weights(inputs: list[str], weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Group name -> (tokens,) the summed weight of the group's inputs (groups with none of them left out)."""
+    out = {}
+    for group, names in WEIGHT_GROUPS.items():
+        cols = [i for i, name in enumerate(inputs) if name in names]
+        if cols:
+            out[group] = weights[:, cols].sum(axis=1)
+    return out
+
+
+def weight_trend(series: np.ndarray, tolerance: float = 0.02) -> tuple[float, float, str]:
+    """(mean of the first tenth, of the last tenth, "rose"/"fell"/"stayed near" by more than `tolerance`)."""
+    tenth = max(1, len(series) // 10)
+    first, last = float(series[:tenth].mean()), float(series[-tenth:].mean())
+    word = "rose" if last > first + tolerance else "fell" if last < first - tolerance else "stayed near"
+    return first, last, word
 
 
 STATIC, ADAPTIVE = "gencli static", "gencli adaptive"
@@ -50,6 +82,7 @@ class CompressionComparison(Result):
     """L6: texts coded by the model (static and adaptive) and by classic compressors, as file sizes."""
 
     FIGURE: ClassVar[str] = "compression_figure"  # the key of its figure in what `gencli.plots.draw` returns
+    MIXER_FIGURE: ClassVar[str] = "mixer_weights_figure"  # the bit mixer's weights over each text (format 3)
 
     rows: list[CodedText]
     given: str  # what the classic coders were given first (the model learned from it)
@@ -59,6 +92,34 @@ class CompressionComparison(Result):
 
     def row(self, text: str, coder: str) -> CodedText | None:
         return next((r for r in self.rows if r.text == text and r.coder == coder), None)
+
+    def mixed(self) -> list[CodedText]:
+        """The gencli rows whose coder mixed the network with byte models (format 3), with the mixer's weights."""
+        return [r for r in self.rows if r.mixer_weights is not None and len(r.mixer_weights)]
+
+    def mixer_finding(self) -> str:
+        """How the mixer weighed the network against the byte models on each text, from the weights it used."""
+        parts = []
+        for r in self.mixed():
+            groups = grouped_weights(r.mixer_inputs or [], r.mixer_weights)
+            net = groups.pop("network", None)
+            if net is None:
+                continue
+            first, last, word = weight_trend(net)
+            others = sum(groups.values()) if groups else np.zeros_like(net)
+            strongest = max(groups, key=lambda g: float(groups[g].mean()), default=None)
+            if word == "stayed near":
+                s = f"On the {r.text} the mixer's weight on the network stayed near {float(net.mean()):.2f}"
+            else:
+                s = (
+                    f"On the {r.text} the mixer's weight on the network {word} from {first:.2f} in the first tenth "
+                    f"of the tokens coded to {last:.2f} in the last"
+                )
+            s += f"; the byte models' weights summed to {float(others.mean()):.2f} on average"
+            if strongest is not None:
+                s += f", the most from the {strongest} ({float(groups[strongest].mean()):.2f})"
+            parts.append(s + ".")
+        return " ".join(parts)
 
     def to_dict(self) -> dict:
         return {
@@ -73,6 +134,11 @@ class CompressionComparison(Result):
                     "round_trip": r.round_trip,
                     "seconds": r.seconds,
                     "decode_seconds": r.decode_seconds,
+                    **(
+                        {"mixer_mean_weights": dict(zip(r.mixer_inputs, r.mixer_weights.mean(axis=0).tolist()))}
+                        if r.mixer_inputs and r.mixer_weights is not None and len(r.mixer_weights)
+                        else {}
+                    ),
                 }
                 for r in self.rows
             ],
@@ -182,4 +248,5 @@ class CompressionComparison(Result):
             )
         elif checked:
             parts.append(f"Each of the {len(checked)} gencli archives decoded to the original bytes.")
-        return " ".join(parts)
+        mixer = self.mixer_finding()
+        return " ".join(parts + ([mixer] if mixer else []))

@@ -28,7 +28,7 @@ from gencli.lm.data.split import check_lengths, split_point
 from gencli.lm.data.token_cache import cached_ids, corpus_key, token_ids, tokenizer_sample
 from gencli.lm.data.tokenizer import TextTokenizer
 from gencli.lm.model.gpt import estimated_parameters
-from gencli.lm.model.store import KIND, LAST, TOKENIZER, load_trained
+from gencli.lm.model.store import KIND, LAST, PRIME, PRIME_TOKENS, TOKENIZER, load_trained
 from gencli.lm.results import LMTrainingSummary
 from gencli.lm.training.distributed import Distributed
 from gencli.lm.training.flops import training_flops_per_token
@@ -45,6 +45,7 @@ class LMRun:
     path: Path
     n_tokens: int
     val_bytes: int
+    prime: str = ""  # the end of the training text, kept in the checkpoint for lm compress (PRIME)
 
     def describe(self) -> str:
         t = self.trainer
@@ -97,10 +98,11 @@ def utilisation(t: LMTrainer) -> dict:
 
 
 def save_trained(
-    trainer: LMTrainer, tokenizer: TextTokenizer, path: Path, meta: dict, files: dict | None = None
+    trainer: LMTrainer, tokenizer: TextTokenizer, path: Path, meta: dict, files: dict | None = None, prime: str = ""
 ) -> None:
     """model.safetensors holds the best weights by validation loss; last.safetensors the latest (the moving
-    average of the weights when train.ema > 0; train_state.pt then holds the weights themselves)."""
+    average of the weights when train.ema > 0; train_state.pt then holds the weights themselves); prime.txt the
+    end of the training text (what `lm compress` primes its byte models with)."""
     last = trainer.weights()
     best = trainer.best_weights or last
     save_checkpoint(
@@ -111,7 +113,7 @@ def save_trained(
         {"step": trainer.step, **meta},
         trainer.state_dict(),
         extra_weights={LAST: last},
-        files={TOKENIZER: tokenizer.to_json(), **(files or {})},
+        files={TOKENIZER: tokenizer.to_json(), **({PRIME: prime} if prime else {}), **(files or {})},
     )
 
 
@@ -215,7 +217,13 @@ def _prepare(path: Path, resume: bool, sources: ConfigSources, device, dist, for
             "ask for more"
         )
     trainer.choose_path()  # measured here (once per machine), before any progress bar
-    return LMRun(trainer, tok, source, path, len(train_tokens) + len(val_tokens), val_bytes)
+    prime = trained.prime.decode("utf-8", "replace") if resume else prime_text(tok, train_tokens)
+    return LMRun(trainer, tok, source, path, len(train_tokens) + len(val_tokens), val_bytes, prime)
+
+
+def prime_text(tok: TextTokenizer, train_tokens: Tensor) -> str:
+    """The text of the last PRIME_TOKENS training tokens (the whole training part of a book)."""
+    return tok.decode(train_tokens[-PRIME_TOKENS:].tolist())
 
 
 def summary_of(run: LMRun, wall_s: float | None = None) -> LMTrainingSummary:
@@ -248,7 +256,11 @@ def fit(
     t0 = time.perf_counter()
     main = run.trainer.dist.is_main
     save = (
-        (lambda: save_trained(run.trainer, run.tokenizer, run.path, {**run.meta(), "interrupted": True}))
+        (
+            lambda: save_trained(
+                run.trainer, run.tokenizer, run.path, {**run.meta(), "interrupted": True}, prime=run.prime
+            )
+        )
         if main
         else None
     )
@@ -258,5 +270,5 @@ def fit(
         if not main:
             return summary
         files = result_files([summary], run.path.parent / f".{run.path.name}.figures", write_figures)
-        save_trained(run.trainer, run.tokenizer, run.path, run.meta(), files=files)
+        save_trained(run.trainer, run.tokenizer, run.path, run.meta(), files=files, prime=run.prime)
         return summary

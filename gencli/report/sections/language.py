@@ -232,7 +232,18 @@ def l6(spec: SectionSpec, c: Context) -> Section:
                 + " and on ".join(f"the {t}" for t in texts)
                 + " (a story no model here was "
                 "trained on)",
-            )
+            ),
+            *(
+                [
+                    (
+                        result.MIXER_FIGURE,
+                        "the weight the adaptive coder's bit mixer gave the network and each group of byte models as "
+                        "it coded each text (the weights of its two weight sets in use, averaged over a token's bits)",
+                    )
+                ]
+                if result.mixed()
+                else []
+            ),
         ],
         commands,
         config=m.cfg,

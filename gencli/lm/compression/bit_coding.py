@@ -1,0 +1,149 @@
+"""Tokens coded bit by bit: the network's distribution, marginalised over the vocabulary's bytes, mixed with a
+context model of the bytes so far (format 3 of `lm compress`).
+
+A token is coded as the path to it in the sorted vocabulary (gencli.lm.compression.token_trie): at each prefix
+of bytes, "the token ends here" (when a token equals the prefix and longer ones exist), then the next byte's bits,
+most significant first, each only where the vocabulary leaves both values possible. The network's probability of
+each such bit is the ratio of two range sums of its token distribution; that of the byte bits enters a logistic
+mixer (p = squash(sum_i w_i stretch(p_i))) with the byte context models of gencli.lm.compression.byte_context
+(orders 0..K, the match model, a bias); the weight set is chosen by the bit's place in its byte, the match state
+and whether the byte is a token's first; after each bit w_i += lr (bit - p) stretch(p_i). Two APM stages refine
+the mixture (by the last byte, and by the last two, with the partial byte), averaged with it; the end-of-token
+choice is the network's, refined by an APM of the prefix. Every probability is kept within [2^-13, 1 - 2^-13]
+(mixed bits) or [2^-16, 1 - 2^-16] (the network's choices), so every token stays codable.
+
+The byte models learn from every stream (their tables are shared); each stream keeps its own bytes (for its
+contexts and matches) in one history buffer, after the priming text (the checkpoint's training text, which the
+model has anyway) that the tables learn first. Encoder and decoder run the same kernel, one token at a time in
+the coder's order, so they compute the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gencli.lm.compression.kernels import (
+    ALL_MIX_SETS,
+    AT,
+    DECODE,
+    ENCODE,
+    END,
+    MATCH_LENGTHS,
+    SCORE,
+    START,
+    WORD_CONTEXTS,
+    apm_table,
+    code_tokens,
+    counter_rates,
+    finish,
+    new_state,
+    prime_tables,
+    start_decoder,
+)
+from gencli.lm.compression.token_trie import TokenTrie
+
+__all__ = ["DECODE", "ENCODE", "SCORE", "ByteMixSettings", "ByteMixer"]
+
+
+INITIAL_NETWORK_WEIGHT = 0.7
+INITIAL_CONTEXT_WEIGHT = 0.05
+
+
+@dataclass(frozen=True)
+class ByteMixSettings:
+    orders: int = 6
+    match_min: int = 6
+    lr: float = 0.005
+    limit: int = 127
+    apm_rate: float = 0.02
+    floor: float = 1e-6  # the network's distribution is mixed with this share of the uniform one
+    table_bits: int = 22  # slots of each context's table (the match model's: a quarter of it)
+    apm_bits: int = 16  # contexts of each APM stage (the last byte and the partial byte: 16 bits, exactly)
+
+
+class ByteMixer:
+    """The state of format 3's bit coder for a text of K streams: byte models, mixer, APMs and the coder.
+    `code(probs, tokens)` codes a token of each of the first len(probs) streams; `decode(probs)` returns them."""
+
+    def __init__(
+        self,
+        trie: TokenTrie,
+        settings: ByteMixSettings,
+        stream_capacity: list[int],
+        prime: bytes = b"",
+        mode: int = ENCODE,
+        data: bytes = b"",
+    ):
+        self.trie, self.settings, self.mode = trie, settings, mode
+        s = settings
+        n_prime = len(prime)
+        starts = np.concatenate([[n_prime], n_prime + np.cumsum(stream_capacity)[:-1]]).astype(np.int64)
+        self.hist = np.zeros(n_prime + int(sum(stream_capacity)) + 1, dtype=np.uint8)
+        self.hist[:n_prime] = np.frombuffer(prime, dtype=np.uint8)
+        k = len(stream_capacity)
+        self.streams = np.zeros((k, 4), dtype=np.int64)
+        self.streams[:, START] = starts
+        self.streams[:, END] = starts
+        contexts = s.orders + 1 + WORD_CONTEXTS
+        self.hk = np.zeros((k, contexts), dtype=np.int64)
+        self.cm_p = np.full((contexts, 1 << s.table_bits), 32768, dtype=np.uint16)
+        self.cm_n = np.zeros((contexts, 1 << s.table_bits), dtype=np.uint8)
+        self.rates = counter_rates(s.limit)
+        self.match_table = np.zeros(1 << (s.table_bits - 2), dtype=np.int64)
+        self.match_p = np.full(MATCH_LENGTHS, 49152, dtype=np.int64)
+        self.match_n = np.zeros(MATCH_LENGTHS, dtype=np.int64)
+        n_in = contexts + 3  # network, orders 0..K, words, match, bias
+        self.weights = np.zeros((ALL_MIX_SETS, n_in))  # the start, chosen by measurement (bench/lm_byte_mix.py):
+        self.weights[:, 0] = INITIAL_NETWORK_WEIGHT  # mostly the network,
+        self.weights[:, 1 : 1 + contexts] = INITIAL_CONTEXT_WEIGHT  # a little of every context model
+        self.apm1, self.apm2, self.apm_end = (apm_table(1 << s.apm_bits) for _ in range(3))
+        self.params = np.array([s.lr, s.apm_rate, s.floor, 0.5])
+        self.coder = new_state()
+        self.buf = np.frombuffer(data, dtype=np.uint8).copy() if mode == DECODE else np.zeros(1 << 16, dtype=np.uint8)
+        if mode == DECODE:
+            start_decoder(self.coder, self.buf)
+        if n_prime:
+            prime_tables(
+                self.hist, n_prime, s.orders, self.cm_p, self.cm_n, self.rates, s.limit, self.match_table, s.match_min
+            )
+
+    @property
+    def inputs(self) -> list[str]:
+        orders = [f"order {o}" for o in range(self.settings.orders + 1)]
+        return ["network", *orders, "word", "two words", "match", "bias"]
+
+    def _run(self, probs: np.ndarray, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(probs)
+        if self.mode == ENCODE and self.buf.size - self.coder[AT] < n * 64 * self.trie.longest:
+            self.buf = np.concatenate([self.buf, np.zeros(max(self.buf.size, n * 64 * self.trie.longest), np.uint8)])
+        bits = np.zeros(n)
+        w = np.zeros((n, self.weights.shape[1]))
+        t = self.trie
+        s = self.settings
+        code_tokens(
+            self.mode, np.ascontiguousarray(probs, dtype=np.float64), tokens, bits, w,
+            t.order, t.rank, t.table, t.lengths, t.specials,
+            self.hist, self.streams, self.hk, self.cm_p, self.cm_n, self.rates, s.limit, self.match_table,
+            self.match_p, self.match_n, s.match_min,
+            self.weights, self.apm1, self.apm2, self.apm_end, self.params, self.coder, self.buf,
+        )  # fmt: skip
+        return bits, w
+
+    def code(self, probs: np.ndarray, tokens: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(bits of each token, the mixer's mean weights for each) of tokens coded from distributions probs (n, V)."""
+        return self._run(probs, np.asarray(tokens, dtype=np.int64))
+
+    def decode(self, probs: np.ndarray) -> list[int]:
+        tokens = np.zeros(len(probs), dtype=np.int64)
+        self._run(probs, tokens)
+        return tokens.tolist()
+
+    def finish(self) -> bytes:
+        return finish(self.coder, self.buf)
+
+    @property
+    def bytes_read(self) -> int:
+        """Coded bytes the decoder consumed (its 32-bit window read 3 bytes past the last the encoder wrote)."""
+        return int(self.coder[AT]) - 3
