@@ -63,7 +63,8 @@ def test_trie_spells_every_text_and_sorts_its_prefixes(tokenizer):
 
 def _mixer(tokenizer, mode=SCORE, data=b""):
     trie = build_trie(tokenizer)
-    return ByteMixer(trie, SMALL, [4000, 4000], CORPUS[:3000].encode(), mode, data), trie
+    prime = trie.rank[tokenizer.encode(CORPUS[:3000])]
+    return ByteMixer(trie, SMALL, [4000, 4000], prime, mode, data), trie
 
 
 def test_the_coded_tokens_form_a_distribution_at_every_step(tokenizer):
@@ -109,7 +110,7 @@ def test_mixer_step_is_the_gradient_of_log_p():
     for bit in (0, 1):
         w, x = rng.normal(size=7), rng.normal(size=7) * 3
 
-        def log_lik(v):
+        def log_lik(v, x=x, bit=bit):
             p = kernels.squash(kernels.mix_dot(v, x))
             return math.log(p if bit else 1 - p)
 

@@ -227,7 +227,9 @@ class AdaptConfig:
         "format 3: tokens coded bit by bit, the network mixed with context models of the bytes so far (orders "
         "0..byte_orders, two word contexts, a match model; 0: off, format 2)",
     )
-    byte_match: int = field(6, "format 3: the match model follows the latest earlier occurrence of this many bytes")
+    byte_match: int = field(
+        6, "format 3: the match model follows the latest earlier occurrence of this many bytes (0: no match model)"
+    )
     byte_lr: float = field(0.005, "format 3: step size of the bit mixer's weights")
     byte_limit: int = field(127, "format 3: a context's counter adapts as if seen at most this many times")
     byte_apm_rate: float = field(0.02, "format 3: step size of the APM stages that refine the mixed probability")
@@ -236,7 +238,7 @@ class AdaptConfig:
         return (
             must(self, ("segment", "cache_size", "mix_orders", "mix_match"), lambda v: v >= 0, ">= 0")
             + must(self, ("byte_orders",), lambda v: 0 <= v <= 12, "in 0..12")
-            + must(self, ("byte_match",), lambda v: 1 <= v <= 32, "in 1..32")
+            + must(self, ("byte_match",), lambda v: 0 <= v <= 32, "in 0..32")
             + must(self, ("byte_limit",), lambda v: 1 <= v <= 255, "in 1..255")
             + must(self, ("byte_lr", "byte_apm_rate"), lambda v: 0 <= v <= 1, "in [0, 1]")
             + must(self, ("streams", "stream_tokens"), lambda v: 1 <= v <= 4096, "in 1..4096")

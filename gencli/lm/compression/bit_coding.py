@@ -30,6 +30,7 @@ from gencli.lm.compression.kernels import (
     DECODE,
     ENCODE,
     END,
+    END_SETS_AT,
     MATCH_LENGTHS,
     SCORE,
     START,
@@ -72,16 +73,16 @@ class ByteMixer:
         trie: TokenTrie,
         settings: ByteMixSettings,
         stream_capacity: list[int],
-        prime: bytes = b"",
+        prime: np.ndarray | None = None,
         mode: int = ENCODE,
         data: bytes = b"",
     ):
         self.trie, self.settings, self.mode = trie, settings, mode
         s = settings
-        n_prime = len(prime)
+        prime = np.zeros(0, dtype=np.int64) if prime is None else np.asarray(prime, dtype=np.int64)
+        n_prime = int(trie.lengths[prime[prime >= 0]].sum())
         starts = np.concatenate([[n_prime], n_prime + np.cumsum(stream_capacity)[:-1]]).astype(np.int64)
         self.hist = np.zeros(n_prime + int(sum(stream_capacity)) + 1, dtype=np.uint8)
-        self.hist[:n_prime] = np.frombuffer(prime, dtype=np.uint8)
         k = len(stream_capacity)
         self.streams = np.zeros((k, 4), dtype=np.int64)
         self.streams[:, START] = starts
@@ -98,16 +99,19 @@ class ByteMixer:
         self.weights = np.zeros((ALL_MIX_SETS, n_in))  # the start, chosen by measurement (bench/lm_byte_mix.py):
         self.weights[:, 0] = INITIAL_NETWORK_WEIGHT  # mostly the network,
         self.weights[:, 1 : 1 + contexts] = INITIAL_CONTEXT_WEIGHT  # a little of every context model
+        self.weights[END_SETS_AT:] = 0.0  # the end-of-token choice starts as the network's
+        self.weights[END_SETS_AT:, 0] = 1.0
         self.apm1, self.apm2, self.apm_end = (apm_table(1 << s.apm_bits) for _ in range(3))
         self.params = np.array([s.lr, s.apm_rate, s.floor, 0.5])
         self.coder = new_state()
         self.buf = np.frombuffer(data, dtype=np.uint8).copy() if mode == DECODE else np.zeros(1 << 16, dtype=np.uint8)
         if mode == DECODE:
             start_decoder(self.coder, self.buf)
-        if n_prime:
+        if len(prime):
             prime_tables(
-                self.hist, n_prime, s.orders, self.cm_p, self.cm_n, self.rates, s.limit, self.match_table, s.match_min
-            )
+                prime, trie.table, trie.lengths, self.hist, s.orders, self.cm_p, self.cm_n, self.rates, s.limit,
+                self.match_table, s.match_min,
+            )  # fmt: skip
 
     @property
     def inputs(self) -> list[str]:

@@ -267,7 +267,9 @@ MATCH_STATES = 3  # none, shorter than 16 bytes, longer
 MAX_ORDERS = 12
 MIX_SETS = (MAX_ORDERS + 2) * MATCH_STATES * 2  # the first mixer's: highest order seen x match state x first byte
 CONFIDENCE_BUCKETS = 12  # the second mixer's: the network's confidence |stretch p| x the bit's place
-ALL_MIX_SETS = MIX_SETS + CONFIDENCE_BUCKETS * 8
+END_SETS_AT = MIX_SETS + CONFIDENCE_BUCKETS * 8 + 256  # the third mixer's: the partial byte c0
+END_SETS = 8  # the end-of-token mixer's: the depth in the token
+ALL_MIX_SETS = END_SETS_AT + END_SETS
 NET_P_MIN = 1  # network-only choices: p16 in [1, 65535]
 MIX_P_MIN = 8  # mixed bits: p16 in [8, 65528]
 
@@ -328,20 +330,48 @@ def _first_at_least(table, lo, hi, depth, value):
 
 
 @njit(cache=True)
-def prime_tables(hist, n, orders, cm_p, cm_n, rates, limit, match_table, match_min):
-    """The counters and the match table learn hist[0:n] (the priming text) as one stream."""
+def prime_tables(ranks, table, lengths, hist, orders, cm_p, cm_n, rates, limit, match_table, match_min):
+    """The counters (of the bytes' bits and of the end-of-token choices) and the match table learn the tokens of
+    the priming text, given by their places in the sorted vocabulary (-1: a special token, skipped), as one
+    stream whose bytes are written to hist[0:]. Returns the bytes written."""
     hk = np.zeros(orders + 1 + WORD_CONTEXTS, dtype=np.int64)
-    for at in range(n):
-        order_hashes(hist, 0, at, orders, hk)
-        byte = hist[at]
-        c0 = 1
-        for k in range(8):
-            bit = (byte >> (7 - k)) & 1
-            for o in range(len(hk)):
-                i = c0 if o == 0 else slot(hk[o], c0, cm_p.shape[1] - 1)
-                update_counter(cm_p[o], cm_n[o], i, bit, rates, limit)
-            c0 = c0 * 2 + bit
-        match_after_byte(hist, match_table, 0, at + 1, 0, 0, match_min)
+    mask = cm_p.shape[1] - 1
+    at = 0
+    for t in range(len(ranks)):
+        r = ranks[t]
+        if r < 0:
+            continue
+        lo, hi, depth = 0, len(lengths), 0
+        while True:
+            order_hashes(hist, 0, at, orders, hk)
+            if lengths[lo] == depth:
+                if hi - lo == 1:
+                    break
+                bit = 1 if r == lo else 0
+                salt = mix32(depth + 0x3C6EF372)
+                for o in range(len(hk)):
+                    update_counter(cm_p[o], cm_n[o], slot(hk[o] ^ salt, 0, mask), bit, rates, limit)
+                if bit:
+                    break
+                lo += 1
+            byte = table[r, depth]
+            c0 = 1
+            for k in range(8):
+                m = _first_at_least(table, lo, hi, depth, ((c0 - (1 << k)) << (8 - k)) + (1 << (7 - k)))
+                bit = (byte >> (7 - k)) & 1
+                for o in range(len(hk)):
+                    update_counter(cm_p[o], cm_n[o], c0 if o == 0 else slot(hk[o], c0, mask), bit, rates, limit)
+                c0 = c0 * 2 + bit
+                if bit:
+                    lo = m
+                else:
+                    hi = m
+            hist[at] = byte
+            at += 1
+            if match_min > 0:
+                match_after_byte(hist, match_table, 0, at, 0, 0, match_min)
+            depth += 1
+    return at
 
 
 @njit(cache=True)
@@ -404,21 +434,35 @@ def code_tokens(
         lo, hi, depth = 0, regular, 0
         start = streams[s, START]
         while True:
+            end = streams[s, END]
+            order_hashes(hist, start, end, orders, hk[s])
             if lengths[lo] == depth:  # the prefix itself is a token
                 if hi - lo == 1:
                     break
                 p_end = (cum[lo + 1] - cum[lo]) / (cum[hi] - cum[lo])
+                p_end = min(max(p_end, 1e-9), 1 - 1e-9)
+                salt = mix32(depth + 0x3C6EF372)
+                for o in range(n_ctx):
+                    idx[o] = slot(hk[s, o] ^ salt, 0, mask)  # c0 = 0: no bit of a byte uses these slots
+                x[0] = max(-12.0, min(12.0, stretch(p_end)))
+                for o in range(n_ctx):
+                    x[1 + o] = stretch(cm_p[o, idx[o]] / 65536.0)
+                x[n_ctx + 1] = 0.0
+                x[n_ctx + 2] = 0.3
+                we = END_SETS_AT + min(depth, END_SETS - 1)
+                p_e = squash(mix_dot(weights[we], x))
                 ctx = lo & (len(apm_end) - 1)
-                pa, j, f = apm_lookup(apm_end, ctx, min(max(p_end, 1e-6), 1 - 1e-6))
-                p16 = _q16(0.5 * p_end + 0.5 * pa, NET_P_MIN)
+                pa, j, f = apm_lookup(apm_end, ctx, min(max(p_e, 1e-6), 1 - 1e-6))
+                p16 = _q16(0.5 * p_e + 0.5 * pa, NET_P_MIN)
                 bit = _code(mode, 1 if target == lo else 0, p16, coder, buf)
                 cost += _cost(bit, p16)
                 apm_update(apm_end, ctx, j, f, bit, apm_rate)
+                mix_update(weights[we], x, bit, p_e, lr)
+                for o in range(n_ctx):
+                    update_counter(cm_p[o], cm_n[o], idx[o], bit, rates, limit)
                 if bit:
                     break
                 lo += 1
-            end = streams[s, END]
-            order_hashes(hist, start, end, orders, hk[s])
             length, pointer = streams[s, LENGTH], streams[s, POINTER]
             expected = hist[pointer] if length > 0 else 0
             c1 = hist[end - 1] if end > start else 0
@@ -458,8 +502,10 @@ def code_tokens(
                     ws = (seen * MATCH_STATES + state) * 2 + (1 if depth == 0 else 0)
                     confidence = min(int(abs(x[0]) * 1.5), CONFIDENCE_BUCKETS - 1)
                     wt = MIX_SETS + confidence * 8 + k
-                    dot_a, dot_b = mix_dot(weights[ws], x), mix_dot(weights[wt], x)
-                    p_a, p_b, p_mix = squash(dot_a), squash(dot_b), squash(0.5 * (dot_a + dot_b))
+                    wc = MIX_SETS + CONFIDENCE_BUCKETS * 8 + c0
+                    dot_a, dot_b, dot_c = mix_dot(weights[ws], x), mix_dot(weights[wt], x), mix_dot(weights[wc], x)
+                    p_a, p_b, p_c = squash(dot_a), squash(dot_b), squash(dot_c)
+                    p_mix = squash((dot_a + dot_b + dot_c) / 3.0)
                     pm = min(max(p_mix, 1e-6), 1 - 1e-6)
                     ctx1 = ((c1 << 8) | c0) & (len(apm1) - 1)
                     ctx2 = mix32((((c2 << 8) | c1) << 8) | c0) & (len(apm2) - 1)
@@ -470,9 +516,10 @@ def code_tokens(
                     bit = _code(mode, 1 if target >= m else 0, p16, coder, buf)
                     cost += _cost(bit, p16)
                     for i in range(n_in):
-                        weights_out[s, i] += 0.5 * (weights[ws, i] + weights[wt, i])
+                        weights_out[s, i] += (weights[ws, i] + weights[wt, i] + weights[wc, i]) / 3.0
                     mix_update(weights[ws], x, bit, p_a, lr)
                     mix_update(weights[wt], x, bit, p_b, lr)
+                    mix_update(weights[wc], x, bit, p_c, lr)
                     used += 1
                     apm_update(apm1, ctx1, j1, f1, bit, apm_rate)
                     apm_update(apm2, ctx2, j2, f2, bit, apm_rate)
@@ -487,7 +534,8 @@ def code_tokens(
                     hi = m
             hist[end] = c0 - 256
             streams[s, END] = end + 1
-            length, pointer = match_after_byte(hist, match_table, start, end + 1, length, pointer, match_min)
+            if match_min > 0:
+                length, pointer = match_after_byte(hist, match_table, start, end + 1, length, pointer, match_min)
             streams[s, LENGTH], streams[s, POINTER] = length, pointer
             depth += 1
         tokens[s] = order[lo]

@@ -55,11 +55,21 @@ class MixedCoding:
     inputs: list[str]  # the mixer's inputs, in the order of `weights`' columns
 
 
-def _mixer(lm: TrainedLM, plan: StreamPlan, n_bytes: int, mode: int, data: bytes = b"") -> ByteMixer:
+def prime_ids(lm: TrainedLM) -> list[int]:
+    """The checkpoint's priming text as the tokenizer cuts it."""
+    return lm.tokenizer.encode(lm.prime.decode("utf-8", "replace")) if lm.prime else []
+
+
+def _coders(
+    lm: TrainedLM, plan: StreamPlan, n_bytes: int, mode: int, data: bytes = b""
+) -> tuple[LockstepPredictor, ByteMixer]:
+    """The predictor and the bit coder, primed with the priming text."""
+    primed = prime_ids(lm)
+    predictor = LockstepPredictor(lm.model, lm.cfg.adapt, True, plan, token_mixing=False)
     trie = build_trie(lm.tokenizer)
     capacity = stream_capacities(plan, n_bytes, trie.longest)
     settings = byte_mix_settings(lm.cfg.adapt, len(lm.prime) + n_bytes)
-    return ByteMixer(trie, settings, capacity, lm.prime, mode, data)
+    return predictor, ByteMixer(trie, settings, capacity, trie.rank[primed] if primed else None, mode, data)
 
 
 def encode_mixed(
@@ -72,8 +82,7 @@ def encode_mixed(
     """Code `ids` (the tokens of `n_bytes` bytes of text) in format 3; `score_only`: their costs, no archive."""
     plan = stream_plan(len(ids), lm.cfg.adapt)
     with fixed_threads():
-        predictor = LockstepPredictor(lm.model, lm.cfg.adapt, True, plan, token_mixing=False)
-        mixer = _mixer(lm, plan, n_bytes, SCORE if score_only else ENCODE)
+        predictor, mixer = _coders(lm, plan, n_bytes, SCORE if score_only else ENCODE)
         bits = np.zeros(len(ids))
         weights = np.zeros((len(ids), len(mixer.inputs)))
         done = 0
@@ -102,8 +111,7 @@ def decode_mixed(
     plan = stream_plan(n_tokens, lm.cfg.adapt)
     ids = [0] * n_tokens
     with fixed_threads():
-        predictor = LockstepPredictor(lm.model, lm.cfg.adapt, True, plan, token_mixing=False)
-        mixer = _mixer(lm, plan, n_bytes, DECODE, payload)
+        predictor, mixer = _coders(lm, plan, n_bytes, DECODE, payload)
         done = 0
         for step in range(plan.steps):
             tokens = mixer.decode(predictor.probs())
