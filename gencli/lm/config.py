@@ -231,7 +231,7 @@ class AdaptConfig:
         6, "format 3: the match model follows the latest earlier occurrence of this many bytes (0: no match model)"
     )
     byte_lr: float = field(0.005, "format 3: step size of the bit mixer's weights")
-    byte_limit: int = field(127, "format 3: a context's counter adapts as if seen at most this many times")
+    byte_limit: int = field(30, "format 3: a context's counter adapts as if seen at most this many times")
     byte_apm_rate: float = field(0.02, "format 3: step size of the APM stages that refine the mixed probability")
 
     def problems(self) -> list[str]:

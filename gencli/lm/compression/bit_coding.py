@@ -57,7 +57,7 @@ class ByteMixSettings:
     orders: int = 6
     match_min: int = 6
     lr: float = 0.005
-    limit: int = 127
+    limit: int = 30
     apm_rate: float = 0.02
     floor: float = 1e-6  # the network's distribution is mixed with this share of the uniform one
     table_bits: int = 22  # slots of each context's table (the match model's: a quarter of it)
