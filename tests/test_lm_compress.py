@@ -169,7 +169,7 @@ def test_cli_round_trip_and_json(cli, lm_ckpt, tmp_path):
     archive = tmp_path / "story.txt.gcz"
     assert out["output_bytes"] == archive.stat().st_size and out["input_bytes"] == src.stat().st_size
     assert out["bits_per_byte"] == pytest.approx(8 * out["output_bytes"] / out["input_bytes"])
-    assert out["adapt"] is True and out["seconds"] > 0
+    assert out["adapt"] is True and out["seconds"] > 0 and out["format"] == archive.read_bytes()[3] == 3
     src.rename(tmp_path / "original.txt")
     r = cli("lm", "decompress", str(archive), "--ckpt", str(lm_ckpt))
     assert r.exit_code == 0, r.stderr

@@ -116,8 +116,9 @@ def compress(
         bool,
         typer.Option(
             "--adapt/--no-adapt",
-            help="Adapt to the text while coding it (temperature, neural "
-            "cache, dynamic evaluation; the checkpoint's adapt section).",
+            help="Adapt to the text while coding it (temperature, neural cache, dynamic evaluation, and the "
+            "network mixed bit by bit with context models of the bytes so far; the checkpoint's adapt section). "
+            "--no-adapt: the trained network alone.",
         ),
     ] = True,
     force: ForceOpt = False,
@@ -128,8 +129,8 @@ def compress(
 
     The output is INPUT.gcz unless -o is given (- or -c: stdout; - as INPUT: stdin to stdout); decompress it with the
     same checkpoint.
-    The file size is the model's likelihood of the text (the sum of -log2 p over its tokens),
-    plus a header of about 17 bytes.
+    The file size is the model's likelihood of the text (the sum of -log2 p over its tokens; adaptive coding mixes
+    the network's prediction with context models of the bytes, archive format 3), plus a header of about 17 bytes.
 
     Example: gencli lm compress notes.txt && gencli lm decompress notes.txt.gcz -o copy.txt
     """
@@ -151,6 +152,7 @@ def compress(
         "model_bits_per_byte": result.model_bits_per_byte,
         "tokens": result.n_tokens,
         "adapt": adapt,
+        "format": codec.Header.parse(result.archive, str(dst))[0].version,
         "seconds": seconds,
     }
     if json_:
@@ -194,6 +196,7 @@ def decompress(
         "archive_bytes": len(archive),
         "text_bytes": len(data),
         "adapt": codec.Header.parse(archive, str(input))[0].adaptive,
+        "format": codec.Header.parse(archive, str(input))[0].version,
         "round_trip": True,
         "seconds": seconds,
     }

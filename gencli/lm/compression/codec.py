@@ -1,4 +1,4 @@
-"""Lossless text compression with the language model: range coding of each next-token distribution.
+"""Lossless text compression with the language model: each token coded from the model's next-token distribution.
 
 A file costs about sum_j -log2 p(token_j | tokens before it) bits (Shannon; the range coder of the
 `constriction` library adds a few bytes), so the archive's size is the model's likelihood of the text.
