@@ -4,13 +4,15 @@ context model of the bytes so far (format 3 of `lm compress`).
 A token is coded as the path to it in the sorted vocabulary (gencli.lm.compression.token_trie): at each prefix
 of bytes, "the token ends here" (when a token equals the prefix and longer ones exist), then the next byte's bits,
 most significant first, each only where the vocabulary leaves both values possible. The network's probability of
-each such bit is the ratio of two range sums of its token distribution; that of the byte bits enters a logistic
-mixer (p = squash(sum_i w_i stretch(p_i))) with the byte context models of gencli.lm.compression.byte_context
-(orders 0..K, the match model, a bias); the weight set is chosen by the bit's place in its byte, the match state
-and whether the byte is a token's first; after each bit w_i += lr (bit - p) stretch(p_i). Two APM stages refine
-the mixture (by the last byte, and by the last two, with the partial byte), averaged with it; the end-of-token
-choice is the network's, refined by an APM of the prefix. Every probability is kept within [2^-13, 1 - 2^-13]
-(mixed bits) or [2^-16, 1 - 2^-16] (the network's choices), so every token stays codable.
+each such bit is the ratio of two range sums of its token distribution; that of the byte bits enters three logistic
+mixers (p = squash(sum_i w_i stretch(p_i))) with the byte context models of gencli.lm.compression.kernels (orders
+0..K, the word contexts, the match model, a bias), their weight sets chosen by the highest order seen before with
+the match state and first byte, by the network's confidence with the bit's place, and by the partial byte; their
+mean (in the stretch domain) is refined by two APM stages (the last byte; the last two, with the partial byte) and
+averaged with them. After each bit every mixer takes the step w_i += lr (bit - p) stretch(p_i). The end-of-token
+choice has its own mixer (the network's probability and counters of the bytes before it), refined by an APM of the
+prefix. Every probability is kept within [2^-13, 1 - 2^-13] (mixed bits) or [2^-16, 1 - 2^-16] (the network's choices),
+so every token stays codable.
 
 The byte models learn from every stream (their tables are shared); each stream keeps its own bytes (for its
 contexts and matches) in one history buffer, after the priming text (the checkpoint's training text, which the

@@ -33,7 +33,13 @@ import numpy as np
 from gencli.core.errors import GencliError
 from gencli.lm.compression.mixed_streams import decode_mixed, encode_mixed
 from gencli.lm.inference.adaptive import TextPredictor, fixed_threads, predict_text, segment_plan, text_log2probs
-from gencli.lm.inference.lockstep import LockstepPredictor, lockstep_log2probs, stream_plan, uses_lockstep
+from gencli.lm.inference.lockstep import (
+    LockstepPredictor,
+    decode_lockstep,
+    lockstep_log2probs,
+    stream_plan,
+    uses_lockstep,
+)
 from gencli.lm.model.store import TrainedLM
 
 MAGIC = b"GCZ"
@@ -308,20 +314,27 @@ def decode_streams(
     progress: Callable[[int, int], None] | None,
 ) -> list[int]:
     """The token ids of a format-2 archive: each step's distributions from the predictor, its tokens from the coder."""
-    ids = [0] * header.n_tokens
     with fixed_threads():
         plan = stream_plan(header.n_tokens, lm.cfg.adapt)
-        predictor = LockstepPredictor(lm.model, lm.cfg.adapt, header.adaptive, plan)
-        done = 0
-        for step in range(plan.steps):
-            tokens = decode_many(predictor.probs())
-            for i, t in zip(plan.positions(step), tokens):
-                ids[i] = t
-            predictor.advance(tokens)
-            done += len(tokens)
-            if progress and (step % 16 == 15 or step == plan.steps - 1):
-                progress(done, header.n_tokens)
-    return ids
+        return decode_lockstep(LockstepPredictor(lm.model, lm.cfg.adapt, header.adaptive, plan), decode_many, progress)
+
+
+def length_guard(lm: TrainedLM, header: Header, name: str) -> Callable[[list[int]], None]:
+    """A check of each batch of decoded tokens: their bytes so far must not pass the header's size (a diverged
+    decoder is stopped early instead of at the checksum)."""
+    sizes = token_bytes(lm)
+    written = 0
+
+    def check(tokens: list[int]) -> None:
+        nonlocal written
+        written += sum(sizes[t] for t in tokens)
+        if written > header.n_bytes:
+            raise ArchiveError(
+                f"{name} does not decode to what was compressed (longer than {header.n_bytes} bytes): "
+                "the archive is damaged, or this machine computes the model differently"
+            )
+
+    return check
 
 
 def decompress(
@@ -346,22 +359,15 @@ def decompress(
     decoder = constriction.stream.queue.RangeDecoder(words)
     family = constriction.stream.model.Categorical(perfect=False)
 
-    sizes = token_bytes(lm)
-    written = 0
+    check = length_guard(lm, header, name)
 
     def decode_many(p: np.ndarray) -> list[int]:
         """The tokens of distributions p (m, V), in order."""
-        nonlocal written
         try:
             tokens = [int(t) for t in decoder.decode(family, p)]
         except Exception:  # the coder's words ran out or are inconsistent: a damaged archive
             raise ArchiveError(f"{name}: damaged archive (the coded data ends early or is inconsistent)") from None
-        written += sum(sizes[t] for t in tokens)
-        if written > header.n_bytes:  # stop a diverged decoder early instead of at the checksum
-            raise ArchiveError(
-                f"{name} does not decode to what was compressed (longer than {header.n_bytes} bytes): "
-                "the archive is damaged, or this machine computes the model differently"
-            )
+        check(tokens)
         return tokens
 
     def decode(p: np.ndarray) -> int:
@@ -396,20 +402,9 @@ def _checked_text(lm: TrainedLM, ids: list[int], header: Header, name: str) -> b
 def _decompress_mixed(
     lm: TrainedLM, header: Header, payload: bytes, name: str, progress: Callable[[int, int], None] | None
 ) -> bytes:
-    sizes = token_bytes(lm)
-    written = 0
-
-    def check(tokens: list[int]) -> None:
-        nonlocal written
-        written += sum(sizes[t] for t in tokens)
-        if written > header.n_bytes:
-            raise ArchiveError(
-                f"{name} does not decode to what was compressed (longer than {header.n_bytes} bytes): "
-                "the archive is damaged, or this machine computes the model differently"
-            )
-
     ids: list[int] = []
     if header.n_tokens:
+        check = length_guard(lm, header, name)
         ids, read = decode_mixed(lm, header.n_tokens, header.n_bytes, payload, check, progress)
         if len(payload) > read:
             raise ArchiveError(f"{name}: damaged archive (coded data left over after the last token)")

@@ -17,7 +17,7 @@ from gencli.lm.compression.bit_coding import DECODE, ENCODE, SCORE, ByteMixer, B
 from gencli.lm.compression.token_trie import build_trie
 from gencli.lm.config import AdaptConfig
 from gencli.lm.inference.adaptive import fixed_threads
-from gencli.lm.inference.lockstep import LockstepPredictor, StreamPlan, stream_plan
+from gencli.lm.inference.lockstep import LockstepPredictor, StreamPlan, decode_lockstep, stream_plan
 from gencli.lm.model.store import TrainedLM
 
 MAX_TABLE_BITS = 22
@@ -109,17 +109,13 @@ def decode_mixed(
     """(token ids, coded bytes read) of a format-3 payload; `check(tokens)` sees each step's tokens (to stop a
     diverged decoder early)."""
     plan = stream_plan(n_tokens, lm.cfg.adapt)
-    ids = [0] * n_tokens
     with fixed_threads():
         predictor, mixer = _coders(lm, plan, n_bytes, DECODE, payload)
-        done = 0
-        for step in range(plan.steps):
-            tokens = mixer.decode(predictor.probs())
+
+        def decode_many(probs: np.ndarray) -> list[int]:
+            tokens = mixer.decode(probs)
             check(tokens)
-            for i, t in zip(plan.positions(step), tokens):
-                ids[i] = t
-            predictor.advance(tokens)
-            done += len(tokens)
-            if progress and (step % 16 == 15 or step == plan.steps - 1):
-                progress(done, n_tokens)
+            return tokens
+
+        ids = decode_lockstep(predictor, decode_many, progress)
     return ids, mixer.bytes_read

@@ -23,6 +23,7 @@ Everything runs in fp32 on CODING_THREADS threads with fixed shapes.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,6 +173,28 @@ class LockstepPredictor:
             keep = self.history[:, max(0, self.step - self.block + 1) : self.step]
             h = self.model.step_hidden(keep, self.step - keep.shape[1], self.caches)[:, -1]
         self._set_outputs(h)
+
+
+def decode_lockstep(
+    predictor: LockstepPredictor,
+    decode_many: Callable[[np.ndarray], list[int]],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[int]:
+    """The token ids of a text coded in lockstep streams: each step's distributions from `predictor`, its tokens
+    (one per active stream, in order) from `decode_many`; `progress(tokens done, tokens)` every 16 steps."""
+    plan = predictor.plan
+    n_tokens = sum(plan.lengths)
+    ids = [0] * n_tokens
+    done = 0
+    for step in range(plan.steps):
+        tokens = decode_many(predictor.probs())
+        for i, t in zip(plan.positions(step), tokens):
+            ids[i] = t
+        predictor.advance(tokens)
+        done += len(tokens)
+        if progress and (step % 16 == 15 or step == plan.steps - 1):
+            progress(done, n_tokens)
+    return ids
 
 
 def lockstep_log2probs(model: GPT, ids: list[int], settings: AdaptConfig, adapt: bool) -> np.ndarray:
