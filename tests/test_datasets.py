@@ -183,3 +183,30 @@ def test_the_config_names_a_set_or_a_csv(tmp_path):
     cfg = resolve_diffusion(ConfigSources(explicit={"data.name": str(path)}))
     assert cfg.model.fourier == 32 and cfg.train.batch_size == 1024  # any set but the square: the set recipe
     assert len(dataset_for(cfg.data).training_points(0, 0)[0]) == 42  # 8 held out, the fewest a file keeps
+
+
+@pytest.mark.parametrize("name", ["moons", "spirals"])
+def test_curve_densities_against_direct_integration(name):
+    """A set along curves: log p(x) = log (1/K) sum_k integral_0^1 N(x; c_k(u), s^2 I) du, against scipy's adaptive
+    quadrature of that integral point by point (near a curve, between two, and far away)."""
+    from scipy.integrate import quad
+
+    d = builtin(name)
+    near, _ = d.draw(3, torch.Generator().manual_seed(4))
+    x = torch.cat([near, torch.tensor([[0.0, 0.0], [1.7, -1.1]])]).double()
+    var = d.std**2
+
+    def direct(p):
+        total = 0.0
+        for k in range(d.n_classes):
+
+            def density(u, k=k):
+                c = d.curve(k, torch.tensor([u], dtype=torch.float64))[0]
+                return math.exp(-float(((p - c) ** 2).sum()) / (2 * var)) / (2 * math.pi * var)
+
+            total += quad(density, 0.0, 1.0, limit=400, epsabs=0, epsrel=1e-10)[0]
+        return math.log(total / d.n_classes)
+
+    got = d.log_density(x)
+    for i, p in enumerate(x):
+        assert float(got[i]) == pytest.approx(direct(p), abs=1e-4), (name, p.tolist())

@@ -103,6 +103,29 @@ def test_encoder_and_decoder_agree_and_score_is_the_encoders_cost(tokenizer):
     assert dec.bytes_read >= len(data)
 
 
+def test_primed_tables_are_shared_not_changed(tokenizer):
+    """A second coder of one priming text copies the tables the first computed; what the first then learns while
+    coding must not leak into them: the third coder gives the same costs as the first, and they equal a priming
+    done anew (the cache emptied)."""
+    from gencli.lm.compression import bit_coding
+
+    rng = np.random.default_rng(5)
+    ids = tokenizer.encode(CORPUS[4000:4600])
+    steps = [ids[i : i + 2] for i in range(0, len(ids) - 1, 2)]
+    dists = [rng.dirichlet(np.full(tokenizer.vocab_size, 0.5), size=2) for _ in steps]
+
+    def costs():
+        mixer, _ = _mixer(tokenizer, SCORE)
+        return [mixer.code(p, t)[0].tolist() for p, t in zip(dists, steps)]
+
+    first = costs()
+    other, _ = _mixer(tokenizer, SCORE)
+    other.code(dists[0], steps[1])  # another coder from the cache learns something else
+    assert costs() == first
+    bit_coding._PRIMED.clear()
+    assert costs() == first
+
+
 def test_mixer_step_is_the_gradient_of_log_p():
     """mix_update moves w by lr times d/dw [bit ln p + (1 - bit) ln(1 - p)], p = squash(w . x): against central
     finite differences."""

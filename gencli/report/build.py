@@ -194,8 +194,11 @@ class _Builder:
         return Context(self.cfg, self.out, self.paths)
 
 
-def build_sections(ctx: Context, stage: Stage = _quiet, specs: list[SectionSpec] | None = None) -> list[Section]:
-    """Every section of `specs` (default: the report's table) whose model is loaded in `ctx`, in order."""
+def build_sections(
+    ctx: Context, stage: Stage = _quiet, specs: list[SectionSpec] | None = None, timings: dict | None = None
+) -> list[Section]:
+    """Every section of `specs` (default: the report's table) whose model is loaded in `ctx`, in order; each
+    section's wall seconds go into `timings` under "section ID"."""
     table = all_specs()
     specs = [s for s in (specs or table) if s.model in ctx.models]
     out: list[Section] = []
@@ -204,7 +207,10 @@ def build_sections(ctx: Context, stage: Stage = _quiet, specs: list[SectionSpec]
         advance = stage(STAGE_NAMES[model], len(group))
         for i, spec in enumerate(group, 1):
             advance(i - 1, spec.id)
+            t0 = time.perf_counter()
             section = spec.build(spec, ctx)
+            if timings is not None:
+                timings[f"section {spec.id}"] = time.perf_counter() - t0
             if section is not None:
                 out.append(section)
             advance(i, spec.id)
@@ -276,7 +282,7 @@ def build_report(
         need |= {"diffusion", "cond", "lm"}  # the departures compare every model's settings with the exercise's
     ctx.models = {key: load() for key, load in loaders.items() if key in need}
     t1 = time.perf_counter()
-    sections = build_sections(ctx, stage, specs)
+    sections = build_sections(ctx, stage, specs, b.timings)
     settings = {
         "report": to_dict(cfg),
         "quick": quick,

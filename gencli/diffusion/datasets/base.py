@@ -8,6 +8,7 @@ trainer, the quality measures, the analyses, the findings and the figures all as
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -94,15 +95,21 @@ class Dataset:
         x, _ = self.reference_points(4000)
         return _padded_box(x.numpy())
 
-    def inside(self, x: Tensor) -> Tensor:
+    def inside(self, x: Tensor, log_p: Tensor | None = None) -> Tensor:
         """True where a point lies in the data's support: exactly for a bounded set, else where the density is at
-        least its 0.5th percentile over the data (or, without a density, within the data's 5-NN radius)."""
-        ref, _ = self.reference_points(4000)
-        known = self.log_density(ref)
-        if known is not None:
-            level = torch.quantile(known, 0.005)
-            return self.log_density(x) >= level
-        return within_knn_radius(x, ref)
+        least its 0.5th percentile over the data (or, without a density, within the data's 5-NN radius). `log_p`:
+        the points' log density where the caller has it already."""
+        level = self._inside_level
+        if level is not None:
+            return (self.log_density(x) if log_p is None else log_p) >= level
+        return within_knn_radius(x, self.reference_points(4000)[0])
+
+    @functools.cached_property
+    def _inside_level(self) -> Tensor | None:
+        """The 0.5th percentile of log p over 4000 fresh points (None without a density): computed once per set,
+        since every quality measure asks `inside` again."""
+        known = self.log_density(self.reference_points(4000)[0])
+        return None if known is None else torch.quantile(known, 0.005)
 
     def outline(self) -> list[np.ndarray]:
         """Polylines (K, 2) that draw the support (empty: nothing to draw)."""
@@ -272,9 +279,9 @@ class ClassSubset(Dataset):
     def classify(self, x: Tensor) -> Tensor | None:
         return self.parent.classify(x)
 
-    def inside(self, x: Tensor) -> Tensor:
+    def inside(self, x: Tensor, log_p: Tensor | None = None) -> Tensor:
         cls = self.parent.classify(x)
-        inside = self.parent.inside(x)
+        inside = self.parent.inside(x)  # log_p is this class's density, not the parent's
         return inside & (cls == self.klass) if cls is not None else inside
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:

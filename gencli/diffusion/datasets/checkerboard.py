@@ -57,7 +57,7 @@ class Checkerboard(Dataset):
         per = torch.stack([smoothed_box_log_density(x, self.lo[k], self.lo[k] + 1, sigma) for k in cells], dim=1)
         return torch.logsumexp(per, dim=1) - math.log(len(cells))
 
-    def inside(self, x: Tensor) -> Tensor:
+    def inside(self, x: Tensor, log_p: Tensor | None = None) -> Tensor:
         return self.classify(x) >= 0
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:

@@ -97,7 +97,7 @@ class Square(Dataset):
     def smoothed_log_density(self, x: Tensor, sigma: float, klass: int | None = None) -> Tensor:
         return smoothed_box_log_density(x, *self.box(klass), sigma)
 
-    def inside(self, x: Tensor) -> Tensor:
+    def inside(self, x: Tensor, log_p: Tensor | None = None) -> Tensor:
         return (x.abs() <= self.h).all(dim=1)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:

@@ -22,6 +22,12 @@ def _reference(dataset, n: int) -> Tensor:
 
 
 @functools.lru_cache(maxsize=64)
+def _reference_log_density(dataset, n: int) -> float:
+    """The mean log density of the n reference points under their set's truth (the same points every call)."""
+    return _mean_finite(dataset.log_density(_reference(dataset, n)))[0]
+
+
+@functools.lru_cache(maxsize=64)
 def _floor(dataset, n: int, m: int) -> tuple[Floor, float, float]:
     lo, hi = dataset.bounds()
     floor = tv_floor(dataset, n, m, lo, hi)
@@ -46,7 +52,8 @@ def measure(samples: Tensor, dataset, reference: int | None = None) -> SampleQua
     floor, data_p, data_r = _floor(dataset, n, m)
     side = min(n, m, MAX_KNN)
     precision, recall = precision_recall(x[:side], ref[:side], K)
-    inside = float(dataset.inside(x).double().mean())
+    truth = dataset.log_density(x)
+    inside = float(dataset.inside(x, truth).double().mean())
     q = SampleQuality(
         n=n,
         reference=m,
@@ -62,10 +69,9 @@ def measure(samples: Tensor, dataset, reference: int | None = None) -> SampleQua
         k=K,
         inside_fraction=inside,
     )
-    truth = dataset.log_density(x)
     if truth is not None:
         q.truth_logp, q.truth_outside = _mean_finite(truth)
-        q.data_logp = _mean_finite(dataset.log_density(ref))[0]
+        q.data_logp = _reference_log_density(dataset, m)
     if dataset.name == "square":
         q.square_tv = tv_from_uniform(x, 10, dataset.h)
         q.square_floor = tv_noise_floor(n)

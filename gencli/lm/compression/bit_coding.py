@@ -22,6 +22,7 @@ the coder's order, so they compute the same numbers.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +65,31 @@ class ByteMixSettings:
     floor: float = 1e-6  # the network's distribution is mixed with this share of the uniform one
     table_bits: int = 22  # slots of each context's table (the match model's: a quarter of it)
     apm_bits: int = 16  # contexts of each APM stage (the last byte and the partial byte: 16 bits, exactly)
+
+
+_PRIMED: dict[tuple, tuple[np.ndarray, ...]] = {}  # the last priming's tables: a second coder of it copies them
+
+
+def _primed(prime: np.ndarray, trie: TokenTrie, s: ByteMixSettings, rates: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(history, counters' probabilities, their counts, match table) after the priming tokens, computed once per
+    priming text, vocabulary and table settings (compress and decompress of one checkpoint share it; callers copy)."""
+    key = (
+        hashlib.blake2b(prime.tobytes()).hexdigest(),
+        hashlib.blake2b(trie.table.tobytes() + trie.lengths.tobytes()).hexdigest(),
+        s.orders, s.limit, s.table_bits, s.match_min,
+    )  # fmt: skip
+    if key not in _PRIMED:
+        contexts = s.orders + 1 + WORD_CONTEXTS
+        hist = np.zeros(int(trie.lengths[prime[prime >= 0]].sum()) + 1, dtype=np.uint8)
+        cm_p = np.full((contexts, 1 << s.table_bits), 32768, dtype=np.uint16)
+        cm_n = np.zeros((contexts, 1 << s.table_bits), dtype=np.uint8)
+        match_table = np.zeros(1 << (s.table_bits - 2), dtype=np.int64)
+        written = prime_tables(
+            prime, trie.table, trie.lengths, hist, s.orders, cm_p, cm_n, rates, s.limit, match_table, s.match_min
+        )
+        _PRIMED.clear()
+        _PRIMED[key] = (hist[:written], cm_p, cm_n, match_table)
+    return _PRIMED[key]
 
 
 class ByteMixer:
@@ -110,10 +136,8 @@ class ByteMixer:
         if mode == DECODE:
             start_decoder(self.coder, self.buf)
         if len(prime):
-            prime_tables(
-                prime, trie.table, trie.lengths, self.hist, s.orders, self.cm_p, self.cm_n, self.rates, s.limit,
-                self.match_table, s.match_min,
-            )  # fmt: skip
+            hist, self.cm_p[:], self.cm_n[:], self.match_table[:] = _primed(prime, trie, s, self.rates)
+            self.hist[: len(hist)] = hist
 
     @property
     def inputs(self) -> list[str]:

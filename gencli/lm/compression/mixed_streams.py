@@ -8,6 +8,7 @@ predictor learns them. The decoder makes the same calls, learning each step's to
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -57,7 +58,13 @@ class MixedCoding:
 
 def prime_ids(lm: TrainedLM) -> list[int]:
     """The checkpoint's priming text as the tokenizer cuts it."""
-    return lm.tokenizer.encode(lm.prime.decode("utf-8", "replace")) if lm.prime else []
+    return list(_tokenized(lm.tokenizer, lm.prime)) if lm.prime else []
+
+
+@functools.lru_cache(maxsize=2)
+def _tokenized(tokenizer, text: bytes) -> tuple[int, ...]:
+    """A priming text's tokens, cut once per tokenizer and text (each compress and decompress asks again)."""
+    return tuple(tokenizer.encode(text.decode("utf-8", "replace")))
 
 
 def _coders(
