@@ -172,3 +172,13 @@ def test_real_token_prompt_says_what_the_training_text_holds(lm):
     count = sum(words[i : i + 4] == want for i in range(len(words) - 3))  # the whole corpus: at least the training part
     assert 0 < res.to_dict()["training_text"]["occurrences"] <= count
     assert "occurs" in res.finding()
+
+
+def test_text_start_keeps_whole_characters_within_the_byte_limit():
+    from gencli.lm.analyses import text_start
+
+    text = "Où est ma chatte? ça"  # two-byte characters at byte offsets 1 and 18
+    for limit in range(len(text.encode()) + 2):
+        cut = text_start(text, limit)
+        assert text.startswith(cut) and len(cut.encode()) <= limit
+        assert len(cut) == len(text) or len(text[: len(cut) + 1].encode()) > limit  # the longest such start

@@ -85,6 +85,7 @@ class LMBudget:
     precision: str = field("auto", "numeric path of training when trained here: auto (measured), bf16 or fp32")
     invert_steps: int = field(300, "Adam steps at most for the inversion (L2)")
     prob_tokens: int = field(30, "length of the sampled sentence scored in L5")
+    compress_bytes: int = field(0, "bytes of the held-out chapters that L6 codes, from their start (0: all of them)")
     prompt_steps: int = field(200, "GCG search steps per sentence for L2's real-token prompts")
     prompt_targets: list[str] = field(
         ["said the Hatter", "the Queen was very angry"],
@@ -97,6 +98,8 @@ class LMBudget:
             for k in ("max_iters", "eval_every", "invert_steps", "prob_tokens", "prompt_steps")
             if getattr(self, k) < 1
         ]
+        if self.compress_bytes < 0:
+            out.append(f"compress_bytes: must be >= 0 (0: all), got {self.compress_bytes}")
         if self.precision not in ("auto", "bf16", "fp32"):
             out.append(f"precision: must be one of auto, bf16, fp32, got {self.precision!r}")
         if self.preset not in ("nano", "micro", "mini"):
@@ -199,6 +202,7 @@ QUICK = {
         "eval_every": 100,
         "invert_steps": 300,
         "prob_tokens": 20,
+        "compress_bytes": 4000,
         "prompt_steps": 30,
     },
 }

@@ -241,12 +241,27 @@ def exact_density_grid(
     )
 
 
+_AVERAGES: dict[tuple, tuple[float, float | None, float, int]] = {}  # by checkpoint save and settings
+
+
 def data_log_likelihood(
     trained: TrainedDiffusion, sc: SampleConfig, n: int = 2000, seed: int = 0, rtol: float = 1e-5, atol: float = 1e-5
 ) -> tuple[float, float | None, float, int]:
     """The model's exact log p averaged over n fresh data points, beside the truth's mean over the same points
     (minus the entropy; None when the set's density is unknown), with the standard error of the difference of the
-    two means, and the solver's evaluations. Their gap is an estimate of KL(data || model) >= 0."""
+    two means, and the solver's evaluations. Their gap is an estimate of KL(data || model) >= 0. Computed once per
+    saved checkpoint and settings in a process (the report's gallery and its flow comparison share models)."""
+    save = trained.checkpoint.meta.get("save_id")
+    key = (save, str(trained.checkpoint.path), sc.start, n, seed, rtol, atol, str(trained.device))
+    if save and key in _AVERAGES:
+        return _AVERAGES[key]
+    out = _data_log_likelihood(trained, sc, n, seed, rtol, atol)
+    if save:
+        _AVERAGES[key] = out
+    return out
+
+
+def _data_log_likelihood(trained, sc, n, seed, rtol, atol) -> tuple[float, float | None, float, int]:
     x, _ = trained.dataset.reference_points(n, seed)
     ode = exact_log_prob(trained.model, x.to(trained.device), trained.sde, None, sc.start, rtol, atol)
     model = ode.logp.double()

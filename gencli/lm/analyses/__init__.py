@@ -15,6 +15,7 @@ from gencli.lm.analyses.common import (
     encode_fitting,
     fitting_words,
     held_out_text,
+    text_start,
     training_text_if_readable,
 )
 from gencli.lm.analyses.compression import compression_comparison
@@ -46,5 +47,6 @@ __all__ = [
     "sentence_evidence",
     "sequence_logprob",
     "training_summary",
+    "text_start",
     "training_text_if_readable",
 ]

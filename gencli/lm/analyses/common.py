@@ -38,6 +38,11 @@ def held_out_text(lm: TrainedLM, download: bool = True) -> tuple[str, str]:
     return split_text(text, lm.cfg.data.val_fraction)
 
 
+def text_start(text: str, limit: int) -> str:
+    """The longest start of `text` whose UTF-8 form has at most `limit` bytes, in whole characters."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
 def training_text_if_readable(lm: TrainedLM) -> str | None:
     """The checkpoint's training text, or None when its corpus is not on this machine (nothing is downloaded)."""
     try:
