@@ -255,3 +255,30 @@ def test_numpy_forward_jacobian_equals_autograd(fourier, classes):
     finally:
         exact.NUMPY_MAX_POINTS = slow_limit
     assert torch.allclose(fast.logp, slow.logp, atol=1e-7)
+
+
+def test_parameter_ema_equals_torchs_averaged_model_bit_for_bit():
+    """The trainer's moving average against torch's AveragedModel with its EMA function, over steps of an optimizer:
+    the same numbers exactly, and the model's own weights untouched by it."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    from gencli.diffusion.config import ModelConfig
+    from gencli.diffusion.model.denoiser import Denoiser
+    from gencli.diffusion.training.ema import ParameterEMA
+
+    torch.manual_seed(0)
+    model = Denoiser(ModelConfig(hidden=16, fourier=4))
+    ours = ParameterEMA(model, 0.005)
+    theirs = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(1.0 - 0.005))
+    theirs.update_parameters(model)
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    x = torch.randn(64, 2)
+    for _ in range(30):
+        opt.zero_grad()
+        model(x, 0.5).pow(2).mean().backward()
+        opt.step()
+        ours.update()
+        theirs.update_parameters(model)
+    pairs = list(zip(ours.module.parameters(), theirs.module.parameters(), model.parameters()))
+    assert all(torch.equal(a, b) for a, b, _ in pairs)
+    assert not all(torch.equal(a, p) for a, _, p in pairs)  # the average lags the weights

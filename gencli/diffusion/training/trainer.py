@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import torch
 from torch import Tensor
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gencli.core.budget import check_fits
 from gencli.core.errors import GencliError, TrainingDiverged
@@ -21,6 +20,7 @@ from gencli.diffusion.process.choice import process_for
 from gencli.diffusion.process.flow import LinearFlow
 from gencli.diffusion.process.sde import VESDE
 from gencli.diffusion.quality.regions import class_moments
+from gencli.diffusion.training.ema import ParameterEMA
 from gencli.diffusion.training.flow_loss import flow_matching_loss
 from gencli.diffusion.training.optim import Adam
 
@@ -145,8 +145,7 @@ class DiffusionTrainer:
         self.labels = labels.to(self.device) if labels is not None else None
         self.optimizer = Adam(self.model.parameters(), lr=cfg.train.lr)
         # the weights used for sampling: ema <- (1 - a) ema + a params after each step, from the initial weights
-        self.ema = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(1.0 - cfg.train.ema))
-        self.ema.update_parameters(self.model)
+        self.ema = ParameterEMA(self.model, cfg.train.ema)
         self.gen = torch.Generator().manual_seed(cfg.train.seed + 1)
         self.epoch = 0
         self.losses: list[float] = []
@@ -175,7 +174,7 @@ class DiffusionTrainer:
                     self.optimizer.lr = cosine_lr(self.cfg.train.lr, self.epoch, self.cfg.train.epochs)
                 self.optimizer.step()
                 if self.cfg.train.ema > 0:
-                    self.ema.update_parameters(self.model)
+                    self.ema.update()
                 self.epoch += 1
                 self.losses.append(value)
                 if on_step is not None:
