@@ -31,7 +31,7 @@ report: setup
 	$(GENCLI) report --out $(OUT)/report
 	@echo "report: $(abspath $(OUT)/report/index.html)"
 
-# tiny budgets, about a minute from nothing; its own checkpoints under $(OUT)/report-quick/checkpoints
+# tiny budgets, 1-2 minutes from nothing on 2 cores; its own checkpoints under $(OUT)/report-quick/checkpoints
 report-quick: setup
 	$(GENCLI) report --quick --out $(OUT)/report-quick
 	@echo "report: $(abspath $(OUT)/report-quick/index.html)"

@@ -37,7 +37,7 @@ def report(
         bool,
         typer.Option(
             "--quick",
-            help="Tiny budgets (about a minute from nothing); its own small "
+            help="Tiny budgets (1-2 minutes from nothing on 2 cores); its own small "
             "checkpoints under OUT/checkpoints, never the full ones.",
         ),
     ] = False,
