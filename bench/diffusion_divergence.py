@@ -41,7 +41,7 @@ def main() -> None:
         for n in SIZES:
             x = torch.randn(n, 2, dtype=torch.float64)
             labels = torch.randint(0, classes, (n,)) if classes else None
-            fast = DenoiserJacobian(net, labels, n)
+            fast = DenoiserJacobian(net, labels)
             xn = x.numpy()
             a = b = float("inf")
             for _ in range(3):

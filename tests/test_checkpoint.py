@@ -45,6 +45,9 @@ def test_resume_continues_exactly(tmp_path):
     assert resumed.losses == straight.losses
     for p, q in zip(resumed.model.parameters(), straight.model.parameters()):
         assert torch.equal(p, q)
+    averaged, want = resumed.sampling_weights(), straight.sampling_weights()  # the moving average resumes too
+    assert resumed.cfg.train.ema > 0 and averaged.keys() == want.keys()
+    assert all(torch.equal(averaged[k], want[k]) for k in want)
 
 
 class _Evil:

@@ -241,7 +241,7 @@ def exact_density_grid(
     )
 
 
-_AVERAGES: dict[tuple, tuple[float, float | None, float, int]] = {}  # by checkpoint save and settings
+_DATA_LOG_LIKELIHOODS: dict[tuple, tuple[float, float | None, float, int]] = {}  # by checkpoint save and settings
 
 
 def data_log_likelihood(
@@ -250,18 +250,21 @@ def data_log_likelihood(
     """The model's exact log p averaged over n fresh data points, beside the truth's mean over the same points
     (minus the entropy; None when the set's density is unknown), with the standard error of the difference of the
     two means, and the solver's evaluations. Their gap is an estimate of KL(data || model) >= 0. Computed once per
-    saved checkpoint and settings in a process (the report's gallery and its flow comparison share models)."""
+    saved checkpoint and settings in a process (the report's gallery and its flow comparison share models): the
+    answer is the checkpoint's, so a model changed in memory after loading must not be asked again."""
     save = trained.checkpoint.meta.get("save_id")
     key = (save, str(trained.checkpoint.path), sc.start, n, seed, rtol, atol, str(trained.device))
-    if save and key in _AVERAGES:
-        return _AVERAGES[key]
+    if save and key in _DATA_LOG_LIKELIHOODS:
+        return _DATA_LOG_LIKELIHOODS[key]
     out = _data_log_likelihood(trained, sc, n, seed, rtol, atol)
     if save:
-        _AVERAGES[key] = out
+        _DATA_LOG_LIKELIHOODS[key] = out
     return out
 
 
-def _data_log_likelihood(trained, sc, n, seed, rtol, atol) -> tuple[float, float | None, float, int]:
+def _data_log_likelihood(
+    trained: TrainedDiffusion, sc: SampleConfig, n: int, seed: int, rtol: float, atol: float
+) -> tuple[float, float | None, float, int]:
     x, _ = trained.dataset.reference_points(n, seed)
     ode = exact_log_prob(trained.model, x.to(trained.device), trained.sde, None, sc.start, rtol, atol)
     model = ode.logp.double()

@@ -107,7 +107,7 @@ class Dataset:
     @functools.cached_property
     def _inside_level(self) -> Tensor | None:
         """The 0.5th percentile of log p over 4000 fresh points (None without a density): computed once per set,
-        since every quality measure asks `inside` again."""
+        since every quality measure asks `inside` again (a set is not changed after it is made)."""
         known = self.log_density(self.reference_points(4000)[0])
         return None if known is None else torch.quantile(known, 0.005)
 

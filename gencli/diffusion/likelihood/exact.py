@@ -4,9 +4,10 @@ For this VE SDE the probability-flow ODE (Song et al. 2021, eq. 13) is
     dx/dt = -(1/2) g(t)^2 score(x, t) = 5 sigma(t) D(x, t),   since g^2 = d sigma^2/dt = 10 sigma^2
 and score = -D / sigma. Along its path, d log p_t(x_t) / dt = -div f(x_t, t), so
     log p_0(x_0) = log p_1(x_1) + integral_0^1 5 sigma(t) tr(dD/dx)(x_t, t) dt.
-In 2D the trace is exact: two autograd passes, one per output (on the CPU, gencli's Denoiser carries its
-Jacobian forward in numpy instead: gencli.diffusion.likelihood.mlp_divergence). The ODE runs from t = 0 up to
-t = 1 with scipy's adaptive Runge-Kutta (solve_ivp, RK45 by default) on every point at once.
+In 2D the trace is exact: two autograd passes, one per output (on the CPU, for up to NUMPY_MAX_POINTS points,
+gencli's Denoiser carries its Jacobian forward in numpy instead: gencli.diffusion.likelihood.mlp_divergence).
+The ODE runs from t = 0 up to t = 1 with scipy's adaptive Runge-Kutta (solve_ivp, RK45 by default) on every point
+at once.
 
 A flow model (gencli.diffusion.process.flow) runs its own ODE, dx/dt = -scale v(x, t) in gencli's time, through the
 same code: its path ends on the data itself (no sigma_min) and its prior is the source it was trained from, so
@@ -85,7 +86,7 @@ def exact_log_prob(
     # small batches on the CPU: gencli's Denoiser differentiated in numpy (2-3x faster at 100 points, even near 400,
     # slower past it: bench/diffusion_divergence.py)
     use_numpy = device.type == "cpu" and n <= NUMPY_MAX_POINTS and DenoiserJacobian.applies(net)
-    fast = DenoiserJacobian(net, labels, n) if use_numpy else None
+    fast = DenoiserJacobian(net, labels) if use_numpy else None
 
     def rhs(t: float, state: np.ndarray) -> np.ndarray:
         nonlocal nfe

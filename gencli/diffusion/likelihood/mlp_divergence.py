@@ -5,7 +5,7 @@ more in dispatch than in arithmetic. The Denoiser is a chain of linear maps and 
 features, so its Jacobian is exact by forward-mode differentiation: carry d h / d x_j (j = 0, 1) beside every
 activation h, through W (linear) and the slope on each unit's side of 0 (LeakyReLU); the input features'
 derivatives are those of (x - shift) / scale and of sin, cos of its Fourier phases (t and the class do not move
-with x). Tested against the autograd divergence (gencli.diffusion.likelihood.exact.autograd_divergence).
+with x). Tested against the autograd divergence (gencli.diffusion.likelihood.exact.divergence).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from gencli.diffusion.model.denoiser import Denoiser
 class DenoiserJacobian:
     """A Denoiser's weights as float64 arrays, for `value_and_trace` at any x and t with fixed class labels."""
 
-    def __init__(self, model: Denoiser, labels: Tensor | None, n: int):
+    def __init__(self, model: Denoiser, labels: Tensor | None):
         self.shift = model.input_shift.detach().double().cpu().numpy()
         self.scale = float(model.input_scale)
         self.freqs = model.fourier_freqs.detach().double().cpu().numpy() if model.fourier else None
@@ -37,7 +37,6 @@ class DenoiserJacobian:
                 raise ValueError("a conditional denoiser needs class labels")
             with torch.no_grad():
                 self.classes = model.class_embed(labels.cpu()).double().numpy()  # (n, class_dim)
-        self.n = n
 
     @staticmethod
     def applies(model) -> bool:

@@ -22,7 +22,7 @@ def _reference(dataset, n: int) -> Tensor:
 
 
 @functools.lru_cache(maxsize=64)
-def _reference_log_density(dataset, n: int) -> float:
+def _reference_mean_log_density(dataset, n: int) -> float:
     """The mean log density of the n reference points under their set's truth (the same points every call)."""
     return _mean_finite(dataset.log_density(_reference(dataset, n)))[0]
 
@@ -71,7 +71,7 @@ def measure(samples: Tensor, dataset, reference: int | None = None) -> SampleQua
     )
     if truth is not None:
         q.truth_logp, q.truth_outside = _mean_finite(truth)
-        q.data_logp = _reference_log_density(dataset, m)
+        q.data_logp = _reference_mean_log_density(dataset, reference or n)
     if dataset.name == "square":
         q.square_tv = tv_from_uniform(x, 10, dataset.h)
         q.square_floor = tv_noise_floor(n)

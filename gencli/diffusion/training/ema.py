@@ -18,8 +18,8 @@ class ParameterEMA:
         for p in self.module.parameters():
             p.requires_grad_(False)
         self.weight = 1.0 - (1.0 - rate)  # as AveragedModel's EMA computes it from its decay, bit for bit
-        self._average = [p.detach() for p in self.module.parameters()]
-        self._current = [p.detach() for p in model.parameters()]
+        self._average = list(self.module.parameters())  # the Parameters themselves: a replaced .data is seen
+        self._current = list(model.parameters())
 
     @torch.no_grad()
     def update(self) -> None:

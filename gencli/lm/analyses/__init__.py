@@ -46,7 +46,7 @@ __all__ = [
     "real_token_prompt",
     "sentence_evidence",
     "sequence_logprob",
-    "training_summary",
     "text_start",
+    "training_summary",
     "training_text_if_readable",
 ]

@@ -87,8 +87,11 @@ def _primed(prime: np.ndarray, trie: TokenTrie, s: ByteMixSettings, rates: np.nd
         written = prime_tables(
             prime, trie.table, trie.lengths, hist, s.orders, cm_p, cm_n, rates, s.limit, match_table, s.match_min
         )
+        tables = (hist[:written], cm_p, cm_n, match_table)
+        for table in tables:
+            table.flags.writeable = False  # every coder copies them
         _PRIMED.clear()
-        _PRIMED[key] = (hist[:written], cm_p, cm_n, match_table)
+        _PRIMED[key] = tables
     return _PRIMED[key]
 
 
