@@ -67,6 +67,16 @@ class ByteMixSettings:
     apm_bits: int = 16  # contexts of each APM stage (the last byte and the partial byte: 16 bits, exactly)
 
 
+def _fresh_tables(s: ByteMixSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The context counters' probabilities (all 1/2), their counts (0) and an empty match table."""
+    contexts = s.orders + 1 + WORD_CONTEXTS
+    return (
+        np.full((contexts, 1 << s.table_bits), 32768, dtype=np.uint16),
+        np.zeros((contexts, 1 << s.table_bits), dtype=np.uint8),
+        np.zeros(1 << (s.table_bits - 2), dtype=np.int64),
+    )
+
+
 _PRIMED: dict[tuple, tuple[np.ndarray, ...]] = {}  # the last priming's tables: a second coder of it copies them
 
 
@@ -79,11 +89,8 @@ def _primed(prime: np.ndarray, trie: TokenTrie, s: ByteMixSettings, rates: np.nd
         s.orders, s.limit, s.table_bits, s.match_min,
     )  # fmt: skip
     if key not in _PRIMED:
-        contexts = s.orders + 1 + WORD_CONTEXTS
         hist = np.zeros(int(trie.lengths[prime[prime >= 0]].sum()) + 1, dtype=np.uint8)
-        cm_p = np.full((contexts, 1 << s.table_bits), 32768, dtype=np.uint16)
-        cm_n = np.zeros((contexts, 1 << s.table_bits), dtype=np.uint8)
-        match_table = np.zeros(1 << (s.table_bits - 2), dtype=np.int64)
+        cm_p, cm_n, match_table = _fresh_tables(s)
         written = prime_tables(
             prime, trie.table, trie.lengths, hist, s.orders, cm_p, cm_n, rates, s.limit, match_table, s.match_min
         )
@@ -120,10 +127,13 @@ class ByteMixer:
         self.streams[:, END] = starts
         contexts = s.orders + 1 + WORD_CONTEXTS
         self.hk = np.zeros((k, contexts), dtype=np.int64)
-        self.cm_p = np.full((contexts, 1 << s.table_bits), 32768, dtype=np.uint16)
-        self.cm_n = np.zeros((contexts, 1 << s.table_bits), dtype=np.uint8)
         self.rates = counter_rates(s.limit)
-        self.match_table = np.zeros(1 << (s.table_bits - 2), dtype=np.int64)
+        if len(prime):  # the tables as the priming text left them (copies: the cached ones stay as they are)
+            hist, *tables = _primed(prime, trie, s, self.rates)
+            self.hist[: len(hist)] = hist
+            self.cm_p, self.cm_n, self.match_table = (t.copy() for t in tables)
+        else:
+            self.cm_p, self.cm_n, self.match_table = _fresh_tables(s)
         self.match_p = np.full(MATCH_LENGTHS, 49152, dtype=np.int64)
         self.match_n = np.zeros(MATCH_LENGTHS, dtype=np.int64)
         n_in = contexts + 3  # network, orders 0..K, words, match, bias
@@ -138,9 +148,6 @@ class ByteMixer:
         self.buf = np.frombuffer(data, dtype=np.uint8).copy() if mode == DECODE else np.zeros(1 << 16, dtype=np.uint8)
         if mode == DECODE:
             start_decoder(self.coder, self.buf)
-        if len(prime):
-            hist, self.cm_p[:], self.cm_n[:], self.match_table[:] = _primed(prime, trie, s, self.rates)
-            self.hist[: len(hist)] = hist
 
     @property
     def inputs(self) -> list[str]:
